@@ -1,0 +1,73 @@
+"""How much sourced history a target has, and therefore what the suite may say about it.
+
+One place for the data-sufficiency rule, used by ``forecast targets``, ``forecast run`` and
+the reports:
+
+* at least :data:`MIN_POINTS_PROBABILITY` observed years: a probability is estimated;
+* at least :data:`MIN_POINTS_PACE` years: only the pace diagnostic (observed vs required
+  growth) is given, with a data-sufficiency warning, never a probability from a handful of
+  points;
+* fewer: not forecastable; the output names the route to supply data (``forecast data add``).
+
+A derived indicator (labour productivity = GDP / employment) is judged on its numerator's
+history: its denominator may come from a stated, ranged assumption instead.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from .data import Dataset
+from .targets import Target
+
+MIN_POINTS_PROBABILITY = 8
+MIN_POINTS_PACE = 2
+SUPPLY_DATA_HINT = ("no sourced history: supply a series with `forecast data add FILE` "
+                    "(template in README, 'Bring your own data')")
+
+
+@dataclass(frozen=True)
+class Coverage:
+    target_id: str
+    indicator: str
+    region: str
+    n_years: int
+    first_year: int | None
+    last_year: int | None
+    last_value: float | None
+    status: str  # "probability" | "pace only" | "not forecastable" | "observed"
+    reason: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def assess(dataset: Dataset, target: Target) -> Coverage:
+    """The coverage of ``target`` in ``dataset`` (as of the dataset's date)."""
+    indicator = dataset.registry.indicator(target.indicator)
+    series = dataset.series(target.indicator, target.region)
+    years = list(series.index)
+    last_year = years[-1] if years else None
+    last_value = float(series.iloc[-1]) if years else None
+    n = len(years)
+    basis = n
+    reason = f"{n} sourced year(s)"
+    if indicator.derived is not None:
+        numerator = dataset.series(indicator.derived.numerator, target.region)
+        denominator = dataset.series(indicator.derived.denominator, target.region)
+        basis = len(numerator)
+        reason = (f"derived as {indicator.derived.describe()}: {len(numerator)} year(s) of "
+                  f"{indicator.derived.numerator}, {len(denominator)} of "
+                  f"{indicator.derived.denominator} (the rest from a stated assumption)")
+    if last_year is not None and target.year in series.index:
+        status = "observed"
+        reason += f"; the target year {target.year} is observed"
+    elif basis >= MIN_POINTS_PROBABILITY:
+        status = "probability"
+    elif n >= MIN_POINTS_PACE:
+        status = "pace only"
+        reason += f"; fewer than {MIN_POINTS_PROBABILITY} years: pace diagnostic only"
+    else:
+        status = "not forecastable"
+        reason = SUPPLY_DATA_HINT if n == 0 and basis == 0 else reason + "; too few points"
+    return Coverage(target.id, target.indicator, target.region, n, years[0] if years else None,
+                    last_year, last_value, status, reason)

@@ -1,0 +1,381 @@
+"""Sourced history: read and validate ``data/raw``, choose one vintage per value, derive ratios.
+
+Raw files are read, never written. Every row of every CSV under ``data/raw/series/`` (shipped)
+and ``data/raw/user/`` (brought by the user) is one published value with its provenance:
+
+    region, indicator, year, value, unit, source_title, source_url, published, vintage
+    [, reliability, quote]
+
+Vintage rule (documented in the README; the reason for each step in comments below). For each
+(region, indicator, year), among the rows *available* on ``as_of``:
+
+1. user-supplied rows before shipped rows (the user brought them to override);
+2. the best reliability grade (official > official media > copy of an official text >
+   compiled dataset > compiled dataset with mixed vintages > secondary > ungraded);
+3. the latest publication date (a later release of the same grade is a revision);
+4. file order (deterministic).
+
+A row is available from its publication date: the first ``YYYY[-MM[-DD]]`` in ``published``,
+taken at the *end* of the period it names (a bare year counts from 31 December). A row whose
+``published`` names no date is assumed available from 31 December of the year after its
+reference year (statistical bulletins appear in the following spring) and is flagged
+``published_assumed``.
+"""
+from __future__ import annotations
+
+import calendar
+import csv
+import hashlib
+import io
+import json
+import math
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+from .targets import MAX_YEAR, MIN_YEAR, Registry, load_registry
+
+REQUIRED_COLUMNS = ("region", "indicator", "year", "value", "unit", "source_title", "source_url",
+                    "published", "vintage")
+OPTIONAL_COLUMNS = ("reliability", "quote")
+RELIABILITY_GRADES = ("official", "official media", "copy of an official text",
+                      "compiled dataset", "compiled dataset (mixed vintages)", "secondary")
+_DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:-(\d{2}))?(?:-(\d{2}))?(?!\d)")
+_PRELIMINARY = re.compile(r"prelim|estimat|预计|初步|快报", re.IGNORECASE)
+
+PANEL_COLUMNS = ["region", "indicator", "year", "value", "unit", "vintage", "published",
+                 "available", "published_assumed", "preliminary", "reliability", "source_title",
+                 "source_url", "origin", "source_file", "source_line", "n_vintages", "derivation"]
+
+
+def project_root() -> Path:
+    """The directory holding ``data/raw``: ``$FORECAST_HOME`` if set, else the nearest
+    parent of the working directory that has ``data/raw/targets.yaml``, else the
+    repository this package was installed from (editable install)."""
+    if os.environ.get("FORECAST_HOME"):
+        return Path(os.environ["FORECAST_HOME"]).resolve()
+    for candidate in (Path.cwd(), *Path.cwd().parents):
+        if (candidate / "data" / "raw" / "targets.yaml").is_file():
+            return candidate
+    return Path(__file__).resolve().parents[2]
+
+
+def raw_dir(root: Path | None = None) -> Path:
+    return (root or project_root()) / "data" / "raw"
+
+
+def processed_dir(root: Path | None = None) -> Path:
+    return (root or project_root()) / "data" / "processed"
+
+
+def parse_as_of(value: str | int | date | None) -> date:
+    """``as_of`` as a date: a year means its 31 December, ``YYYY-MM-DD`` a day, None today."""
+    if value is None:
+        return date.today()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    if re.fullmatch(r"\d{4}", text):
+        year = int(text)
+        if MIN_YEAR <= year <= MAX_YEAR:
+            return date(year, 12, 31)
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(None, f"as_of '{value}' is not a date", field="as_of",
+                         expected="a year such as 2026 or a date such as 2026-06-30") from None
+
+
+def _end_of_period(text: str) -> date | None:
+    """The end of the first period ``YYYY[-MM[-DD]]`` named in ``text`` (None if none)."""
+    match = _DATE.search(text or "")
+    if not match:
+        return None
+    year, month, day = (int(g) if g else None for g in match.groups())
+    try:
+        if month is None:
+            return date(year, 12, 31)
+        if day is None:
+            return date(year, month, calendar.monthrange(year, month)[1])
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def reliability_rank(grade: str) -> int:
+    """Position of a reliability grade in :data:`RELIABILITY_GRADES` (lower is better);
+    a grade is matched by its longest known prefix, unknown or empty grades rank last."""
+    text = (grade or "").strip().lower()
+    best, best_len = len(RELIABILITY_GRADES), -1
+    for rank, known in enumerate(RELIABILITY_GRADES):
+        if text.startswith(known) and len(known) > best_len:
+            best, best_len = rank, len(known)
+    return best
+
+
+def read_raw_file(path: Path, registry: Registry, origin: str = "shipped") -> pd.DataFrame:
+    """Read and validate one raw CSV; every problem is an :class:`InputError` naming the
+    file, the line and the field. Values are converted to the catalogue unit."""
+    if not path.is_file():
+        raise InputError(path, "file not found")
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(path, f"not valid UTF-8 (byte {exc.start})", line=line,
+                         expected="a UTF-8 encoded CSV (save as 'CSV UTF-8' in Excel)") from None
+    if not text.strip():
+        raise InputError(path, "the file is empty", expected="a header line and data rows")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in next(reader)]
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        raise InputError(path, f"missing column(s) {', '.join(missing)}", line=1,
+                         expected="columns " + ", ".join(REQUIRED_COLUMNS))
+    unknown = [c for c in header if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
+    if unknown:
+        raise InputError(path, f"unknown column(s) {', '.join(unknown)}", line=1,
+                         expected="only " + ", ".join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS))
+    rows = []
+    for cells in reader:
+        line = reader.line_num
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) != len(header):
+            raise InputError(path, f"{len(cells)} fields where the header has {len(header)}",
+                             line=line, expected="one value per column (quote fields with commas)")
+        rows.append(_validate_row(dict(zip(header, (c.strip() for c in cells))), path, line,
+                                  registry, origin))
+    if not rows:
+        raise InputError(path, "no data rows", expected="at least one row under the header")
+    return pd.DataFrame(rows)
+
+
+def _validate_row(row: dict, path: Path, line: int, registry: Registry, origin: str) -> dict:
+    for column in ("region", "indicator", "source_title", "source_url"):
+        if not row[column]:
+            raise InputError(path, f"empty '{column}'", line=line, field=column,
+                             expected="every value carries its region, indicator and source")
+    if row["indicator"] not in registry.indicators:
+        raise InputError(path, f"unknown indicator '{row['indicator']}'", line=line,
+                         field="indicator",
+                         expected=f"an id of {registry.path.name} (see `forecast targets --all`)")
+    indicator = registry.indicators[row["indicator"]]
+    if not re.fullmatch(r"\d{4}", row["year"]) or not MIN_YEAR <= int(row["year"]) <= MAX_YEAR:
+        raise InputError(path, f"year '{row['year']}' is not a plausible year", line=line,
+                         field="year", expected=f"an integer between {MIN_YEAR} and {MAX_YEAR}")
+    try:
+        value = float(row["value"].replace(",", "")) if row["value"] else math.nan
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise InputError(path, f"value '{row['value']}' is not a number", line=line, field="value",
+                         expected="a finite number, without units or notes (put those in 'quote')")
+    factor = registry.conversion_factor(row["unit"], indicator.id)
+    if factor is None:
+        raise InputError(path, f"unit '{row['unit']}' does not match indicator "
+                         f"'{indicator.id}'", line=line, field="unit",
+                         expected=f"'{indicator.unit}' or a conversion listed in the registry")
+    value *= factor
+    if not indicator.in_bounds(value):
+        raise InputError(path, f"value {row['value']} {row['unit']} is out of range for "
+                         f"'{indicator.id}'", line=line, field="value",
+                         expected=indicator.bounds_text())
+    published = _end_of_period(row["published"])
+    assumed = published is None
+    if assumed:
+        published = date(int(row["year"]) + 1, 12, 31)
+    return {
+        "region": row["region"], "indicator": indicator.id, "year": int(row["year"]),
+        "value": value, "unit": indicator.unit, "raw_value": row["value"], "raw_unit": row["unit"],
+        "vintage": row["vintage"], "published": row["published"], "available": published,
+        "published_assumed": assumed,
+        "preliminary": bool(_PRELIMINARY.search(row["vintage"])),
+        "reliability": row.get("reliability") or ("user supplied" if origin == "user" else ""),
+        "quote": row.get("quote", ""), "source_title": row["source_title"],
+        "source_url": row["source_url"], "origin": origin, "source_file": str(path),
+        "source_line": line,
+    }
+
+
+def raw_files(root: Path | None = None) -> list[tuple[Path, str]]:
+    """The raw CSV files, shipped first then the user's, each sorted by name."""
+    base = raw_dir(root)
+    shipped = sorted((base / "series").glob("*.csv"))
+    user = sorted((base / "user").glob("*.csv"))
+    return [(p, "shipped") for p in shipped] + [(p, "user") for p in user]
+
+
+def load_vintages(root: Path | None = None, registry: Registry | None = None,
+                  files: list[tuple[Path, str]] | None = None) -> pd.DataFrame:
+    """Every validated raw row (all vintages) of ``files`` (default :func:`raw_files`),
+    values in catalogue units.
+
+    Raises :class:`InputError` on the first bad row and on duplicate
+    (region, indicator, year, vintage) keys, naming both places.
+    """
+    registry = registry or load_registry(raw_dir(root) / "targets.yaml")
+    files = raw_files(root) if files is None else files
+    if not files:
+        raise InputError(raw_dir(root) / "series", "no raw CSV files found",
+                         expected="data/raw/series/*.csv")
+    frame = pd.concat([read_raw_file(p, registry, origin) for p, origin in files],
+                      ignore_index=True)
+    key = ["region", "indicator", "year", "vintage"]
+    dupes = frame[frame.duplicated(key, keep=False)]
+    if not dupes.empty:
+        first, second = dupes.iloc[0], dupes[(dupes[key] == dupes.iloc[0][key]).all(axis=1)].iloc[1]
+        raise InputError(second["source_file"], f"duplicate of {first['source_file']} line "
+                         f"{first['source_line']}: {first['region']} {first['indicator']} "
+                         f"{first['year']} vintage '{first['vintage']}'",
+                         line=int(second["source_line"]), field="vintage",
+                         expected="one row per (region, indicator, year, vintage); give a "
+                                  "revised value its own vintage label")
+    return frame
+
+
+def select_vintages(vintages: pd.DataFrame, as_of: date) -> pd.DataFrame:
+    """One row per (region, indicator, year): the value the vintage rule (module docstring)
+    takes among the rows available on ``as_of``; ``n_vintages`` counts the candidates."""
+    available = vintages[vintages["available"] <= as_of].copy()
+    # Why this order: a user's own series is there to override; a better grade beats a later
+    # copy (a compilation committed in 2023 is not a 2023 statistical revision); within a
+    # grade the latest publication is the revision.
+    available["_user_first"] = (available["origin"] != "user").astype(int)
+    available["_grade"] = available["reliability"].map(reliability_rank)
+    available["_order"] = np.arange(len(available))
+    key = ["region", "indicator", "year"]
+    available = available.sort_values(["_user_first", "_grade", "available", "_order"],
+                                      ascending=[True, True, False, True], kind="stable")
+    counts = available.groupby(key).size().rename("n_vintages")
+    chosen = available.drop_duplicates(key, keep="first").join(counts, on=key)
+    chosen["derivation"] = ""
+    return chosen.sort_values(key, kind="stable")[PANEL_COLUMNS].reset_index(drop=True)
+
+
+def derive(panel: pd.DataFrame, registry: Registry) -> pd.DataFrame:
+    """Add rows of derived indicators (``derived`` in the catalogue) for every region and
+    year where both components are in ``panel`` and the ratio itself is not published.
+    The rule and the components' vintages are recorded in ``derivation`` and ``vintage``."""
+    added = []
+    for indicator in registry.indicators.values():
+        rule = indicator.derived
+        if rule is None:
+            continue
+        num = panel[panel["indicator"] == rule.numerator].set_index(["region", "year"])
+        den = panel[panel["indicator"] == rule.denominator].set_index(["region", "year"])
+        published = set(map(tuple, panel.loc[panel["indicator"] == indicator.id,
+                                              ["region", "year"]].to_numpy()))
+        for key in num.index.intersection(den.index):
+            if key in published:
+                continue
+            n, d = num.loc[key], den.loc[key]
+            added.append({
+                "region": key[0], "indicator": indicator.id, "year": key[1],
+                "value": rule.factor * n["value"] / d["value"], "unit": indicator.unit,
+                "vintage": f"{rule.numerator}: {n['vintage']} | {rule.denominator}: {d['vintage']}",
+                "published": f"{n['published']} | {d['published']}",
+                "available": max(n["available"], d["available"]),
+                "published_assumed": bool(n["published_assumed"] or d["published_assumed"]),
+                "preliminary": bool(n["preliminary"] or d["preliminary"]),
+                "reliability": max((n["reliability"], d["reliability"]), key=reliability_rank),
+                "source_title": f"derived: {rule.describe()}",
+                "source_url": f"{n['source_url']} | {d['source_url']}", "origin": "derived",
+                "source_file": "", "source_line": 0, "n_vintages": 1,
+                "derivation": f"{indicator.id} = {rule.describe()} (catalogue units)",
+            })
+    if not added:
+        return panel
+    out = pd.concat([panel, pd.DataFrame(added, columns=PANEL_COLUMNS)], ignore_index=True)
+    return out.sort_values(["region", "indicator", "year"], kind="stable").reset_index(drop=True)
+
+
+@dataclass
+class Dataset:
+    """The validated history as of a date: all vintages, the chosen panel and the registry."""
+
+    registry: Registry
+    vintages: pd.DataFrame
+    panel: pd.DataFrame
+    as_of: date
+    data_hash: str
+
+    def series(self, indicator: str, region: str = "Hangzhou") -> pd.Series:
+        """The chosen values of one indicator in one region, indexed by year (gaps stay gaps)."""
+        self.registry.indicator(indicator)
+        rows = self.panel[(self.panel["indicator"] == indicator) & (self.panel["region"] == region)]
+        return rows.set_index("year")["value"].rename(indicator)
+
+    def rows(self, indicator: str, region: str = "Hangzhou") -> pd.DataFrame:
+        """The chosen panel rows of one series, with their provenance columns."""
+        return self.panel[(self.panel["indicator"] == indicator)
+                          & (self.panel["region"] == region)].reset_index(drop=True)
+
+
+def data_hash(root: Path | None = None) -> str:
+    """SHA-256 over the names and bytes of every raw input (CSV files and the registry)."""
+    digest = hashlib.sha256()
+    base = raw_dir(root)
+    for path in [base / "targets.yaml"] + [p for p, _ in raw_files(root)]:
+        digest.update(str(path.relative_to(base)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def load(as_of: str | int | date | None = None, root: Path | None = None) -> Dataset:
+    """Validate ``data/raw`` and return the :class:`Dataset` as of ``as_of`` (default today).
+
+    Every command goes through here, so nothing ever runs on unvalidated or stale data.
+    """
+    as_of = parse_as_of(as_of)
+    registry = load_registry(raw_dir(root) / "targets.yaml")
+    vintages = load_vintages(root, registry)
+    panel = derive(select_vintages(vintages, as_of), registry)
+    return Dataset(registry, vintages, panel, as_of, data_hash(root))
+
+
+def write_atomically(path: Path, write) -> None:
+    """Write through ``write(tmp_path)`` to a temporary file beside ``path``, then rename:
+    a crash leaves the previous file in place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def build(as_of: str | int | date | None = None, root: Path | None = None) -> dict:
+    """Validate raw data and write ``data/processed/``: ``panel.parquet`` / ``panel.csv``
+    (chosen vintage per value, derived rows included), ``vintages.parquet`` (every validated
+    row) and ``build.json`` (as_of, data hash, rule). Validation happens before anything is
+    written, and each file is replaced atomically, so a failed build changes nothing."""
+    dataset = load(as_of, root)
+    out = processed_dir(root)
+    info = {
+        "as_of": dataset.as_of.isoformat(), "data_hash": dataset.data_hash,
+        "rows_raw": len(dataset.vintages), "rows_panel": len(dataset.panel),
+        "derived_rows": int((dataset.panel["origin"] == "derived").sum()),
+        "files": [str(p.relative_to(raw_dir(root))) for p, _ in raw_files(root)],
+        "vintage_rule": "user rows first; best reliability grade; latest publication; file order "
+                        "(see forecast.data module docstring)",
+    }
+    panel = dataset.panel.assign(available=dataset.panel["available"].astype(str))
+    vintages = dataset.vintages.assign(available=dataset.vintages["available"].astype(str))
+    write_atomically(out / "vintages.parquet", lambda p: vintages.to_parquet(p, index=False))
+    write_atomically(out / "panel.parquet", lambda p: panel.to_parquet(p, index=False))
+    write_atomically(out / "panel.csv", lambda p: panel.to_csv(p, index=False))
+    write_atomically(out / "build.json",
+                      lambda p: p.write_text(json.dumps(info, indent=2, ensure_ascii=False)))
+    return info

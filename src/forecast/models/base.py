@@ -1,0 +1,101 @@
+"""The one interface every trajectory model implements.
+
+A model is fitted to an annual series *on its modelling scale* (already log- or
+logit-transformed by :mod:`forecast.transforms`) and then simulates future paths
+on that same scale. Years may have gaps: ``years`` is strictly increasing but not
+necessarily consecutive, and each family states in its docstring what it does
+with a gap (state-space models skip the update; the others use the actual
+spacing between observations). Nothing is interpolated silently.
+
+Parameter uncertainty is part of every ``simulate``: each path draws its own
+parameters (posterior, bootstrap or estimated-covariance draw) before drawing
+its future shocks, because with 10-25 annual points the uncertainty about the
+drift dominates the uncertainty about next year's shock.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import numpy as np
+
+
+class ModelFailure(Exception):
+    """A model cannot be fitted or simulated on this series; the message says why.
+
+    The ensemble catches it and reports the model as dropped with this reason.
+    """
+
+
+@dataclass(frozen=True)
+class Series:
+    """An annual series on the modelling scale: strictly increasing integer years
+    (gaps allowed) and finite values of the same length."""
+
+    years: np.ndarray
+    values: np.ndarray
+
+    def __post_init__(self) -> None:
+        years = np.asarray(self.years)
+        values = np.asarray(self.values, dtype=float)
+        if years.ndim != 1 or years.shape != values.shape:
+            raise ValueError("years and values must be 1-d arrays of equal length")
+        if len(years) and (np.any(np.diff(years) <= 0)):
+            raise ValueError("years must be strictly increasing")
+        if not np.all(np.isfinite(values)):
+            raise ValueError("values must be finite (drop missing years instead of passing NaN)")
+        object.__setattr__(self, "years", years.astype(int))
+        object.__setattr__(self, "values", values)
+
+    @property
+    def last_year(self) -> int:
+        return int(self.years[-1])
+
+    def __len__(self) -> int:
+        return len(self.years)
+
+
+class FittedModel(ABC):
+    """A model fitted to one series, able to simulate future paths.
+
+    ``notes`` lists what a reader of the result should know about this fit
+    (order chosen, sub-series used because of a gap, optimiser warnings, ...);
+    it is empty when there is nothing to say.
+    """
+
+    name: str
+    notes: list[str]
+
+    @abstractmethod
+    def simulate(self, horizon: int, n_paths: int, rng: np.random.Generator) -> np.ndarray:
+        """Simulate ``n_paths`` paths for the ``horizon`` years after the last observed
+        year (``last_year + 1 ... last_year + horizon``), on the modelling scale.
+
+        Returns an array of shape ``(n_paths, horizon)``; all randomness comes from
+        ``rng`` so the same generator state gives identical paths.
+        """
+
+
+class Model(ABC):
+    """A model family: configuration only; ``fit`` returns a :class:`FittedModel`."""
+
+    name: str
+    #: fewest observations the family needs; below it ``fit`` raises ModelFailure
+    min_points: int = 5
+
+    @abstractmethod
+    def fit(self, series: Series) -> FittedModel:
+        """Fit to ``series`` (modelling scale). Raises :class:`ModelFailure` with a
+        reason when the series is too short, degenerate, or the optimiser fails."""
+
+    def _check_length(self, series: Series) -> None:
+        if len(series) < self.min_points:
+            raise ModelFailure(
+                f"{self.name} needs at least {self.min_points} observations, got {len(series)}"
+            )
+
+    def _check_series(self, series: Series) -> None:
+        """Length check plus a constant-series check (no variation to learn from)."""
+        self._check_length(series)
+        if np.ptp(series.values) == 0.0:
+            raise ModelFailure(f"{self.name}: series is constant, nothing to extrapolate")

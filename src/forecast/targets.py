@@ -1,0 +1,250 @@
+"""The target registry: every quantified target of the plan and the catalogue of indicators.
+
+Read from ``data/raw/targets.yaml``. The catalogue fixes, per indicator, the unit the
+panel is expressed in, the bounds a value must respect and the scale it is modelled
+on; targets refer to an indicator and add the year, the value, the comparison and the
+plan's own wording. Everything is validated on load; an error names the line.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import InputError
+
+SCALES = ("log", "logit", "identity")
+COMPARISONS = (">=", "=")
+MIN_YEAR, MAX_YEAR = 1949, 2100
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """``value = factor * numerator / denominator``, all three indicators in catalogue units."""
+
+    numerator: str
+    denominator: str
+    factor: float = 1.0
+
+    def describe(self) -> str:
+        factor = "" if self.factor == 1.0 else f"{self.factor:g} * "
+        return f"{factor}{self.numerator} / {self.denominator}"
+
+
+@dataclass(frozen=True)
+class Indicator:
+    id: str
+    name_en: str
+    name_zh: str
+    unit: str
+    bounds: tuple[float, float] | None
+    scale: str
+    derived: Derivation | None = None
+
+    def in_bounds(self, value: float) -> bool:
+        """True when ``value`` respects the bounds (levels on a log scale must be positive)."""
+        if self.bounds is not None:
+            return self.bounds[0] <= value <= self.bounds[1]
+        return value > 0 if self.scale == "log" else True
+
+    def bounds_text(self) -> str:
+        if self.bounds is not None:
+            return f"between {self.bounds[0]:g} and {self.bounds[1]:g} {self.unit}"
+        return f"positive ({self.unit})" if self.scale == "log" else "any finite number"
+
+
+@dataclass(frozen=True)
+class Target:
+    id: str
+    indicator: str
+    year: int
+    value: float
+    comparison: str
+    wording: str
+    region: str
+
+    def is_met(self, value: float) -> bool:
+        """Whether an observed or simulated ``value`` meets the target.
+
+        ``=`` targets sit at the upper bound of a share (100%); "equal" is read as
+        "at least", since nothing can exceed the bound.
+        """
+        return value >= self.value
+
+
+@dataclass
+class Registry:
+    """The plan's targets plus the catalogue of indicators and known unit conversions."""
+
+    path: Path
+    plan: dict[str, Any]
+    indicators: dict[str, Indicator]
+    targets: dict[str, Target]
+    unit_conversions: dict[tuple[str, str], float] = field(default_factory=dict)
+
+    def indicator(self, indicator_id: str) -> Indicator:
+        try:
+            return self.indicators[indicator_id]
+        except KeyError:
+            raise InputError(self.path, f"unknown indicator '{indicator_id}'",
+                             expected="one of " + ", ".join(sorted(self.indicators))) from None
+
+    def target(self, target_id: str) -> Target:
+        try:
+            return self.targets[target_id]
+        except KeyError:
+            raise InputError(self.path, f"unknown target '{target_id}'",
+                             expected="one of " + ", ".join(self.targets)) from None
+
+    def targets_for(self, indicator_id: str) -> list[Target]:
+        """The targets on ``indicator_id`` ordered by year (empty if it has none)."""
+        self.indicator(indicator_id)
+        return sorted((t for t in self.targets.values() if t.indicator == indicator_id),
+                      key=lambda t: t.year)
+
+    def target_indicators(self) -> list[str]:
+        """Indicator ids that carry at least one target, in registry order."""
+        return list(dict.fromkeys(t.indicator for t in self.targets.values()))
+
+    def conversion_factor(self, unit: str, indicator_id: str) -> float | None:
+        """Factor turning a value in ``unit`` into the indicator's catalogue unit, or None
+        when the unit is neither the catalogue unit nor a known conversion of it."""
+        target_unit = self.indicator(indicator_id).unit
+        if unit == target_unit:
+            return 1.0
+        return self.unit_conversions.get((unit, target_unit))
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A YAML loader that records the line of each mapping under the key ``__line__``."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict:
+    mapping = loader.construct_mapping(node, deep=True)
+    mapping["__line__"] = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _require(entry: dict, key: str, path: Path, what: str, expected: str) -> Any:
+    if key not in entry or entry[key] is None or entry[key] == "":
+        raise InputError(path, f"{what} has no '{key}'", line=entry.get("__line__"), field=key,
+                         expected=expected)
+    return entry[key]
+
+
+def _parse_indicator(ind_id: str, entry: Any, path: Path) -> Indicator:
+    if not isinstance(entry, dict):
+        raise InputError(path, f"indicator '{ind_id}' is not a mapping", field=ind_id,
+                         expected="name_en, name_zh, unit, bounds, scale")
+    line = entry.get("__line__")
+    what = f"indicator '{ind_id}'"
+    scale = _require(entry, "scale", path, what, "|".join(SCALES))
+    if scale not in SCALES:
+        raise InputError(path, f"{what} has scale '{scale}'", line=line, field="scale",
+                         expected="|".join(SCALES))
+    bounds = entry.get("bounds")
+    if bounds is not None:
+        if (not isinstance(bounds, list) or len(bounds) != 2
+                or not all(isinstance(b, (int, float)) for b in bounds) or bounds[0] >= bounds[1]):
+            raise InputError(path, f"{what} has bounds {bounds!r}", line=line, field="bounds",
+                             expected="[lower, upper] with lower < upper, or null")
+        bounds = (float(bounds[0]), float(bounds[1]))
+    if scale == "logit" and bounds is None:
+        raise InputError(path, f"{what} is on the logit scale without bounds", line=line,
+                         field="bounds", expected="[lower, upper] for a logit scale")
+    derived = entry.get("derived")
+    if derived is not None:
+        try:
+            derived = Derivation(str(derived["numerator"]), str(derived["denominator"]),
+                                 float(derived.get("factor", 1.0)))
+        except (KeyError, TypeError, ValueError):
+            raise InputError(path, f"{what} has a malformed 'derived'", line=line, field="derived",
+                             expected="{numerator: ID, denominator: ID, factor: NUMBER}") from None
+    return Indicator(
+        id=ind_id,
+        name_en=str(_require(entry, "name_en", path, what, "an English name")),
+        name_zh=str(_require(entry, "name_zh", path, what, "the Chinese name")),
+        unit=str(_require(entry, "unit", path, what, "a unit such as %, 亿元, 万元/人")),
+        bounds=bounds, scale=scale, derived=derived,
+    )
+
+
+def _parse_target(entry: Any, path: Path, indicators: dict[str, Indicator], region: str) -> Target:
+    if not isinstance(entry, dict):
+        raise InputError(path, "a target entry is not a mapping", field="targets",
+                         expected="{id, indicator, year, value, comparison, wording}")
+    line = entry.get("__line__")
+    tid = str(_require(entry, "id", path, "a target", "a unique id"))
+    what = f"target '{tid}'"
+    ind_id = _require(entry, "indicator", path, what, "an indicator id of the catalogue")
+    if ind_id not in indicators:
+        raise InputError(path, f"{what} refers to unknown indicator '{ind_id}'", line=line,
+                         field="indicator", expected="an id under 'indicators:'")
+    year = _require(entry, "year", path, what, "an integer year")
+    if isinstance(year, bool) or not isinstance(year, int) or not MIN_YEAR <= year <= MAX_YEAR:
+        raise InputError(path, f"{what} has year {year!r}", line=line, field="year",
+                         expected=f"an integer between {MIN_YEAR} and {MAX_YEAR}")
+    value = _require(entry, "value", path, what, "a number")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise InputError(path, f"{what} has value {value!r}", line=line, field="value",
+                         expected="a finite number")
+    indicator = indicators[ind_id]
+    if not indicator.in_bounds(value):
+        raise InputError(path, f"{what} has value {value} outside the indicator's bounds",
+                         line=line, field="value", expected=indicator.bounds_text())
+    comparison = _require(entry, "comparison", path, what, "|".join(COMPARISONS))
+    if comparison not in COMPARISONS:
+        raise InputError(path, f"{what} has comparison '{comparison}'", line=line,
+                         field="comparison", expected="|".join(COMPARISONS))
+    wording = str(_require(entry, "wording", path, what, "the plan's own wording"))
+    return Target(tid, ind_id, year, float(value), comparison, wording,
+                  str(entry.get("region", region)))
+
+
+def load_registry(path: str | Path) -> Registry:
+    """Load and validate the registry at ``path`` (``data/raw/targets.yaml``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "target registry not found", expected="data/raw/targets.yaml")
+    try:
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
+    except UnicodeDecodeError as exc:
+        raise InputError(path, f"not valid UTF-8 at byte {exc.start}", expected="UTF-8 text") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(path, f"malformed YAML: {getattr(exc, 'problem', exc)}",
+                         line=mark.line + 1 if mark else None) from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("indicators"), dict) \
+            or not isinstance(doc.get("targets"), list):
+        raise InputError(path, "the registry needs an 'indicators' mapping and a 'targets' list")
+    plan = {k: v for k, v in (doc.get("plan") or {}).items() if k != "__line__"}
+    region = str(plan.get("region", "Hangzhou"))
+    indicators = {k: _parse_indicator(k, v, path) for k, v in doc["indicators"].items()
+                  if k != "__line__"}
+    targets: dict[str, Target] = {}
+    for entry in doc["targets"]:
+        target = _parse_target(entry, path, indicators, region)
+        if target.id in targets:
+            raise InputError(path, f"duplicate target id '{target.id}'", line=entry.get("__line__"),
+                             field="id", expected="unique ids")
+        targets[target.id] = target
+    for ind in indicators.values():
+        if ind.derived:
+            for part in (ind.derived.numerator, ind.derived.denominator):
+                if part not in indicators:
+                    raise InputError(path, f"indicator '{ind.id}' is derived from unknown '{part}'",
+                                     field="derived", expected="ids under 'indicators:'")
+    conversions = {}
+    for conv in doc.get("unit_conversions") or []:
+        try:
+            conversions[(str(conv["from"]), str(conv["to"]))] = float(conv["factor"])
+        except (KeyError, TypeError, ValueError):
+            raise InputError(path, "malformed unit conversion", line=conv.get("__line__"),
+                             field="unit_conversions", expected="{from, to, factor}") from None
+    return Registry(path, plan, indicators, targets, conversions)

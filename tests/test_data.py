@@ -1,0 +1,277 @@
+"""The sourced-history layer: validation of every kind of bad input, the vintage rule,
+derivation of ratios, atomic builds, and the shipped data itself."""
+from __future__ import annotations
+
+import csv
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from forecast import cli, data
+from forecast.errors import InputError
+from forecast.targets import load_registry
+
+REPO = Path(__file__).resolve().parents[1]
+HEADER = list(data.REQUIRED_COLUMNS) + ["reliability"]
+
+
+def row(**over) -> dict:
+    base = dict(region="Hangzhou", indicator="rd_intensity", year="2020", value="3.5", unit="%",
+                source_title="test source", source_url="https://example.org/t",
+                published="2021-09-01", vintage="first release", reliability="official")
+    base.update(over)
+    return base
+
+
+def write_csv(path: Path, rows: list[dict], header: list[str] = HEADER) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=header, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture
+def root(tmp_path: Path, monkeypatch) -> Path:
+    """A project root with the real registry and one small, valid series file."""
+    (tmp_path / "data" / "raw" / "series").mkdir(parents=True)
+    shutil.copy(REPO / "data" / "raw" / "targets.yaml", tmp_path / "data" / "raw")
+    write_csv(tmp_path / "data" / "raw" / "series" / "base.csv",
+              [row(year=str(y), value=str(2.5 + 0.1 * (y - 2010))) for y in range(2010, 2020)])
+    monkeypatch.setenv("FORECAST_HOME", str(tmp_path))
+    return tmp_path
+
+
+def load_error(root: Path) -> InputError:
+    with pytest.raises(InputError) as info:
+        data.load(2026, root)
+    return info.value
+
+
+def add_file(root: Path, rows: list[dict], name="bad.csv", header=HEADER) -> Path:
+    return write_csv(root / "data" / "raw" / "series" / name, rows, header)
+
+
+# --- bad input: each error names file, line and field ----------------------------------------
+
+def test_missing_column_named(root):
+    path = add_file(root, [row()], header=[c for c in HEADER if c != "source_url"])
+    err = load_error(root)
+    assert err.file == str(path) and err.line == 1 and "source_url" in str(err)
+
+
+def test_unknown_indicator(root):
+    add_file(root, [row(), row(indicator="rd_intensty", year="2021")])
+    err = load_error(root)
+    assert (err.line, err.field) == (3, "indicator") and "rd_intensty" in str(err)
+
+
+@pytest.mark.parametrize("value", ["n/a", "3.5%", "", "inf"])
+def test_non_numeric_value(root, value):
+    add_file(root, [row(value=value)])
+    err = load_error(root)
+    assert (err.line, err.field) == (2, "value") and "not a number" in str(err)
+
+
+@pytest.mark.parametrize("year", ["20.5", "1800", "2O21", "21"])
+def test_implausible_year(root, year):
+    add_file(root, [row(year=year)])
+    err = load_error(root)
+    assert (err.line, err.field) == (2, "year")
+
+
+def test_share_out_of_bounds(root):
+    add_file(root, [row(value="104")])
+    err = load_error(root)
+    assert err.field == "value" and "between 0 and 100" in str(err)
+
+
+def test_level_must_be_positive(root):
+    add_file(root, [row(indicator="gdp", unit="亿元", value="-5")])
+    assert load_error(root).field == "value"
+
+
+def test_wrong_unit(root):
+    add_file(root, [row(indicator="gdp", unit="万元", value="100")])
+    err = load_error(root)
+    assert err.field == "unit" and "'亿元'" in str(err)
+
+
+def test_known_unit_is_converted(root):
+    add_file(root, [row(region="China", indicator="labour_productivity", unit="元/人",
+                        value="146380")], name="lp.csv")
+    panel = data.load(2026, root).panel
+    value = panel[(panel.region == "China") & (panel.indicator == "labour_productivity")]["value"]
+    assert value.iloc[0] == pytest.approx(14.638)
+
+
+def test_duplicate_key_names_both_places(root):
+    path = add_file(root, [row(year="2015", value="3.0")], name="dup.csv")
+    err = load_error(root)
+    assert err.file == str(path) and "base.csv line" in str(err) and err.field == "vintage"
+
+
+def test_empty_file(root):
+    (root / "data" / "raw" / "series" / "empty.csv").write_text("", encoding="utf-8")
+    assert "empty" in str(load_error(root))
+
+
+def test_header_only_file(root):
+    add_file(root, [])
+    assert "no data rows" in str(load_error(root))
+
+
+def test_wrong_encoding(root):
+    path = root / "data" / "raw" / "series" / "gbk.csv"
+    text = ",".join(HEADER) + "\n" + ",".join(row(source_title="杭州统计年鉴").values()) + "\n"
+    path.write_bytes(text.encode("gbk"))
+    err = load_error(root)
+    assert "UTF-8" in str(err) and err.line == 2
+
+
+def test_ragged_row(root):
+    path = add_file(root, [row()])
+    path.write_text(path.read_text(encoding="utf-8") + "Hangzhou,rd_intensity,2021\n",
+                    encoding="utf-8")
+    err = load_error(root)
+    assert err.line == 3 and "fields" in str(err)
+
+
+def test_missing_source(root):
+    add_file(root, [row(source_url="")])
+    assert load_error(root).field == "source_url"
+
+
+def test_missing_raw_files(tmp_path):
+    (tmp_path / "data" / "raw").mkdir(parents=True)
+    shutil.copy(REPO / "data" / "raw" / "targets.yaml", tmp_path / "data" / "raw")
+    with pytest.raises(InputError, match="no raw CSV"):
+        data.load(2026, tmp_path)
+
+
+def test_missing_registry(tmp_path):
+    with pytest.raises(InputError, match="registry not found"):
+        data.load(2026, tmp_path)
+
+
+# --- the vintage rule -----------------------------------------------------------------------
+
+def test_latest_vintage_of_same_grade_wins_and_as_of_is_respected(root):
+    add_file(root, [row(year="2021", value="3.6", published="2022-02", vintage="preliminary"),
+                    row(year="2021", value="3.68", published="2022-09-21", vintage="final")],
+             name="v.csv")
+    early = data.load("2022-06-30", root).series("rd_intensity")
+    late = data.load(2026, root).series("rd_intensity")
+    assert early[2021] == 3.6 and late[2021] == 3.68
+    assert 2021 not in data.load("2021-12-31", root).series("rd_intensity")
+
+
+def test_better_grade_beats_later_copy(root):
+    add_file(root, [row(year="2021", value="3.6", published="2022-02", reliability="official"),
+                    row(year="2021", value="3.7", published="2023-09", vintage="compiled",
+                        reliability="compiled dataset (mixed vintages)")], name="v.csv")
+    assert data.load(2026, root).series("rd_intensity")[2021] == 3.6
+
+
+def test_preliminary_flag_and_assumed_publication(root):
+    add_file(root, [row(year="2021", vintage="GWR preliminary estimate", published=""),
+                    row(year="2022", vintage="final", published="repo commit abc")], name="v.csv")
+    rows = data.load(2026, root).rows("rd_intensity").set_index("year")
+    assert rows.loc[2021, "preliminary"] and not rows.loc[2022, "preliminary"]
+    assert rows.loc[2022, "published_assumed"] and rows.loc[2022, "available"] == date(2023, 12, 31)
+
+
+def test_labour_productivity_is_derived_with_its_rule(root):
+    add_file(root, [row(indicator="gdp", unit="亿元", year="2015", value="10050.21"),
+                    row(indicator="employed_persons", unit="万人", year="2015", value="663.03")],
+             name="lp.csv")
+    rows = data.load(2026, root).rows("labour_productivity")
+    assert rows["value"].iloc[0] == pytest.approx(10050.21 / 663.03)
+    assert rows["derivation"].iloc[0].startswith("labour_productivity = gdp / employed_persons")
+    assert rows["origin"].iloc[0] == "derived"
+
+
+# --- build is atomic, add validates before copying -------------------------------------------
+
+def test_failed_build_leaves_previous_output(root):
+    data.build(2026, root)
+    panel = root / "data" / "processed" / "panel.csv"
+    before = panel.read_bytes()
+    add_file(root, [row(value="oops")])
+    with pytest.raises(InputError):
+        data.build(2026, root)
+    assert panel.read_bytes() == before
+    assert not list((root / "data" / "processed").glob(".*tmp"))
+
+
+def test_raw_files_are_never_modified(root):
+    files = {p: p.read_bytes() for p, _ in data.raw_files(root)}
+    data.build(2026, root)
+    assert all(p.read_bytes() == b for p, b in files.items())
+
+
+def test_data_add_user_file_overrides_and_rejects_bad(root, tmp_path, capsys):
+    good = write_csv(tmp_path / "mine.csv", [row(year="2015", value="3.3", vintage="internal",
+                                                reliability="")])
+    assert cli.main(["data", "add", str(good)]) == 0
+    assert data.load(2026, root).series("rd_intensity")[2015] == 3.3  # user rows first
+    bad = write_csv(tmp_path / "bad.csv", [row(year="2016", value="abc", vintage="internal")])
+    assert cli.main(["data", "add", str(bad)]) == 2
+    assert "bad.csv, line 2, field 'value'" in capsys.readouterr().err
+    assert not (root / "data" / "raw" / "user" / "bad.csv").exists()
+    clash = write_csv(tmp_path / "clash.csv", [row(year="2015", value="3.3", vintage="internal")])
+    assert cli.main(["data", "add", str(clash)]) == 2
+    assert "duplicate" in capsys.readouterr().err
+
+
+# --- the shipped data ------------------------------------------------------------------------
+
+def test_every_shipped_value_has_a_source():
+    vintages = data.load(2026).vintages
+    assert len(vintages) > 2000
+    for column in ("source_title", "source_url", "vintage"):
+        assert (vintages[column].str.len() > 0).all(), column
+
+
+def test_shipped_rd_intensity_keeps_both_2021_vintages():
+    dataset = data.load("2026-11-27")
+    hz = dataset.vintages.query("region == 'Hangzhou' and indicator == 'rd_intensity' and year == 2021")
+    assert sorted(hz["value"]) == [3.6, 3.68]
+    series = dataset.series("rd_intensity")
+    assert series[2021] == 3.68 and not {2010, 2018, 2022} & set(series.index)
+
+
+def test_shipped_panel_has_no_brand_sales_share():
+    assert data.load(2026).series("brand_sales_share_mfg").empty
+
+
+def test_registry_holds_all_18_targets():
+    registry = load_registry(REPO / "data" / "raw" / "targets.yaml")
+    assert len(registry.targets) == 18
+    central = {t.id: t.value for t in registry.targets.values()
+               if t.indicator in ("rd_intensity", "labour_productivity", "brand_sales_share_mfg")}
+    assert central == {"rd_intensity_2025": 4.0, "rd_intensity_2027": 4.2,
+                       "labour_productivity_2025": 22, "labour_productivity_2027": 28,
+                       "brand_sales_share_mfg_2025": 55, "brand_sales_share_mfg_2027": 57}
+    assert registry.targets["engineering_first_inspection_pass_rate_2025"].comparison == "="
+    plan = (REPO / "data" / "raw" / "plan.txt").read_text(encoding="utf-8")
+    assert all(t.wording in plan for t in registry.targets.values())
+
+
+def test_targets_command_lists_every_target(capsys):
+    assert cli.main(["targets", "--as-of", "2026-11-27"]) == 0
+    out = capsys.readouterr().out
+    registry = load_registry(REPO / "data" / "raw" / "targets.yaml")
+    assert all(tid in out for tid in registry.targets)
+    assert "not forecastable" in out and "probability" in out
+
+
+def test_as_of_parsing():
+    assert data.parse_as_of("2025") == date(2025, 12, 31)
+    assert data.parse_as_of("2025-06-30") == date(2025, 6, 30)
+    with pytest.raises(InputError, match="as_of"):
+        data.parse_as_of("last year")

@@ -1,0 +1,69 @@
+"""The target registry rejects malformed entries with the line and field at fault."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from forecast.errors import InputError
+from forecast.targets import load_registry
+
+REPO = Path(__file__).resolve().parents[1]
+REAL = (REPO / "data" / "raw" / "targets.yaml").read_text(encoding="utf-8")
+TARGET = ("  - {id: rd_intensity_2025, indicator: rd_intensity, year: 2025, value: 4.0, "
+          "comparison: \">=\", wording: 全社会研发投入强度达到 4.0%}")
+
+
+def broken(tmp_path: Path, old: str, new: str) -> InputError:
+    assert old in REAL, old
+    path = tmp_path / "targets.yaml"
+    path.write_text(REAL.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_registry(path)
+    return info.value
+
+
+def line_of(text: str) -> int:
+    return REAL.splitlines().index(text) + 1
+
+
+@pytest.mark.parametrize("old,new,field,needle", [
+    ("indicator: rd_intensity, year: 2025", "indicator: rd_intensty, year: 2025", "indicator", "rd_intensty"),
+    ("year: 2025, value: 4.0", "year: 2025.5, value: 4.0", "year", "2025.5"),
+    ("year: 2025, value: 4.0", "year: 2025, value: four", "value", "four"),
+    ("year: 2025, value: 4.0", "year: 2025, value: 400", "value", "bounds"),
+    ("comparison: \">=\", wording: 全社会研发投入强度达到 4.0%", "comparison: \">\", wording: x", "comparison", ">"),
+])
+def test_bad_target_names_line_and_field(tmp_path, old, new, field, needle):
+    err = broken(tmp_path, old, new)
+    assert err.field == field and needle in str(err) and err.line == line_of(TARGET)
+
+
+def test_unknown_scale(tmp_path):
+    err = broken(tmp_path, "    scale: log\n    # GDP", "    scale: sqrt\n    # GDP")
+    assert err.field == "scale" and "log|logit|identity" in str(err)
+
+
+def test_logit_needs_bounds(tmp_path):
+    old = "    unit: \"%\"\n    bounds: [0, 100]\n    scale: logit\n  rd_intensity:"
+    err = broken(tmp_path, old, "    unit: \"%\"\n    bounds: null\n    scale: logit\n  rd_intensity:")
+    assert err.field == "bounds"
+
+
+def test_duplicate_target_id(tmp_path):
+    err = broken(tmp_path, TARGET, TARGET + "\n" + TARGET)
+    assert "duplicate" in str(err) and err.field == "id"
+
+
+def test_malformed_yaml_has_line(tmp_path):
+    path = tmp_path / "targets.yaml"
+    path.write_text("indicators:\n  a: [1, 2\ntargets: []\n", encoding="utf-8")
+    with pytest.raises(InputError, match="malformed YAML") as info:
+        load_registry(path)
+    assert info.value.line is not None
+
+
+def test_unknown_target_lookup_lists_valid_ids():
+    registry = load_registry(REPO / "data" / "raw" / "targets.yaml")
+    with pytest.raises(InputError, match="rd_intensity_2027"):
+        registry.target("rd_intensity_2030")
