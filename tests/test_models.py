@@ -1,0 +1,166 @@
+"""Tests of the trajectory model families (forecast.models).
+
+All series here are synthetic and named as such (``synthetic_*``)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from forecast.models import DEFAULT_MODELS, MODELS, get_model
+from forecast.models.base import ModelFailure, Series
+from forecast.models.ets import ETSDamped, ets_recursions
+from forecast.models.rw_drift import RWDrift, estimate_drift
+
+HORIZON = 6
+# prophet's first import starts the Stan backend (slow): its cases are marked slow
+FAMILIES = [pytest.param(n, marks=pytest.mark.slow) if n == "prophet" else n for n in MODELS]
+
+
+def synthetic_rw_drift(n: int = 17, drift: float = 0.06, sigma: float = 0.03, seed: int = 1,
+                       start: int = 2005) -> Series:
+    """Synthetic random walk with drift on the log scale (not real data)."""
+    rng = np.random.default_rng(seed)
+    values = 4.0 + np.cumsum(drift + sigma * rng.standard_normal(n))
+    return Series(np.arange(start, start + n), values)
+
+
+def synthetic_gapped(n: int = 20, missing: tuple[int, ...] = (2, 3), seed: int = 2) -> Series:
+    """Synthetic random walk with drift with some years removed (gaps early, so the
+    consecutive tail is long enough for ETS)."""
+    s = synthetic_rw_drift(n=n, seed=seed)
+    keep = np.ones(n, bool)
+    keep[list(missing)] = False
+    return Series(s.years[keep], s.values[keep])
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+@pytest.mark.parametrize("make", [synthetic_rw_drift, synthetic_gapped])
+def test_fit_and_simulate_shape_and_finite(name, make):
+    series = make()
+    fitted = get_model(name).fit(series)
+    paths = fitted.simulate(HORIZON, 2000, np.random.default_rng(0))
+    assert paths.shape == (2000, HORIZON)
+    assert np.all(np.isfinite(paths))
+    assert isinstance(fitted.notes, list)
+    # paths start near the last value and spread out (not a degenerate point mass)
+    assert abs(np.median(paths[:, 0]) - series.values[-1]) < 0.5
+    assert np.all(paths.std(axis=0) > 0)
+    if make is synthetic_gapped:
+        assert any("gap" in note for note in fitted.notes), fitted.notes
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_same_seed_same_paths_different_seed_different(name):
+    fitted = get_model(name).fit(synthetic_gapped())
+    a = fitted.simulate(HORIZON, 500, np.random.default_rng(42))
+    b = fitted.simulate(HORIZON, 500, np.random.default_rng(42))
+    c = fitted.simulate(HORIZON, 500, np.random.default_rng(43))
+    assert np.array_equal(a, b)
+    assert not np.allclose(a, c)
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_too_short_and_constant_raise_naming_the_model(name):
+    model = get_model(name)
+    short = synthetic_rw_drift(n=model.min_points - 1)
+    with pytest.raises(ModelFailure, match=name):
+        model.fit(short)
+    constant = Series(np.arange(2000, 2015), np.full(15, 1.5))
+    with pytest.raises(ModelFailure, match=name):
+        model.fit(constant)
+
+
+def test_rw_drift_probability_matches_closed_form_student_t():
+    series = synthetic_rw_drift(n=15, seed=5)
+    fitted = RWDrift().fit(series)
+    n_paths, h = 200_000, 5
+    paths = fitted.simulate(h, n_paths, np.random.default_rng(9))
+    # closed form, written out independently of the model code:
+    # y_{T+h} ~ y_T + h mu_hat + s sqrt(h + h^2/K) t_{m-1}
+    d = np.diff(series.values)
+    m, span = len(d), series.years[-1] - series.years[0]
+    mu_hat = d.mean()
+    s = np.sqrt(np.sum((d - mu_hat) ** 2) / (m - 1))
+    loc = series.values[-1] + h * mu_hat
+    scale = s * np.sqrt(h + h**2 / span)
+    for c in (loc - 1.5 * scale, loc + 0.3 * scale, loc + 2.5 * scale):
+        p_exact = stats.t.sf(c, df=m - 1, loc=loc, scale=scale)
+        p_sim = np.mean(paths[:, h - 1] >= c)
+        assert abs(p_sim - p_exact) < 4 * np.sqrt(p_exact * (1 - p_exact) / n_paths) + 1e-4
+    # and it agrees with the model's own predictive
+    assert fitted.predictive(h).sf(loc) == pytest.approx(0.5)
+
+
+def test_linear_trend_simulation_matches_its_student_t_predictive():
+    fitted = get_model("linear_trend").fit(synthetic_gapped())
+    paths = fitted.simulate(4, 100_000, np.random.default_rng(3))
+    for h in (1, 4):
+        pred = fitted.predictive(h)
+        c = pred.ppf(0.9)
+        assert np.mean(paths[:, h - 1] >= c) == pytest.approx(0.1, abs=0.005)
+
+
+def test_rw_drift_uses_actual_spacing_over_gaps():
+    # synthetic exact line with slope 0.07 observed with gaps of 1, 3 and 2 years
+    years = np.array([2000, 2001, 2004, 2005, 2007, 2008, 2009])
+    slope = 0.07
+    est = estimate_drift(years, 1.0 + slope * (years - 2000))
+    assert est.drift == pytest.approx(slope, rel=1e-12)
+    assert est.s2 == pytest.approx(0.0, abs=1e-20)
+    assert est.total_span == 9
+    # interior noise does not move the gap-weighted drift (endpoints on the line);
+    # the naive mean of increments would be wrong by a lot
+    noisy = 1.0 + slope * (years - 2000) + np.array([0, 0.02, -0.03, 0.01, 0.04, -0.02, 0])
+    fitted = RWDrift().fit(Series(years, noisy))
+    assert fitted.est.drift == pytest.approx(slope, rel=1e-12)
+    assert np.mean(np.diff(noisy)) == pytest.approx(slope * 9 / 6, rel=0.2)  # the naive answer
+
+
+def test_rw_drift_exactly_linear_series_is_degenerate():
+    years = np.arange(2000, 2012)
+    with pytest.raises(ModelFailure, match="rw_drift"):
+        RWDrift().fit(Series(years, 0.1 * (years - 2000)))
+
+
+def test_ets_recursions_match_statsmodels():
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+    series = synthetic_rw_drift(n=18, seed=3)
+    mod = ETSModel(series.values, error="add", trend="add", damped_trend=True)
+    params = np.array([0.4, 0.15, 0.9, 4.0, 0.05])
+    res = mod.smooth(params)
+    resid, lvl, slope = ets_recursions(*params, series.values)
+    assert np.sum(resid**2) == pytest.approx(res.sse, rel=1e-10)
+    assert [lvl, slope] == pytest.approx(list(res.states[-1]), rel=1e-10)
+
+
+def test_ets_refuses_a_gap_leaving_a_short_tail():
+    s = synthetic_gapped(n=20, missing=(15,))
+    with pytest.raises(ModelFailure, match="ets_damped.*consecutive run"):
+        ETSDamped().fit(s)
+
+
+def test_statespace_models_skip_gaps_without_interpolating():
+    s = synthetic_gapped(n=20, missing=(5, 11, 12))
+    for name in ("arima", "local_trend"):
+        fitted = get_model(name).fit(s)
+        # the model sees NaN where years are missing
+        assert np.isnan(fitted.model.endog).sum() == 3
+
+
+@pytest.mark.slow
+def test_prophet_restores_global_numpy_random_state():
+    fitted = get_model("prophet").fit(synthetic_rw_drift())
+    np.random.seed(123)
+    before = np.random.get_state()[1].copy()
+    fitted.simulate(HORIZON, 100, np.random.default_rng(0))
+    assert np.array_equal(np.random.get_state()[1], before)
+
+
+def test_registry():
+    assert set(DEFAULT_MODELS) <= set(MODELS)
+    for name, cls in MODELS.items():
+        assert cls.name == name
+    with pytest.raises(ValueError, match="valid names: .*rw_drift"):
+        get_model("no_such_model")
