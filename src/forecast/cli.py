@@ -4,15 +4,19 @@ command with exit status 2 and the message of the :class:`InputError` (file, lin
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import data
 from .coverage import assess
 from .errors import InputError
+from .pipeline import forecast_indicator
+from .scenario import load_scenario
 
 
 def _cmd_data_build(args: argparse.Namespace) -> int:
@@ -104,6 +108,103 @@ def _cmd_targets(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fmt_p(p: float | None) -> str:
+    return "-" if p is None else f"{p:.0%}" if 0.005 < p < 0.995 else f"{p:.1%}"
+
+
+def render_forecast(result) -> str:
+    """The readable summary ``forecast run`` prints for one :class:`IndicatorForecast`."""
+    ind = result.indicator
+    lines = [f"{ind.id}: {ind.name_en} / {ind.name_zh} [{ind.unit}], {result.region}, "
+             f"as of {result.as_of}", f"scenario: {result.scenario.name} "
+             f"({result.scenario.description})"]
+    hist = result.history
+    if not hist.empty:
+        years = hist["year"].tolist()
+        gaps = sorted(set(range(years[0], years[-1] + 1)) - set(years))
+        lines.append(f"history: {len(years)} year(s) {years[0]}-{years[-1]}, last "
+                     f"{hist['value'].iloc[-1]:.4g} ({years[-1]}); gaps: "
+                     f"{', '.join(map(str, gaps)) or 'none'}")
+    for obs in result.observed.values():
+        lines.append(f"OBSERVED {obs['target_id']}: {obs['value']:.4g} vs target "
+                     f"{obs['target']:g} -> {'met' if obs['met'] else 'not met'}"
+                     f"{' (preliminary)' if obs['preliminary'] else ''}; {obs['source']}")
+    lines += [f"note: {n}" for n in result.notes]
+    for name, comp in result.components.items():
+        w = ", ".join(f"{m} {v:.2f}" for m, v in comp.weighting.weights.items())
+        lines.append(f"[{name}] {comp.n_points} points; weights ({comp.weighting.basis}): {w}")
+        for model, reason in comp.dropped.items():
+            lines.append(f"[{name}] dropped {model}: {reason}")
+        cal = comp.calibration
+        if cal:
+            lines.append(f"[{name}] own backtest of the ensemble ({cal['n_forecasts']} forecasts, "
+                         f"{cal['n_origins']} origins, horizon <= {cal['horizon']}): coverage "
+                         f"50/80/95% = {_fmt_p(cal['coverage_50'])}/{_fmt_p(cal['coverage_80'])}/"
+                         f"{_fmt_p(cal['coverage_95'])}, CRPS {cal['crps']:.4f} ({cal['scale']} "
+                         f"scale), Brier {cal['brier']:.3f}")
+    if result.paths is not None:
+        table = {}
+        for name, paths in {**result.member_paths, "ENSEMBLE": result.paths}.items():
+            q = np.quantile(paths, [0.1, 0.5, 0.9], axis=0)
+            row = {str(y): f"{q[1, i]:.4g} [{q[0, i]:.4g}, {q[2, i]:.4g}]"
+                   for i, y in enumerate(result.years)}
+            probs = result.probabilities if name == "ENSEMBLE" else \
+                result.member_probabilities.get(name, {})
+            for tid, p in probs.items():
+                row[f"P({p.year}>={p.target:g})"] = _fmt_p(p.p_in_year)
+                row[f"P(by {p.year})"] = _fmt_p(p.p_by_year)
+            table[name] = row
+        lines.append("\nmedian [10%, 90%] per year and probability of meeting each target:")
+        lines.append(pd.DataFrame(table).T.to_string())
+    if result.joint:
+        lines.append(f"joint P(all of {', '.join(result.joint['targets'])} met) = "
+                     f"{_fmt_p(result.joint['p_all_met'])} (product of marginals would say "
+                     f"{_fmt_p(result.joint['p_product_of_marginals'])})")
+    for tid, p in result.probabilities.items():
+        lines.append(f"{tid}: shortfall (target - value) median {p.shortfall_median:+.3g}, "
+                     f"10% {p.shortfall_q10:+.3g}, 90% {p.shortfall_q90:+.3g} {ind.unit}")
+    for tid, be in (result.break_even or {}).items():
+        parts = []
+        if be.get("employment_to_population_ratio") is not None:
+            parts.append(f"employment/population ratio {be['employment_to_population_ratio']:.3f}")
+        if be.get("employment_growth_per_year") is not None:
+            parts.append(f"employment growth {be['employment_growth_per_year']:+.2%}/yr from "
+                         f"{be['employment_growth_base']}")
+        parts.append(f"employment {be['employment_level_wan']:.0f} 万人 at median GDP")
+        lines.append(f"{tid}: P(hit) falls to 50% at " + "; ".join(parts))
+    for tid, pc in result.pace.items():
+        if pc.ratio is not None:
+            lines.append(f"{tid} pace: observed {pc.observed_cagr:+.2%}/yr ({pc.base_year}-"
+                         f"{pc.last_year}) vs required {pc.required_cagr:+.2%}/yr, ratio "
+                         f"{pc.ratio:.2f}: {pc.label}")
+        else:
+            lines.append(f"{tid} pace: {pc.label}")
+    if result.status in ("pace only", "not forecastable"):
+        lines.append(f"NO PROBABILITY: {result.status}; "
+                     + "; ".join(c.reason for c in result.coverage.values()))
+    return "\n".join(lines)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    dataset = data.load(args.as_of)
+    scenario = load_scenario(args.scenario)
+    dataset.registry.indicator(args.indicator)
+    print(f"forecasting {args.indicator} with {args.paths} paths, seed {args.seed} ...",
+          file=sys.stderr)
+    result = forecast_indicator(
+        dataset, args.indicator, region=args.region,
+        models=tuple(args.models) if args.models else None, n_paths=args.paths, seed=args.seed,
+        scenario=scenario, target_years=tuple(args.target_years) if args.target_years else None,
+        backtest=not args.no_backtest)
+    print(render_forecast(result))
+    if args.json:
+        out = Path(args.json)
+        data.write_atomically(out, lambda p: p.write_text(
+            json.dumps(result.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8"))
+        print(f"wrote {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="forecast", description=(
         "Probability that Hangzhou reaches the targets of its Quality Power plan."))
@@ -124,6 +225,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--replace", action="store_true", help="overwrite a user file of the same name")
     p.set_defaults(func=_cmd_data_add)
+
+    p = sub.add_parser("run", help="forecast one indicator: probabilities of meeting its targets")
+    p.add_argument("--indicator", required=True)
+    p.add_argument("--region", default=None, help="default: the target's region (Hangzhou)")
+    p.add_argument("--as-of", help="use only values published by this year or date")
+    p.add_argument("--paths", type=int, default=10_000)
+    p.add_argument("--seed", type=int, default=20261127)
+    p.add_argument("--models", nargs="+", help="model families (default: the default ensemble)")
+    p.add_argument("--target-years", nargs="+", type=int)
+    p.add_argument("--scenario", help="scenario YAML (see notebooks/scenarios/)")
+    p.add_argument("--no-backtest", action="store_true",
+                   help="skip the backtest: equal weights, no calibration figures (faster)")
+    p.add_argument("--json", help="write the full result as JSON here")
+    p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("targets", help="list the plan's targets and their sourced coverage")
     p.add_argument("--as-of")

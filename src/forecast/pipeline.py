@@ -1,0 +1,356 @@
+"""One indicator, end to end: history as of a date -> models -> ensemble -> probabilities.
+
+:func:`forecast_indicator` is what ``forecast run``, the notebooks and the report call. It
+returns an :class:`IndicatorForecast` holding everything a reader needs to judge a
+probability: the observations it rests on, each model's view and the ensemble's, the weights
+and what they rest on, the models that dropped out and why, the series' own backtest
+calibration, the pace diagnostic, and the scenario and parameters that produced it.
+
+Targets whose year is already observed as of ``as_of`` are reported as observations (met or
+not, preliminary where the source says so), not forecast. A derived indicator (labour
+productivity = GDP / employment) is simulated as the ratio of its simulated components, the
+denominator from a stated, ranged assumption where it has no history of its own.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from .coverage import Coverage, assess
+from .data import Dataset
+from .ensemble import Ensemble, FittedEnsemble, Weighting, backtest_weights
+from .errors import InputError
+from .backtest import rolling_origin
+from .models import DEFAULT_MODELS, MODELS, get_model
+from .models.base import ModelFailure, Series
+from .probability import (Pace, TargetProbability, fan_quantiles, joint_probability, pace,
+                          target_probability)
+from .scenario import Employment, Scenario
+from .targets import Indicator, Target
+from .transforms import Transform
+
+BACKTEST_PATHS = 500
+BACKTEST_MIN_TRAIN = 6
+
+
+@dataclass
+class ComponentFit:
+    """The ensemble of one modelled series (the indicator itself or a component of it)."""
+
+    indicator: str
+    years: np.ndarray                 # simulated years
+    paths: np.ndarray                 # ensemble paths, indicator unit (scenario applied)
+    member_paths: dict[str, np.ndarray]
+    weighting: Weighting
+    dropped: dict[str, str]
+    calibration: dict                 # the ensemble's own rolling-origin backtest summary
+    n_points: int
+
+
+@dataclass
+class IndicatorForecast:
+    """Everything ``forecast run`` prints and writes for one indicator."""
+
+    indicator: Indicator
+    region: str
+    as_of: date
+    params: dict
+    scenario: Scenario
+    history: pd.DataFrame                       # year, value, vintage, preliminary, source
+    targets: list[Target]
+    coverage: dict[str, Coverage]
+    observed: dict[str, dict] = field(default_factory=dict)
+    pace: dict[str, Pace] = field(default_factory=dict)
+    years: np.ndarray | None = None
+    paths: np.ndarray | None = None             # ensemble paths, indicator unit
+    member_paths: dict[str, np.ndarray] = field(default_factory=dict)
+    probabilities: dict[str, TargetProbability] = field(default_factory=dict)
+    member_probabilities: dict[str, dict[str, TargetProbability]] = field(default_factory=dict)
+    joint: dict | None = None
+    components: dict[str, ComponentFit] = field(default_factory=dict)
+    assumption: str | None = None
+    break_even: dict | None = None
+    status: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def forecast_targets(self) -> list[Target]:
+        return [t for t in self.targets if t.id in self.probabilities]
+
+    def fan(self) -> pd.DataFrame | None:
+        return None if self.paths is None else fan_quantiles(self.paths, self.years)
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict of the whole result (paths summarised, not dumped)."""
+        def clean(value):
+            if isinstance(value, dict):
+                return {str(k): clean(v) for k, v in value.items()}
+            if isinstance(value, (list, tuple)):
+                return [clean(v) for v in value]
+            if isinstance(value, (np.integer,)):
+                return int(value)
+            if isinstance(value, (float, np.floating)):
+                return None if not math.isfinite(value) else float(value)
+            if isinstance(value, (date, np.ndarray)):
+                return str(value) if isinstance(value, date) else clean(value.tolist())
+            return value
+
+        fan = self.fan()
+        out = {
+            "indicator": asdict(self.indicator), "region": self.region,
+            "as_of": self.as_of.isoformat(), "status": self.status, "params": self.params,
+            "scenario": self.scenario.as_dict(), "notes": self.notes,
+            "history": self.history.to_dict(orient="records"),
+            "targets": [asdict(t) for t in self.targets],
+            "coverage": {k: v.as_dict() for k, v in self.coverage.items()},
+            "observed": self.observed,
+            "pace": {k: v.as_dict() for k, v in self.pace.items()},
+            "probabilities": {k: v.as_dict() for k, v in self.probabilities.items()},
+            "member_probabilities": {m: {k: v.as_dict() for k, v in probs.items()}
+                                     for m, probs in self.member_probabilities.items()},
+            "joint": self.joint, "assumption": self.assumption, "break_even": self.break_even,
+            "fan": None if fan is None else {str(y): {str(q): fan.loc[y, q] for q in fan.columns}
+                                             for y in fan.index},
+            "components": {name: {
+                "indicator": c.indicator, "n_points": c.n_points,
+                "weights": c.weighting.weights, "weighting_basis": c.weighting.basis,
+                "member_backtests": c.weighting.scores, "backtest_failures": c.weighting.failures,
+                "dropped_models": c.dropped, "calibration": c.calibration,
+            } for name, c in self.components.items()},
+        }
+        return clean(out)
+
+
+def _model_series(values: pd.Series, transform: Transform) -> Series:
+    return Series(np.asarray(values.index, dtype=int), transform.forward(values.to_numpy()))
+
+
+def fit_component(values: pd.Series, indicator: Indicator, *, horizon_to: int,
+                  models: tuple[str, ...], n_paths: int, seed: int, scenario: Scenario,
+                  backtest: bool = True) -> ComponentFit:
+    """Fit the ensemble to one observed series and simulate it up to ``horizon_to``."""
+    transform = Transform.for_indicator(indicator)
+    series = _model_series(values, transform)
+    horizon = horizon_to - series.last_year
+    if horizon < 1:
+        raise InputError(None, f"nothing to forecast for {indicator.id}: last observation "
+                         f"{series.last_year} is not before {horizon_to}")
+    bt_horizon = min(horizon, 6)
+    if backtest and len(series) > BACKTEST_MIN_TRAIN:
+        weighting = backtest_weights(series, models, horizon=bt_horizon,
+                                     min_train=BACKTEST_MIN_TRAIN, n_paths=BACKTEST_PATHS,
+                                     seed=seed)
+    else:
+        weighting = Weighting({m: 1.0 / len(models) for m in models},
+                              "equal (series too short for a backtest)" if backtest
+                              else "equal (backtest not requested)", {})
+    ensemble = Ensemble(models, weighting.weights)
+    fitted: FittedEnsemble = ensemble.fit(series)
+    rng = np.random.default_rng([seed, 0])
+    members = fitted.simulate_members(horizon, n_paths, rng)
+    years = np.arange(series.last_year + 1, horizon_to + 1)
+    member_paths = {m: transform.inverse(scenario.apply(z, years)) for m, z in members.items()}
+    paths = np.concatenate(list(member_paths.values()))
+    calibration = {}
+    if backtest and len(series) > BACKTEST_MIN_TRAIN:
+        result = rolling_origin(series, ensemble, horizon=bt_horizon, min_train=BACKTEST_MIN_TRAIN,
+                                n_paths=BACKTEST_PATHS, seed=seed)
+        calibration = {**result.summary(), "horizon": bt_horizon,
+                       "min_train": BACKTEST_MIN_TRAIN, "scale": indicator.scale,
+                       "note": "ensemble with the final weights (mild look-ahead in the weights)"}
+    return ComponentFit(indicator.id, years, paths, member_paths, weighting,
+                        fitted.dropped, calibration, len(series))
+
+
+def _observed_target(rows: pd.DataFrame, target: Target) -> dict:
+    row = rows[rows["year"] == target.year].iloc[0]
+    return {"target_id": target.id, "year": target.year, "target": target.value,
+            "value": float(row["value"]), "met": bool(target.is_met(float(row["value"]))),
+            "preliminary": bool(row["preliminary"]), "vintage": row["vintage"],
+            "source": row["source_title"], "published": row["published"]}
+
+
+def _employment_paths(dataset: Dataset, region: str, years: np.ndarray, employment: Employment,
+                      n_paths: int, seed: int, models: tuple[str, ...],
+                      scenario: Scenario) -> tuple[np.ndarray, ComponentFit | None]:
+    """Employment (万人) paths for ``years`` under the stated assumption."""
+    rng = np.random.default_rng([seed, 1])
+    if employment.method == "growth":
+        sourced = dataset.series("employed_persons", region)
+        if sourced.empty:
+            raise InputError(None, f"no employed_persons for {region}: the growth assumption "
+                             "needs a sourced level to grow from; use population_ratio")
+        g = rng.uniform(*employment.growth, size=(n_paths, 1))
+        base_year, base = int(sourced.index[-1]), float(sourced.iloc[-1])
+        return base * (1 + g) ** (years - base_year), None
+    population = dataset.series(employment.population, region)
+    if employment.population_since:
+        population = population[population.index >= employment.population_since]
+    pop_indicator = dataset.registry.indicator(employment.population)
+    # Population follows its own recent drift; a random walk with drift is the only family
+    # that is sensible on five or so points, so it is used alone here.
+    pop_models = tuple(m for m in ("rw_drift",) if m in models) or ("rw_drift",)
+    fit = fit_component(population, pop_indicator, horizon_to=int(years[-1]), models=pop_models,
+                        n_paths=n_paths, seed=seed + 1, scenario=Scenario(), backtest=False)
+    pop = fit.paths[:, -len(years):]
+    ratio = rng.uniform(*employment.ratio, size=(n_paths, 1))
+    return pop * ratio, fit
+
+
+def _break_even(gdp: np.ndarray, denominator_scale: np.ndarray, target: float,
+                lo: float, hi: float, increasing: bool) -> float | None:
+    """The value x of an assumption at which P(gdp / (denominator_scale * f(x)) >= target) is
+    50%, by bisection on [lo, hi]; None if 50% is not crossed within the interval."""
+    def p(x: float) -> float:
+        return float(np.mean(gdp / denominator_scale(x) >= target))
+
+    p_lo, p_hi = p(lo), p(hi)
+    if (p_lo - 0.5) * (p_hi - 0.5) > 0:
+        return None
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        if (p(mid) >= 0.5) == (p_lo >= 0.5):
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | None = None,
+                       models: tuple[str, ...] | None = None, n_paths: int = 10_000,
+                       seed: int = 20261127, scenario: Scenario | None = None,
+                       target_years: tuple[int, ...] | None = None,
+                       backtest: bool = True) -> IndicatorForecast:
+    """Forecast ``indicator_id`` and estimate the probability of meeting each of its targets.
+
+    Parameters mirror ``forecast run``; ``target_years`` restricts the targets considered.
+    Raises :class:`InputError` for an unknown indicator, model, or target year.
+    """
+    registry = dataset.registry
+    indicator = registry.indicator(indicator_id)
+    targets = registry.targets_for(indicator_id)
+    if not targets:
+        raise InputError(registry.path, f"indicator '{indicator_id}' has no target in the plan",
+                         expected="one of " + ", ".join(registry.target_indicators()))
+    if target_years:
+        unknown = sorted(set(target_years) - {t.year for t in targets})
+        if unknown:
+            raise InputError(registry.path, f"no target for {indicator_id} in {unknown}",
+                             field="target_years",
+                             expected="years among " + ", ".join(str(t.year) for t in targets))
+        targets = [t for t in targets if t.year in target_years]
+    models = tuple(models or DEFAULT_MODELS)
+    bad = [m for m in models if m not in MODELS]
+    if bad:
+        raise InputError(None, f"unknown model(s) {', '.join(bad)}", field="models",
+                         expected="any of " + ", ".join(MODELS))
+    if n_paths < 100:
+        raise InputError(None, f"n_paths {n_paths} is too few for a probability",
+                         field="n_paths", expected="at least 100")
+    scenario = scenario or Scenario()
+    region = region or targets[0].region
+    rows = dataset.rows(indicator_id, region)
+    history = rows[["year", "value", "vintage", "preliminary", "reliability", "source_title",
+                    "published", "derivation"]].copy()
+    result = IndicatorForecast(
+        indicator, region, dataset.as_of,
+        {"models": list(models), "n_paths": n_paths, "seed": seed, "region": region,
+         "target_years": [t.year for t in targets], "data_hash": dataset.data_hash,
+         "backtest": backtest},
+        scenario, history, targets, {t.id: assess(dataset, t) for t in targets})
+
+    series = dataset.series(indicator_id, region)
+    for target in targets:
+        if result.coverage[target.id].status == "observed":
+            result.observed[target.id] = _observed_target(rows, target)
+        if not series.empty and indicator.derived is None:
+            result.pace[target.id] = pace(series, target)
+    open_targets = [t for t in targets if t.id not in result.observed]
+    statuses = {result.coverage[t.id].status for t in open_targets}
+    if not open_targets:
+        result.status = "observed"
+        return result
+    if "probability" not in statuses:
+        result.status = statuses.pop() if len(statuses) == 1 else "pace only"
+        result.notes.append(result.coverage[open_targets[0].id].reason)
+        return result
+
+    horizon_to = max(t.year for t in open_targets)
+    if indicator.derived is None:
+        comp = fit_component(series, indicator, horizon_to=horizon_to, models=models,
+                             n_paths=n_paths, seed=seed, scenario=scenario, backtest=backtest)
+        result.components[indicator_id] = comp
+        result.years, result.paths, result.member_paths = comp.years, comp.paths, comp.member_paths
+    else:
+        _forecast_derived(dataset, result, region, horizon_to, models, n_paths, seed, scenario,
+                          backtest, open_targets)
+
+    for target in open_targets:
+        result.probabilities[target.id] = target_probability(result.paths, result.years, target)
+        for name, paths in result.member_paths.items():
+            result.member_probabilities.setdefault(name, {})[target.id] = \
+                target_probability(paths, result.years, target)
+    if len(open_targets) > 1:
+        result.joint = {"targets": [t.id for t in open_targets],
+                        "p_all_met": joint_probability(result.paths, result.years, open_targets),
+                        "p_product_of_marginals": float(np.prod(
+                            [result.probabilities[t.id].p_in_year for t in open_targets]))}
+    result.status = "probability"
+    return result
+
+
+def _forecast_derived(dataset: Dataset, result: IndicatorForecast, region: str, horizon_to: int,
+                      models: tuple[str, ...], n_paths: int, seed: int, scenario: Scenario,
+                      backtest: bool, open_targets: list[Target]) -> None:
+    """Simulate a ratio indicator from its simulated numerator and its denominator assumption."""
+    rule = result.indicator.derived
+    registry = dataset.registry
+    if rule.denominator != "employed_persons":
+        raise InputError(registry.path, f"no denominator assumption for '{rule.denominator}'",
+                         expected="employed_persons (the only ratio the suite simulates)")
+    numerator = fit_component(dataset.series(rule.numerator, region),
+                              registry.indicator(rule.numerator), horizon_to=horizon_to,
+                              models=models, n_paths=n_paths, seed=seed, scenario=scenario,
+                              backtest=backtest)
+    result.components[rule.numerator] = numerator
+    years = np.arange(int(numerator.years[0]), horizon_to + 1)
+    employment = scenario.employment or Employment()
+    denominator, pop_fit = _employment_paths(dataset, region, years, employment, n_paths, seed,
+                                             models, scenario)
+    if pop_fit is not None:
+        result.components[employment.population] = pop_fit
+    result.years = years
+    result.paths = rule.factor * numerator.paths / denominator
+    result.member_paths = {}
+    start = 0
+    for name, member in numerator.member_paths.items():
+        stop = start + len(member)
+        result.member_paths[name] = rule.factor * member / denominator[start:stop]
+        start = stop
+    result.assumption = employment.describe()
+    result.notes.append(f"{result.indicator.id} = {rule.describe()}; {result.assumption}. "
+                        "GDP is in current prices: the probability assumes the plan's target "
+                        "is too (the plan does not say).")
+    # Break-even: the assumption value at which P(hit) falls to 50%, per target.
+    result.break_even = {}
+    sourced_emp = dataset.series("employed_persons", region)
+    for target in open_targets:
+        idx = int(np.flatnonzero(years == target.year)[0])
+        gdp_t = rule.factor * numerator.paths[:, idx]
+        entry = {"target_id": target.id}
+        if pop_fit is not None:
+            pop_t = pop_fit.paths[:, -len(years):][:, idx]
+            entry["employment_to_population_ratio"] = _break_even(
+                gdp_t, lambda r: pop_t * r, target.value, 0.2, 1.0, increasing=False)
+        if not sourced_emp.empty:
+            base_year, base = int(sourced_emp.index[-1]), float(sourced_emp.iloc[-1])
+            entry["employment_growth_per_year"] = _break_even(
+                gdp_t, lambda g: base * (1 + g) ** (target.year - base_year), target.value,
+                -0.2, 0.2, increasing=False)
+            entry["employment_growth_base"] = f"{base:g} 万人 in {base_year}"
+        entry["employment_level_wan"] = float(np.median(gdp_t) / target.value)
+        result.break_even[target.id] = entry

@@ -1,0 +1,135 @@
+"""What is estimated from simulated paths (in the indicator's own unit), and the pace
+diagnostic that needs no model at all.
+
+All probabilities of one indicator come from the *same* paths, so the joint probability of
+meeting both the 2025 and the 2027 target is read off the paths directly: misses cluster
+within a path across years, and multiplying the yearly probabilities would overstate how
+unlikely a double miss is.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from .targets import Target
+
+# Eurostat's assessment of progress towards quantified targets (also used by open-sdg): the
+# ratio of the observed compound annual growth to the growth required to reach the target.
+PACE_THRESHOLDS = ((0.95, "significant progress (on track)"), (0.6, "moderate progress"),
+                   (0.0, "insufficient progress"))
+PACE_AWAY = "movement away from the target"
+PACE_MET = "target already met"
+PACE_WINDOW = 5  # years of observed growth, as in Eurostat's short-term assessment
+
+
+@dataclass(frozen=True)
+class TargetProbability:
+    """Probabilities for one target from a set of paths."""
+
+    target_id: str
+    year: int
+    target: float
+    p_in_year: float          # P(value in the target year meets the target)
+    p_by_year: float          # P(met in at least one simulated year up to the target year)
+    shortfall_q10: float      # target - value; positive = short of the target
+    shortfall_median: float
+    shortfall_q90: float
+    median: float
+    q10: float
+    q90: float
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def target_probability(paths: np.ndarray, years: np.ndarray, target: Target) -> TargetProbability:
+    """Probabilities of ``target`` from ``paths`` (n_paths, len(years)) in the target's unit."""
+    years = np.asarray(years)
+    if target.year not in years:
+        raise ValueError(f"target year {target.year} is not among the simulated years "
+                         f"{years[0]}-{years[-1]}")
+    idx = int(np.flatnonzero(years == target.year)[0])
+    at_year = paths[:, idx]
+    met = at_year >= target.value
+    met_by = (paths[:, : idx + 1] >= target.value).any(axis=1)
+    shortfall = target.value - at_year
+    q = np.quantile(shortfall, [0.1, 0.5, 0.9])
+    v = np.quantile(at_year, [0.1, 0.5, 0.9])
+    return TargetProbability(target.id, target.year, target.value, float(met.mean()),
+                             float(met_by.mean()), float(q[0]), float(q[1]), float(q[2]),
+                             float(v[1]), float(v[0]), float(v[2]))
+
+
+def joint_probability(paths: np.ndarray, years: np.ndarray, targets: list[Target]) -> float:
+    """P(every target in ``targets`` is met in its year), from the same paths."""
+    years = np.asarray(years)
+    met = np.ones(len(paths), dtype=bool)
+    for target in targets:
+        met &= paths[:, int(np.flatnonzero(years == target.year)[0])] >= target.value
+    return float(met.mean())
+
+
+def probability_curve(paths: np.ndarray, years: np.ndarray, year: int,
+                      levels: np.ndarray) -> np.ndarray:
+    """P(value in ``year`` >= level) for each level: the sensitivity of the probability to
+    the target level (non-increasing in the level by construction)."""
+    at_year = np.sort(paths[:, int(np.flatnonzero(np.asarray(years) == year)[0])])
+    return 1.0 - np.searchsorted(at_year, np.asarray(levels, dtype=float), side="left") / len(at_year)
+
+
+def fan_quantiles(paths: np.ndarray, years: np.ndarray,
+                  levels=(0.025, 0.1, 0.25, 0.5, 0.75, 0.9, 0.975)) -> pd.DataFrame:
+    """Quantiles of the paths per year (rows: years; columns: levels), for fan charts."""
+    return pd.DataFrame(np.quantile(paths, levels, axis=0).T, index=np.asarray(years),
+                        columns=list(levels))
+
+
+@dataclass(frozen=True)
+class Pace:
+    """Observed vs required compound annual growth (Eurostat / open-sdg assessment)."""
+
+    target_id: str
+    base_year: int | None
+    last_year: int
+    last_value: float
+    observed_cagr: float | None
+    required_cagr: float | None
+    ratio: float | None
+    label: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def pace(series: pd.Series, target: Target) -> Pace:
+    """Pace diagnostic of ``target`` from the observed ``series`` (indexed by year).
+
+    Observed growth is the compound annual rate from the observation closest to
+    ``PACE_WINDOW`` years before the last one (earlier if that year is missing; the actual
+    span is used) to the last; required growth is the rate that takes the last observation to
+    the target in the target year. The label follows Eurostat's thresholds 0.95 / 0.6 / 0 on
+    their ratio.
+    """
+    series = series.dropna().sort_index()
+    last_year, last_value = int(series.index[-1]), float(series.iloc[-1])
+    if target.is_met(last_value):
+        return Pace(target.id, None, last_year, last_value, None, None, None, PACE_MET)
+    earlier = series[series.index <= last_year - 1]
+    required = (target.value / last_value) ** (1.0 / max(target.year - last_year, 1)) - 1.0
+    if earlier.empty:
+        return Pace(target.id, None, last_year, last_value, None, required, None,
+                    "no observed growth (one observation)")
+    candidates = earlier.index[earlier.index <= last_year - PACE_WINDOW]
+    base_year = int(candidates[-1]) if len(candidates) else int(earlier.index[0])
+    base_value = float(series[base_year])
+    observed = (last_value / base_value) ** (1.0 / (last_year - base_year)) - 1.0
+    ratio = observed / required if required > 0 else None
+    if ratio is None:
+        label = PACE_MET
+    elif ratio < 0:
+        label = PACE_AWAY
+    else:
+        label = next(text for threshold, text in PACE_THRESHOLDS if ratio >= threshold)
+    return Pace(target.id, base_year, last_year, last_value, observed, required, ratio, label)

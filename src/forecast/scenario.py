@@ -1,0 +1,148 @@
+"""Scenarios: explicit, named changes to the simulated paths or to their drivers.
+
+A scenario is a small YAML file (examples in ``notebooks/scenarios/``)::
+
+    name: slower_trend
+    description: growth one point a year slower than the models expect
+    trend: -0.01            # added per simulated year, on the modelling scale
+    growth_shock: {year: 2026, size: -0.03}   # permanent level shift from that year on
+    volatility: 1.5         # multiplier on each path's deviation from the median path
+    employment:             # labour productivity only: the denominator assumption
+      method: population_ratio        # or: growth
+      ratio: [0.58, 0.74]             # employed / permanent population, drawn per path
+      growth: [-0.01, 0.02]           # (method growth) annual employment growth, per path
+
+On the log scale 0.01 is about one per cent; on the logit scale it is a change of the
+log-odds. Every scenario is recorded with the result it produced.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from .errors import InputError
+
+_KEYS = {"name", "description", "trend", "growth_shock", "volatility", "employment"}
+
+
+@dataclass(frozen=True)
+class Employment:
+    """How employment, the denominator of labour productivity, is simulated."""
+
+    method: str = "population_ratio"          # "population_ratio" | "growth"
+    ratio: tuple[float, float] = (0.58, 0.74)
+    growth: tuple[float, float] = (-0.01, 0.02)
+    population: str = "permanent_population_yearend"
+    population_since: int | None = 2020      # series break: the 7th census recount in 2020
+
+    def describe(self) -> str:
+        if self.method == "growth":
+            return (f"employment grows at a constant annual rate drawn uniformly from "
+                    f"[{self.growth[0]:+.1%}, {self.growth[1]:+.1%}] per path, from its last "
+                    f"sourced level")
+        since = f" since {self.population_since}" if self.population_since else ""
+        return (f"employment = {self.population}{since} (simulated) x an employment-to-"
+                f"population ratio drawn uniformly from [{self.ratio[0]:.2f}, {self.ratio[1]:.2f}] "
+                f"per path")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str = "baseline"
+    description: str = "the models' own paths, no change"
+    trend: float = 0.0
+    shock_year: int | None = None
+    shock_size: float = 0.0
+    volatility: float = 1.0
+    employment: Employment | None = None
+    source: str | None = None
+
+    def is_baseline(self) -> bool:
+        return self.trend == 0 and self.shock_size == 0 and self.volatility == 1.0
+
+    def apply(self, z: np.ndarray, years: np.ndarray) -> np.ndarray:
+        """The scenario's paths from ``z`` (n_paths, len(years)) on the modelling scale."""
+        if self.is_baseline():
+            return z
+        years = np.asarray(years)
+        median = np.median(z, axis=0)
+        out = median + self.volatility * (z - median)
+        out = out + self.trend * (years - years[0] + 1)
+        if self.shock_year is not None:
+            out = out + self.shock_size * (years >= self.shock_year)
+        return out
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _pair(value, path, field_name) -> tuple[float, float]:
+    if (not isinstance(value, list) or len(value) != 2
+            or not all(isinstance(v, (int, float)) for v in value) or value[0] > value[1]):
+        raise InputError(path, f"'{field_name}' is {value!r}", field=field_name,
+                         expected="[low, high] with low <= high")
+    return float(value[0]), float(value[1])
+
+
+def _number(doc: dict, key: str, path, default: float, positive: bool = False) -> float:
+    value = doc.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) \
+            or (positive and value <= 0):
+        raise InputError(path, f"'{key}' is {value!r}", field=key,
+                         expected="a positive number" if positive else "a number")
+    return float(value)
+
+
+def load_scenario(path: str | Path | None) -> Scenario:
+    """Read and validate a scenario file; ``None`` gives the baseline."""
+    if path is None:
+        return Scenario()
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "scenario file not found", expected="a YAML file, e.g. "
+                         "notebooks/scenarios/slower_trend.yaml")
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(path, f"malformed YAML: {getattr(exc, 'problem', exc)}",
+                         line=mark.line + 1 if mark else None) from None
+    if not isinstance(doc, dict):
+        raise InputError(path, "a scenario is a mapping", expected="name, description, ...")
+    unknown = set(doc) - _KEYS
+    if unknown:
+        raise InputError(path, f"unknown key(s) {', '.join(sorted(unknown))}",
+                         field=sorted(unknown)[0], expected=", ".join(sorted(_KEYS)))
+    shock = doc.get("growth_shock") or {}
+    if shock and (not isinstance(shock, dict) or not isinstance(shock.get("year"), int)):
+        raise InputError(path, f"'growth_shock' is {shock!r}", field="growth_shock",
+                         expected="{year: YEAR, size: NUMBER}")
+    employment = None
+    if doc.get("employment") is not None:
+        emp = doc["employment"]
+        if not isinstance(emp, dict) or emp.get("method", "population_ratio") not in (
+                "population_ratio", "growth"):
+            raise InputError(path, f"'employment' is {emp!r}", field="employment",
+                             expected="{method: population_ratio|growth, ratio|growth: [lo, hi]}")
+        defaults = Employment()
+        employment = Employment(
+            method=emp.get("method", "population_ratio"),
+            ratio=_pair(emp["ratio"], path, "employment.ratio") if "ratio" in emp else defaults.ratio,
+            growth=_pair(emp["growth"], path, "employment.growth") if "growth" in emp else defaults.growth,
+            population=str(emp.get("population", defaults.population)),
+            population_since=emp.get("population_since", defaults.population_since),
+        )
+        if not 0 < employment.ratio[0] <= employment.ratio[1] <= 1:
+            raise InputError(path, f"employment ratio {employment.ratio}", field="employment.ratio",
+                             expected="a range within (0, 1]")
+    return Scenario(
+        name=str(doc.get("name", path.stem)), description=str(doc.get("description", "")),
+        trend=_number(doc, "trend", path, 0.0),
+        shock_year=shock.get("year") if shock else None,
+        shock_size=_number(shock, "size", path, 0.0) if shock else 0.0,
+        volatility=_number(doc, "volatility", path, 1.0, positive=True),
+        employment=employment, source=str(path),
+    )

@@ -1,0 +1,173 @@
+"""One indicator end to end, on the shipped data and on synthetic series (named as such)."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from forecast import cli, data
+from forecast.errors import InputError
+from forecast.pipeline import forecast_indicator
+from forecast.scenario import Employment, Scenario, load_scenario
+
+from test_data import row, write_csv
+
+REPO = Path(__file__).resolve().parents[1]
+FAST = ("rw_drift", "linear_trend", "local_trend")
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return data.load("2026-11-27")
+
+
+def run(dataset, indicator, **kw):
+    kw.setdefault("models", FAST)
+    kw.setdefault("n_paths", 1000)
+    return forecast_indicator(dataset, indicator, **kw)
+
+
+def test_rd_intensity_probabilities_are_sane_and_reproducible(shipped):
+    a = run(shipped, "rd_intensity", seed=7)
+    b = run(shipped, "rd_intensity", seed=7)
+    c = run(shipped, "rd_intensity", seed=8)
+    assert a.status == "probability" and set(a.probabilities) == {"rd_intensity_2025", "rd_intensity_2027"}
+    assert json.dumps(a.to_dict()) == json.dumps(b.to_dict())
+    assert not np.array_equal(a.paths, c.paths)
+    for p in a.probabilities.values():
+        assert 0 <= p.p_in_year <= p.p_by_year <= 1
+    assert 0 <= a.joint["p_all_met"] <= min(p.p_in_year for p in a.probabilities.values())
+    assert np.all((a.paths > 0) & (a.paths < 100))     # a share stays within its bounds
+    assert list(a.years) == [2024, 2025, 2026, 2027]   # last observation 2023
+    comp = a.components["rd_intensity"]
+    assert sum(comp.weighting.weights.values()) == pytest.approx(1)
+    assert {"coverage_80", "coverage_95", "crps"} <= set(comp.calibration)
+
+
+def test_as_of_uses_only_what_was_published(shipped):
+    early = run(data.load("2020-12-31"), "rd_intensity", n_paths=500, backtest=False)
+    assert early.history["year"].max() == 2019
+    assert list(early.years)[0] == 2020
+
+
+def synthetic_root(tmp_path: Path, values: dict[int, float], vintage="synthetic test series") -> Path:
+    (tmp_path / "data" / "raw" / "series").mkdir(parents=True)
+    shutil.copy(REPO / "data" / "raw" / "targets.yaml", tmp_path / "data" / "raw")
+    write_csv(tmp_path / "data" / "raw" / "series" / "synthetic.csv",
+              [row(year=str(y), value=f"{v:.4f}", vintage=vintage, published=f"{y + 1}-06-30")
+               for y, v in values.items()])
+    return tmp_path
+
+
+def test_observed_target_year_is_reported_not_forecast(tmp_path):
+    values = {y: 2.5 + 0.1 * (y - 2010) for y in range(2010, 2026)}  # 2025: 4.0, synthetic
+    values[2025] = 3.9
+    root = synthetic_root(tmp_path, values, vintage="synthetic preliminary estimate")
+    result = run(data.load(2026, root), "rd_intensity")
+    obs = result.observed["rd_intensity_2025"]
+    assert obs["value"] == pytest.approx(3.9) and obs["met"] is False and obs["preliminary"]
+    assert "rd_intensity_2025" not in result.probabilities
+    assert "rd_intensity_2027" in result.probabilities and result.joint is None
+    # the same data seen from mid-2025: nothing observed yet, both forecast
+    before = run(data.load("2025-12-31", root), "rd_intensity")
+    assert not before.observed and set(before.probabilities) == {"rd_intensity_2025", "rd_intensity_2027"}
+
+
+def test_synthetic_steady_growth_far_above_target_is_near_certain(tmp_path):
+    values = {y: 3.0 + 0.3 * (y - 2010) for y in range(2010, 2024)}   # synthetic, 6.9 by 2023
+    result = run(data.load(2026, synthetic_root(tmp_path, values)), "rd_intensity")
+    assert result.probabilities["rd_intensity_2025"].p_in_year > 0.95
+    falling = {y: 5.0 - 0.1 * (y - 2010) for y in range(2010, 2024)}  # synthetic, 3.7 by 2023
+    result = run(data.load(2026, synthetic_root(tmp_path / "b", falling)), "rd_intensity")
+    assert result.probabilities["rd_intensity_2027"].p_in_year < 0.05
+
+
+def test_no_history_gives_no_number(shipped):
+    result = run(shipped, "brand_sales_share_mfg")
+    assert result.status == "not forecastable" and not result.probabilities
+    assert "forecast data add" in " ".join(result.notes)
+
+
+def test_short_history_gives_pace_only(shipped):
+    result = run(shipped, "digital_core_share_gdp")
+    assert result.status == "pace only" and not result.probabilities
+    assert result.pace["digital_core_share_gdp_2025"].ratio is not None
+
+
+def test_labour_productivity_rests_on_a_stated_assumption(shipped):
+    low = run(shipped, "labour_productivity",
+              scenario=Scenario(employment=Employment(ratio=(0.55, 0.60))), backtest=False)
+    high = run(shipped, "labour_productivity",
+               scenario=Scenario(employment=Employment(ratio=(0.80, 0.85))), backtest=False)
+    assert "0.55" in low.assumption and "permanent_population_yearend" in low.assumption
+    # more people employed for the same GDP means lower productivity
+    for tid in ("labour_productivity_2025", "labour_productivity_2027"):
+        assert low.probabilities[tid].p_in_year > high.probabilities[tid].p_in_year
+        ratio = low.break_even[tid]["employment_to_population_ratio"]
+        assert ratio is None or 0.2 < ratio < 1.0
+    assert set(low.components) == {"gdp", "permanent_population_yearend"}
+
+
+def test_break_even_ratio_is_where_probability_is_half(shipped):
+    base = run(shipped, "labour_productivity", backtest=False, n_paths=4000)
+    ratio = base.break_even["labour_productivity_2027"]["employment_to_population_ratio"]
+    if ratio is None:
+        pytest.skip("50% not crossed within the searched ratio range")
+    at = run(shipped, "labour_productivity", backtest=False, n_paths=4000,
+             scenario=Scenario(employment=Employment(ratio=(ratio, ratio))))
+    assert at.probabilities["labour_productivity_2027"].p_in_year == pytest.approx(0.5, abs=0.05)
+
+
+def test_scenarios_move_the_probability_the_right_way(shipped):
+    base = run(shipped, "rd_intensity", backtest=False)
+    shock = run(shipped, "rd_intensity", backtest=False,
+                scenario=Scenario(name="shock", shock_year=2024, shock_size=-0.1))
+    wide = run(shipped, "rd_intensity", backtest=False, scenario=Scenario(volatility=2.0))
+    tid = "rd_intensity_2027"
+    assert shock.probabilities[tid].p_in_year < base.probabilities[tid].p_in_year
+    spread = lambda r: r.probabilities[tid].q90 - r.probabilities[tid].q10
+    assert spread(wide) > 1.5 * spread(base)
+
+
+def test_bad_parameters_are_named(shipped):
+    with pytest.raises(InputError, match="2026"):
+        run(shipped, "rd_intensity", target_years=(2026,))
+    with pytest.raises(InputError, match="models"):
+        run(shipped, "rd_intensity", models=("rw_drift", "neural_net"))
+    with pytest.raises(InputError, match="n_paths"):
+        run(shipped, "rd_intensity", n_paths=10)
+    with pytest.raises(InputError, match="unknown indicator"):
+        run(shipped, "rd_intensty")
+    with pytest.raises(InputError, match="no target"):
+        run(shipped, "gdp")
+
+
+def test_scenario_file_errors(tmp_path):
+    bad = tmp_path / "s.yaml"
+    bad.write_text("name: x\nvolatility: -1\n", encoding="utf-8")
+    with pytest.raises(InputError, match="volatility"):
+        load_scenario(bad)
+    bad.write_text("name: x\nspeed: 2\n", encoding="utf-8")
+    with pytest.raises(InputError, match="unknown key"):
+        load_scenario(bad)
+    bad.write_text("employment: {method: population_ratio, ratio: [0.8, 0.6]}\n", encoding="utf-8")
+    with pytest.raises(InputError, match="employment.ratio"):
+        load_scenario(bad)
+    with pytest.raises(InputError, match="not found"):
+        load_scenario(tmp_path / "missing.yaml")
+
+
+def test_cli_run_writes_json(tmp_path, capsys):
+    out = tmp_path / "rd.json"
+    code = cli.main(["run", "--indicator", "rd_intensity", "--paths", "500", "--models", *FAST,
+                     "--json", str(out)])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "P(2025>=4)" in printed and "joint" in printed and "pace" in printed
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert set(doc["probabilities"]) == {"rd_intensity_2025", "rd_intensity_2027"}
+    assert doc["components"]["rd_intensity"]["weights"] and doc["params"]["seed"] == 20261127
+    assert cli.main(["run", "--indicator", "nope"]) == 2

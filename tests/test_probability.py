@@ -1,0 +1,89 @@
+"""Probabilities read off paths, the joint probability, and the pace diagnostic."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from forecast.probability import (PACE_AWAY, PACE_MET, joint_probability, pace,
+                                  probability_curve, target_probability)
+from forecast.targets import Target
+from forecast.transforms import Transform
+
+
+def target(year: int, value: float) -> Target:
+    return Target(f"x_{year}", "x", year, value, ">=", "test", "Hangzhou")
+
+
+def test_probabilities_from_known_paths():
+    years = np.array([2024, 2025])
+    paths = np.array([[1.0, 3.0], [3.0, 1.0], [1.0, 1.0], [3.0, 3.0]])
+    p = target_probability(paths, years, target(2025, 2.0))
+    assert p.p_in_year == 0.5          # paths 0 and 3 end above 2
+    assert p.p_by_year == 0.75         # path 1 was above 2 in 2024
+    assert p.shortfall_median == pytest.approx(0.0)
+
+
+def test_joint_comes_from_the_same_paths_not_the_product():
+    years = np.array([2025, 2027])
+    # perfectly correlated misses: both met or both missed
+    paths = np.array([[5.0, 5.0]] * 5 + [[0.0, 0.0]] * 5)
+    targets = [target(2025, 1.0), target(2027, 1.0)]
+    assert joint_probability(paths, years, targets) == 0.5
+    assert np.prod([target_probability(paths, years, t).p_in_year for t in targets]) == 0.25
+
+
+def test_unknown_target_year_is_an_error():
+    with pytest.raises(ValueError, match="2030"):
+        target_probability(np.zeros((3, 2)), np.array([2025, 2026]), target(2030, 1.0))
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.floats(-1e3, 1e3), min_size=5, max_size=60),
+       st.lists(st.floats(-1e3, 1e3), min_size=2, max_size=20))
+def test_probability_never_rises_with_the_target(values, levels):
+    paths = np.array(values)[:, None]
+    curve = probability_curve(paths, np.array([2025]), 2025, np.sort(levels))
+    assert np.all(np.diff(curve) <= 0) and np.all((curve >= 0) & (curve <= 1))
+    direct = [target_probability(paths, np.array([2025]), target(2025, lv)).p_in_year
+              for lv in np.sort(levels)]
+    assert np.allclose(curve, direct)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.floats(-50, 50), min_size=1, max_size=30))
+def test_logit_paths_never_leave_the_bounds(z):
+    shares = Transform("logit", (0.0, 100.0)).inverse(np.array(z))
+    assert np.all((shares >= 0) & (shares <= 100))
+
+
+def test_transforms_round_trip():
+    for transform, x in ((Transform("log"), [0.5, 3.0, 2e4]),
+                         (Transform("logit", (0, 100)), [1.0, 55.0, 99.5]),
+                         (Transform("identity"), [-3.0, 4.0])):
+        assert np.allclose(transform.inverse(transform.forward(x)), x)
+
+
+def test_pace_labels_follow_eurostat_thresholds():
+    history = pd.Series([100.0, 110.0], index=[2018, 2023])  # ~1.92%/yr observed
+    observed = (110 / 100) ** (1 / 5) - 1
+
+    def required_for(ratio):  # target that needs observed/ratio growth for 2 years
+        return 110 * (1 + observed / ratio) ** 2
+
+    assert pace(history, target(2025, required_for(1.0))).label.startswith("significant")
+    assert pace(history, target(2025, required_for(0.8))).label == "moderate progress"
+    assert pace(history, target(2025, required_for(0.3))).label == "insufficient progress"
+    falling = pd.Series([120.0, 110.0], index=[2018, 2023])
+    assert pace(falling, target(2025, 130)).label == PACE_AWAY
+    assert pace(history, target(2025, 105)).label == PACE_MET
+
+
+def test_pace_uses_actual_span_across_gaps():
+    history = pd.Series([2.0, 2.5, 3.0], index=[2010, 2016, 2023])  # 2018 missing
+    p = pace(history, target(2027, 4.0))
+    assert p.base_year == 2016
+    assert p.observed_cagr == pytest.approx((3.0 / 2.5) ** (1 / 7) - 1)
+    assert p.required_cagr == pytest.approx((4.0 / 3.0) ** (1 / 4) - 1)
