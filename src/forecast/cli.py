@@ -134,7 +134,7 @@ def render_forecast(result) -> str:
         w = ", ".join(f"{m} {v:.2f}" for m, v in comp.weighting.weights.items())
         lines.append(f"[{name}] {comp.n_points} points; weights ({comp.weighting.basis}): {w}")
         for model, reason in comp.dropped.items():
-            lines.append(f"[{name}] dropped {model}: {reason}")
+            lines.append(f"[{name}] dropped {model}: {reason.removeprefix(model + ': ')}")
         cal = comp.calibration
         if cal:
             lines.append(f"[{name}] own backtest of the ensemble ({cal['n_forecasts']} forecasts, "

@@ -201,8 +201,8 @@ def _employment_paths(dataset: Dataset, region: str, years: np.ndarray, employme
     return pop * ratio, fit
 
 
-def _break_even(gdp: np.ndarray, denominator_scale: np.ndarray, target: float,
-                lo: float, hi: float, increasing: bool) -> float | None:
+def _break_even(gdp: np.ndarray, denominator_scale, target: float,
+                lo: float, hi: float) -> float | None:
     """The value x of an assumption at which P(gdp / (denominator_scale * f(x)) >= target) is
     50%, by bisection on [lo, hi]; None if 50% is not crossed within the interval."""
     def p(x: float) -> float:
@@ -345,12 +345,12 @@ def _forecast_derived(dataset: Dataset, result: IndicatorForecast, region: str, 
         if pop_fit is not None:
             pop_t = pop_fit.paths[:, -len(years):][:, idx]
             entry["employment_to_population_ratio"] = _break_even(
-                gdp_t, lambda r: pop_t * r, target.value, 0.2, 1.0, increasing=False)
+                gdp_t, lambda r: pop_t * r, target.value, 0.2, 1.0)
         if not sourced_emp.empty:
             base_year, base = int(sourced_emp.index[-1]), float(sourced_emp.iloc[-1])
             entry["employment_growth_per_year"] = _break_even(
                 gdp_t, lambda g: base * (1 + g) ** (target.year - base_year), target.value,
-                -0.2, 0.2, increasing=False)
+                -0.2, 0.2)
             entry["employment_growth_base"] = f"{base:g} 万人 in {base_year}"
         entry["employment_level_wan"] = float(np.median(gdp_t) / target.value)
         result.break_even[target.id] = entry
