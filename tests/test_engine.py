@@ -1,0 +1,76 @@
+"""The execution layer gives the same numbers on every engine and loses nothing when a Dask
+worker dies mid-run."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from forecast.engine import run_tasks
+from forecast.models import get_model
+from forecast.models.base import Series
+
+distributed = pytest.importorskip("distributed")
+
+
+def simulate_task(item: tuple[int, int]) -> np.ndarray:
+    """Fit a random walk with drift to a synthetic series and return path quantiles; all
+    randomness comes from the item's own seed."""
+    seed, index = item
+    rng = np.random.default_rng([seed, index])
+    values = np.cumsum(0.03 + 0.02 * rng.standard_normal(20))       # synthetic series
+    fitted = get_model("rw_drift").fit(Series(np.arange(2000, 2020), values))
+    paths = fitted.simulate(5, 2000, rng)
+    return np.quantile(paths, [0.1, 0.5, 0.9], axis=0)
+
+
+def die_once_task(item: tuple[str, int]) -> int:
+    """Kill the worker process the first time task 3 runs (marker file), then succeed."""
+    marker, index = item
+    if index == 3 and not os.path.exists(marker):
+        Path(marker).write_text("killed once")
+        os._exit(1)
+    return index * index
+
+
+@pytest.fixture(autouse=True)
+def pickle_tasks_by_value():
+    # Dask's worker processes cannot import this test module; ship its functions by value.
+    import cloudpickle
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    yield
+    cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+
+
+ITEMS = [(11, i) for i in range(6)]
+
+
+def test_unknown_engine():
+    with pytest.raises(ValueError, match="serial, local, dask"):
+        run_tasks(simulate_task, ITEMS, engine="spark")
+
+
+def test_local_processes_equal_serial():
+    serial = run_tasks(simulate_task, ITEMS, engine="serial", progress=False)
+    local = run_tasks(simulate_task, ITEMS, engine="local", jobs=2, progress=False)
+    assert all(np.array_equal(a, b) for a, b in zip(serial, local))
+    assert not np.array_equal(serial[0], serial[1])  # each item has its own stream
+
+
+@pytest.mark.slow
+def test_dask_local_cluster_equals_serial():
+    serial = run_tasks(simulate_task, ITEMS, engine="serial", progress=False)
+    dask = run_tasks(simulate_task, ITEMS, engine="dask", jobs=2, progress=False)
+    assert all(np.array_equal(a, b) for a, b in zip(serial, dask))
+
+
+@pytest.mark.slow
+def test_dask_retries_a_task_whose_worker_died(tmp_path):
+    marker = str(tmp_path / "killed")
+    results = run_tasks(die_once_task, [(marker, i) for i in range(8)], engine="dask", jobs=2,
+                        progress=False)
+    assert os.path.exists(marker)           # the worker really died once
+    assert results == [i * i for i in range(8)]
