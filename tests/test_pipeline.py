@@ -171,3 +171,38 @@ def test_cli_run_writes_json(tmp_path, capsys):
     assert set(doc["probabilities"]) == {"rd_intensity_2025", "rd_intensity_2027"}
     assert doc["components"]["rd_intensity"]["weights"] and doc["params"]["seed"] == 20261127
     assert cli.main(["run", "--indicator", "nope"]) == 2
+
+
+@pytest.mark.parametrize("indicator", ["rd_intensity", "gdp"])
+def test_every_family_fits_the_shipped_series_or_says_why(shipped, indicator):
+    from forecast.models import MODELS, get_model
+    from forecast.models.base import ModelFailure, Series
+    from forecast.transforms import Transform
+
+    values = shipped.series(indicator)
+    transform = Transform.for_indicator(shipped.registry.indicator(indicator))
+    series = Series(values.index.to_numpy(), transform.forward(values.to_numpy()))
+    for name in MODELS:
+        try:
+            fitted = get_model(name).fit(series)
+        except ModelFailure as exc:
+            assert name in str(exc) and len(str(exc)) > len(name) + 10  # a reason, not a shrug
+            continue
+        paths = transform.inverse(fitted.simulate(4, 500, np.random.default_rng(1)))
+        assert paths.shape == (500, 4) and np.all(np.isfinite(paths)) and np.all(paths > 0)
+        assert np.std(paths[:, -1]) > 0
+
+
+def test_cli_run_answers_for_every_indicator_with_a_target(shipped, capsys):
+    for indicator in shipped.registry.target_indicators():
+        code = cli.main(["run", "--indicator", indicator, "--paths", "300", "--no-backtest",
+                         "--models", "rw_drift", "linear_trend"])
+        out = capsys.readouterr().out
+        assert code == 0, indicator
+        status = {assess.status for assess in
+                  forecast_indicator(shipped, indicator, models=FAST, n_paths=300,
+                                     backtest=False).coverage.values()}
+        if "probability" in status:
+            assert "ENSEMBLE" in out
+        else:
+            assert "NO PROBABILITY" in out and "P(" not in out
