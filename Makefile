@@ -6,27 +6,47 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 AS_OF ?= $(shell date +%F)
+JOBS ?= 2
+PATHS ?= 4000
 
-.PHONY: report test install clean-venv
+.PHONY: report test install system-fonts system-browser clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[test,bench,scale]'
 	touch $(STAMP)
 
 install: $(STAMP)
 
+# Optional system packages, best effort: only as root with apt-get, never fatal. Without a CJK
+# font the figures are labelled in English (Chinese names stay in the page text); without
+# chromium the browser test is skipped.
+# $(call apt_best_effort,PACKAGE): a shell command that installs PACKAGE when it can, never fails
+apt_best_effort = if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  if apt-get install -y -qq --no-install-recommends $(1) >/dev/null 2>&1 || \
+	     { apt-get update -qq >/dev/null 2>&1 && \
+	       apt-get install -y -qq --no-install-recommends $(1) >/dev/null 2>&1; }; \
+	  then echo "installed $(1)"; else echo "warning: could not install $(1) (continuing)"; fi; \
+	else echo "note: not root or no apt-get: $(1) not installed (continuing)"; fi
+
+system-fonts:
+	@fc-list :lang=zh 2>/dev/null | grep -q . || { $(call apt_best_effort,fonts-wqy-microhei); }
+
+system-browser:
+	@command -v chromium >/dev/null 2>&1 || { $(call apt_best_effort,chromium); }
+
 ## make report: build the data and render the yearly report for AS_OF (default today)
-report: $(STAMP)
+report: $(STAMP) system-fonts
 	$(BIN)/forecast data build --as-of $(AS_OF)
 	$(BIN)/forecast targets --as-of $(AS_OF)
-	$(BIN)/forecast report --as-of $(AS_OF)
+	$(BIN)/forecast report --as-of $(AS_OF) --jobs $(JOBS) --paths $(PATHS)
 
 ## make test: the test suite (slow tests included)
-test: $(STAMP)
+test: $(STAMP) system-fonts system-browser
 	$(BIN)/python -m pytest -q
 
 clean-venv:

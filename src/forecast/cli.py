@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import data
+from . import data, reports
 from .coverage import assess
 from .errors import InputError
 from .pipeline import forecast_indicator
@@ -244,6 +244,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of")
     p.add_argument("-v", "--verbose", action="store_true", help="say why each status")
     p.set_defaults(func=_cmd_targets)
+
+    reports.add_parser(sub)
     return parser
 
 

@@ -1,0 +1,235 @@
+"""Pooled calibration of the default ensemble: rolling-origin backtests over many series.
+
+A probability is only worth what its calibration is, and one short series gives a handful of
+scored forecasts at best. :func:`pooled_backtest` therefore runs the same rolling-origin
+backtest (:func:`forecast.backtest.rolling_origin`) of the default ensemble on
+
+* the Hangzhou series that carry a forecastable target (the indicator itself, or the
+  numerator of a derived one: GDP for labour productivity), and
+* a *panel* of comparable series shipped in ``data/raw`` -- by default the R&D intensity of
+  the 31 provinces of mainland China (NBS), which share the definition, the publisher and
+  the period of Hangzhou's series,
+
+and pools the scored rows. The ensemble is backtested with **equal weights**: weights from a
+backtest on the same history would look ahead. Scores are on each series' modelling scale
+(log / logit), where PIT values and interval coverage are the same as on the published scale.
+
+:func:`pit_histogram`, :func:`coverage_table` and :func:`reliability_table` turn the pooled
+rows into what the calibration notebook shows.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .backtest import (COLUMNS, COVERAGE_LEVELS, _score_origin, default_origins,
+                       summarise, summarise_by)
+from .coverage import assess
+from .data import Dataset
+from .ensemble import Ensemble
+from .errors import InputError
+from .models import DEFAULT_MODELS, MODELS
+from .models.base import ModelFailure, Series
+from .transforms import Transform
+
+#: source files (stem) whose regions form the comparison panel by default
+DEFAULT_PANEL = ("china_provinces_rd_nbs",)
+#: multiples of the historical pace that define the target-like events (see _backtest_one)
+EVENT_PACES = (0.0, 0.5, 1.0, 1.5, 2.0)
+#: aggregates in a panel file that are not one of its regions
+AGGREGATES = ("China", "EU27_2020")
+
+
+@dataclass
+class PooledBacktest:
+    """Pooled backtest of the ensemble: ``rows`` one per scored forecast (the columns of
+    :data:`forecast.backtest.COLUMNS` plus ``series, region, indicator, group, scale``),
+    ``events`` one per (forecast, pace multiple) target-like event, ``failures`` one per
+    origin at which the ensemble could not be fitted (with the reason)."""
+
+    rows: pd.DataFrame
+    events: pd.DataFrame
+    failures: pd.DataFrame
+
+    def summary(self) -> dict:
+        """Pooled CRPS, 50/80/95% coverage, Brier (pseudo-target), counts of forecasts,
+        origins and series, and the Brier score of all target-like events."""
+        out = summarise(self.rows)
+        out["n_series"] = int(self.rows["series"].nunique())
+        out["brier_events"] = float(np.mean((self.events["event_prob"]
+                                             - self.events["event_obs"].astype(float)) ** 2))
+        out["n_failures"] = int(len(self.failures))
+        return out
+
+
+def hangzhou_series(dataset: Dataset) -> list[tuple[str, str]]:
+    """(region, indicator) pairs behind every target with a probability or a pace: the
+    indicator itself, or the numerator of a derived indicator (whose denominator comes from
+    an assumption, not from a series). Only series with at least 8 observations are kept."""
+    out: list[tuple[str, str]] = []
+    for target in dataset.registry.targets.values():
+        if assess(dataset, target).status not in ("probability", "pace only"):
+            continue
+        indicator = dataset.registry.indicator(target.indicator)
+        ind_id = indicator.derived.numerator if indicator.derived else indicator.id
+        key = (target.region, ind_id)
+        if key not in out and len(dataset.series(ind_id, target.region)) >= 8:
+            out.append(key)
+    return out
+
+
+def panel_series(dataset: Dataset, indicator: str = "rd_intensity",
+                 files: tuple[str, ...] = DEFAULT_PANEL) -> list[tuple[str, str]]:
+    """(region, indicator) pairs of the comparison panel: every region with ``indicator``
+    rows from one of the raw ``files`` (by stem), aggregates and the plan's region excluded."""
+    panel = dataset.panel
+    rows = panel[(panel["indicator"] == indicator)
+                 & panel["source_file"].map(lambda f: Path(str(f)).stem in files)]
+    plan_region = dataset.registry.plan.get("region", "Hangzhou")
+    regions = sorted(set(rows["region"]) - set(AGGREGATES) - {plan_region})
+    return [(r, indicator) for r in regions]
+
+
+def pooled_backtest(dataset: Dataset, series: list[tuple[str, str]] | None = None, *,
+                    models: tuple[str, ...] | None = None, horizon: int = 4,
+                    min_train: int = 6, max_origins: int | None = 4, n_paths: int = 300,
+                    seed: int = 20261127) -> PooledBacktest:
+    """Backtest of the equal-weight ensemble of ``models`` on each (region, indicator) in
+    ``series`` (default: :func:`hangzhou_series` plus :func:`panel_series`), pooled; see
+    :class:`PooledBacktest`. ``group`` says "hangzhou" or "panel".
+
+    ``max_origins`` keeps the latest origins of each series (None: all); a short series gives
+    fewer. Origins are the ones :func:`forecast.backtest.default_origins` allows.
+    """
+    models = tuple(models or DEFAULT_MODELS)
+    bad = [m for m in models if m not in MODELS]
+    if bad:
+        raise InputError(None, f"unknown model(s) {', '.join(bad)}", field="models",
+                         expected="any of " + ", ".join(MODELS))
+    for name, value, low in (("horizon", horizon, 1), ("min_train", min_train, 3),
+                             ("n_paths", n_paths, 50)):
+        if not isinstance(value, int) or value < low:
+            raise InputError(None, f"{name} is {value!r}", field=name,
+                             expected=f"an integer >= {low}")
+    if max_origins is not None and (not isinstance(max_origins, int) or max_origins < 1):
+        raise InputError(None, f"max_origins is {max_origins!r}", field="max_origins",
+                         expected="a positive integer or None (all origins)")
+    hangzhou = hangzhou_series(dataset)
+    if series is None:
+        series = hangzhou + panel_series(dataset)
+    ensemble = Ensemble(models)
+    frames, event_frames, failures = [], [], []
+    for region, ind_id in series:
+        indicator = dataset.registry.indicator(ind_id)
+        values = dataset.series(ind_id, region).dropna()
+        transform = Transform.for_indicator(indicator)
+        s = Series(np.asarray(values.index, dtype=int), transform.forward(values.to_numpy()))
+        origins = spread_origins(default_origins(s.years, horizon=horizon,
+                                                 min_train=min_train), max_origins)
+        if not origins:
+            continue
+        rows, events, failed = _backtest_one(s, ensemble, origins, horizon, n_paths, seed)
+        failures += [(f"{region}/{ind_id}", o, why) for o, why in failed]
+        labels = dict(series=f"{region}/{ind_id}", region=region, indicator=ind_id,
+                      group="hangzhou" if (region, ind_id) in hangzhou else "panel",
+                      scale=indicator.scale)
+        frames.append(rows.assign(**labels))
+        event_frames.append(events.assign(**labels))
+    if not frames:
+        raise InputError(None, "no series long enough to backtest", field="series",
+                         expected=f"series with more than min_train={min_train} observations")
+    return PooledBacktest(pd.concat(frames, ignore_index=True),
+                          pd.concat(event_frames, ignore_index=True),
+                          pd.DataFrame(failures, columns=["series", "origin", "reason"]))
+
+
+def spread_origins(origins: list[int], max_origins: int | None) -> list[int]:
+    """At most ``max_origins`` of ``origins``, evenly spread from the first to the last (so
+    that early origins, which can be scored at every horizon, are kept too)."""
+    if max_origins is None or len(origins) <= max_origins:
+        return list(origins)
+    idx = np.unique(np.round(np.linspace(0, len(origins) - 1, max_origins)).astype(int))
+    return [origins[i] for i in idx]
+
+
+def _backtest_one(series: Series, ensemble: Ensemble, origins: list[int], horizon: int,
+                  n_paths: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, list]:
+    """The rows :func:`rolling_origin` would give (same seeds: origin ``o`` uses
+    ``default_rng([seed, o])``) plus target-like events at several paces, from one simulation.
+
+    The events are "value in year t >= value at the origin + k x (t - origin) x the mean
+    yearly pace up to the origin" for each k in :data:`EVENT_PACES`: a stall (k = 0), half
+    the pace, the pace continued (k = 1, the backtest's own pseudo-target), an acceleration.
+    """
+    years, values = series.years, series.values
+    rows, events, failures = [], [], []
+    for origin in origins:
+        n_train = int(np.searchsorted(years, origin, side="right"))
+        train = Series(years[:n_train], values[:n_train])
+        try:
+            paths = np.asarray(ensemble.fit(train).simulate(
+                horizon, n_paths, np.random.default_rng([seed, origin])), dtype=float)
+        except ModelFailure as exc:
+            failures.append((origin, str(exc)))
+            continue
+        if not np.all(np.isfinite(paths)):
+            failures.append((origin, "non-finite paths"))
+            continue
+        rows.append(_score_origin(paths, years, values, n_train, horizon, None, ensemble.name))
+        last = float(values[n_train - 1])
+        pace = (last - values[0]) / (origin - years[0])
+        later = (years > origin) & (years <= origin + horizon)
+        for year, obs in zip(years[later], values[later]):
+            h = int(year - origin)
+            sims = paths[:, h - 1]
+            for k in EVENT_PACES:
+                threshold = last + k * h * pace
+                events.append({"origin": origin, "target_year": int(year), "horizon": h,
+                               "pace_multiple": k, "event_prob": float(np.mean(sims >= threshold)),
+                               "event_obs": bool(obs >= threshold)})
+    frame = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=COLUMNS)
+    return frame, pd.DataFrame(events), failures
+
+
+def pit_histogram(rows: pd.DataFrame, bins: int = 10) -> pd.DataFrame:
+    """Counts of PIT values in ``bins`` equal bins of [0, 1], with the count a calibrated
+    forecast would give (``expected``). A U shape: intervals too narrow; a hump: too wide;
+    a slope: bias."""
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    counts, _ = np.histogram(rows["pit"].astype(float).clip(0, 1), bins=edges)
+    return pd.DataFrame({"lower": edges[:-1], "upper": edges[1:], "count": counts,
+                         "share": counts / max(len(rows), 1), "expected": len(rows) / bins})
+
+
+def coverage_table(rows: pd.DataFrame, by: str | list[str] = "horizon") -> pd.DataFrame:
+    """Share of observations inside the 50/80/95% central intervals per group of ``by``
+    (plus a pooled row "all"), with the number of forecasts; nominal levels in the header."""
+    table = summarise_by(rows, by)
+    pooled = {**{k: "all" for k in ([by] if isinstance(by, str) else by)}, **summarise(rows)}
+    table = pd.concat([table, pd.DataFrame([pooled])], ignore_index=True)
+    cols = ([by] if isinstance(by, str) else list(by)) + \
+        [f"coverage_{round(100 * lv)}" for lv in COVERAGE_LEVELS] + ["crps", "brier",
+                                                                      "n_forecasts"]
+    return table[cols]
+
+
+def reliability_table(rows: pd.DataFrame, bins: int = 10) -> pd.DataFrame:
+    """Reliability of event probabilities: within each bin of predicted probability, the mean
+    prediction and the observed frequency of the event (a calibrated forecaster lies on the
+    diagonal), with the number of forecasts per bin. ``rows`` needs ``event_prob`` and
+    ``event_obs``: the target-like events of :func:`pooled_backtest` (``rows.attrs["events"]``)
+    or the backtest rows themselves (one pseudo-target each)."""
+    p = rows["event_prob"].astype(float).to_numpy()
+    y = rows["event_obs"].astype(float).to_numpy()
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    idx = np.clip(np.digitize(p, edges[1:-1], right=False), 0, bins - 1)
+    out = []
+    for b in range(bins):
+        mask = idx == b
+        out.append({"lower": edges[b], "upper": edges[b + 1], "n": int(mask.sum()),
+                    "mean_predicted": float(p[mask].mean()) if mask.any() else np.nan,
+                    "observed_frequency": float(y[mask].mean()) if mask.any() else np.nan})
+    return pd.DataFrame(out)

@@ -1,0 +1,337 @@
+"""Figures for briefings: fan chart, model views, probability vs target level, tornado, PIT
+histogram, reliability diagram and scenario comparison.
+
+Every function takes library results (never raw numbers typed in a notebook), returns a
+:class:`matplotlib.figure.Figure` built without pyplot (so a notebook shows it once, and a
+report run leaks no open figures) and labels its axes with units.
+
+Chinese names: :func:`cjk_font` looks for an installed CJK font (fontconfig ``:lang=zh``,
+e.g. Debian's fonts-wqy-microhei or fonts-noto-cjk, which ``make report`` installs when it
+can). With one, labels read "R&D intensity 全社会研发投入强度"; without one, figures are
+labelled in English only (never with empty boxes) and the notebooks print the Chinese name
+in the page text, which the browser renders.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import shutil
+import subprocess
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from matplotlib import font_manager, rcParams
+from matplotlib.figure import Figure
+
+from .probability import fan_quantiles
+
+#: CJK families tried in order (the first installed one is used)
+CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Micro Hei",
+                "WenQuanYi Zen Hei", "Droid Sans Fallback", "AR PL UMing CN", "SimHei",
+                "Microsoft YaHei", "PingFang SC")
+COLOURS = {"history": "#1f2d3d", "band": "#2b6cb0", "median": "#1a4e8a", "target": "#c53030",
+           "as_of": "#718096", "met": "#2f855a", "missed": "#c53030"}
+BRIEFING_STYLE = {
+    "figure.dpi": 110, "savefig.dpi": 150, "font.size": 10, "axes.titlesize": 11,
+    "axes.titleweight": "bold", "axes.labelsize": 10, "axes.spines.top": False,
+    "axes.spines.right": False, "axes.grid": True, "grid.color": "#e2e8f0",
+    "grid.linewidth": 0.6, "legend.frameon": False, "legend.fontsize": 9,
+}
+
+
+@functools.lru_cache(maxsize=1)
+def cjk_font() -> str | None:
+    """The family name of an installed font that renders Chinese, or None.
+
+    Looks at matplotlib's font list first, then asks fontconfig (``fc-list :lang=zh``) and
+    registers the files it names, so a font installed after matplotlib built its cache is
+    found too.
+    """
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    for family in CJK_FAMILIES:
+        if family in names:
+            return family
+    if shutil.which("fc-list"):
+        try:
+            out = subprocess.run(["fc-list", ":lang=zh", "file"], capture_output=True, text=True,
+                                 timeout=20).stdout
+        except (OSError, subprocess.SubprocessError):
+            out = ""
+        for line in out.splitlines():
+            path = line.split(":")[0].strip()
+            if not path:
+                continue
+            try:
+                font_manager.fontManager.addfont(path)
+            except (OSError, RuntimeError, ValueError):
+                continue
+        names = {f.name for f in font_manager.fontManager.ttflist}
+        for family in CJK_FAMILIES:
+            if family in names:
+                return family
+    return None
+
+
+def use_briefing_style() -> str | None:
+    """Set the briefing style for every later figure; returns the CJK font used (or None)."""
+    rcParams.update(BRIEFING_STYLE)
+    # the CJK fonts have no bold face: matplotlib says so on every title; it uses regular
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
+    font = cjk_font()
+    if font:
+        # a list of families: matplotlib falls back glyph by glyph (>= 3.6)
+        rcParams["font.family"] = ["DejaVu Sans", font]
+    return font
+
+
+def indicator_label(indicator, unit: bool = False) -> str:
+    """English name, plus the Chinese name when a CJK font is installed, plus the unit."""
+    text = indicator.name_en
+    if cjk_font():
+        text += f" {indicator.name_zh}"
+    return f"{text} ({indicator.unit})" if unit else text
+
+
+def _unit_label(indicator) -> str:
+    return f"{indicator.unit}" if cjk_font() or indicator.unit.isascii() else \
+        {"万元/人": "10k yuan per person", "亿元": "100 million yuan", "万人": "10k persons",
+         "件": "items"}.get(indicator.unit, indicator.unit)
+
+
+def _value_axis(indicator) -> str:
+    return f"{indicator.id.replace('_', ' ')} ({_unit_label(indicator)})"
+
+
+def _as_of_x(as_of: date) -> float:
+    return as_of.year + (as_of.timetuple().tm_yday - 1) / 365.0
+
+
+def _new(width: float = 7.5, height: float = 4.2, ncols: int = 1) -> tuple[Figure, list]:
+    use_briefing_style()
+    fig = Figure(figsize=(width, height), layout="constrained")
+    axes = fig.subplots(1, ncols, squeeze=False)[0].tolist()
+    return fig, axes
+
+
+def fan_chart(result, *, title: str | None = None) -> Figure:
+    """History (points; hollow = preliminary; breaks at gaps), the ensemble's 50/80/95%
+    bands and median, the targets (red markers, met/missed if observed) and the as_of date."""
+    ind = result.indicator
+    fig, (ax,) = _new()
+    hist = result.history
+    if not hist.empty:
+        years = np.arange(int(hist["year"].min()), int(hist["year"].max()) + 1)
+        values = pd.Series(hist["value"].to_numpy(), index=hist["year"]).reindex(years)
+        ax.plot(years, values.to_numpy(), color=COLOURS["history"], lw=1.6, label="observed")
+        prelim = hist["preliminary"].astype(bool).to_numpy()
+        ax.scatter(hist["year"][~prelim], hist["value"][~prelim], s=18,
+                   color=COLOURS["history"], zorder=3)
+        if prelim.any():
+            ax.scatter(hist["year"][prelim], hist["value"][prelim], s=24, facecolor="white",
+                       edgecolor=COLOURS["history"], zorder=3, label="preliminary")
+    if result.paths is not None:
+        fan = fan_quantiles(result.paths, result.years)
+        x = np.asarray(result.years)
+        if not hist.empty and int(hist["year"].max()) == x[0] - 1:
+            anchor = float(hist["value"].iloc[-1])
+            x = np.r_[x[0] - 1, x]
+            fan = pd.concat([pd.DataFrame([[anchor] * fan.shape[1]], columns=fan.columns,
+                                          index=[x[0]]), fan])
+        for (lo, hi), alpha, label in (((0.025, 0.975), 0.15, "95% band"),
+                                       ((0.1, 0.9), 0.25, "80% band"),
+                                       ((0.25, 0.75), 0.4, "50% band")):
+            ax.fill_between(x, fan[lo], fan[hi], color=COLOURS["band"], alpha=alpha, lw=0,
+                            label=label)
+        ax.plot(x, fan[0.5], color=COLOURS["median"], lw=1.6, ls="--", label="ensemble median")
+    for target in result.targets:
+        obs = result.observed.get(target.id)
+        colour = COLOURS["target"] if not obs else (COLOURS["met"] if obs["met"] else
+                                                    COLOURS["missed"])
+        ax.scatter([target.year], [target.value], marker="*", s=160, color=colour, zorder=4,
+                   edgecolor="white", linewidth=0.6)
+        ax.annotate(f"target {target.year}: {target.value:g}", (target.year, target.value),
+                    textcoords="offset points", xytext=(-8, 9), ha="right", fontsize=8.5,
+                    color=colour)
+    ax.axvline(_as_of_x(result.as_of), color=COLOURS["as_of"], lw=1, ls=":")
+    ax.annotate(f"as of {result.as_of}", (_as_of_x(result.as_of), 0.02),
+                xycoords=("data", "axes fraction"), rotation=90, fontsize=8,
+                color=COLOURS["as_of"], ha="right", va="bottom")
+    ax.set_xlabel("year")
+    ax.set_ylabel(_value_axis(ind))
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.set_title(title or f"{indicator_label(ind)}\n{result.region}: history and ensemble fan "
+                 f"(scenario: {result.scenario.name})", fontsize=10)
+    ax.legend(loc="upper left", ncols=2)
+    return fig
+
+
+def model_views(result) -> Figure:
+    """Each model's median and 10-90% range in each target year next to the ensemble's,
+    with the target level: where the models disagree, the ensemble's width comes from."""
+    ind = result.indicator
+    targets = result.forecast_targets
+    fig, axes = _new(width=max(4.5, 4.2 * len(targets)), height=3.6, ncols=max(len(targets), 1))
+    fig.suptitle(f"{indicator_label(ind)}: each model's median and 10-90% range, and the "
+                 "ensemble (dashed: target)", fontsize=10)
+    views = {**result.member_paths, "ENSEMBLE": result.paths}
+    years = np.asarray(result.years)
+    for ax, target in zip(axes, targets):
+        idx = int(np.flatnonzero(years == target.year)[0])
+        names = list(views)
+        for i, name in enumerate(names):
+            v = views[name][:, idx]
+            q10, q50, q90 = np.quantile(v, [0.1, 0.5, 0.9])
+            colour = COLOURS["median"] if name == "ENSEMBLE" else "#4a5568"
+            ax.plot([q10, q90], [i, i], color=colour, lw=2.2 if name == "ENSEMBLE" else 1.4)
+            ax.scatter([q50], [i], color=colour, s=28, zorder=3)
+            p = float(np.mean(v >= target.value))
+            ax.annotate(f"P={p:.0%}", (q90, i), textcoords="offset points", xytext=(4, -3),
+                        fontsize=8)
+        ax.axvline(target.value, color=COLOURS["target"], lw=1.2, ls="--")
+        ax.set_yticks(range(len(names)), names)
+        ax.set_ylim(-0.6, len(names) - 0.4)
+        ax.grid(axis="y", visible=False)
+        ax.set_xlabel(_value_axis(ind))
+        ax.set_title(f"{target.year} (target {target.value:g})")
+    return fig
+
+
+def probability_curve(curve: pd.DataFrame, levels: pd.DataFrame | None, indicator) -> Figure:
+    """P(value in the target year >= level) against the level, one line per target year,
+    with the plan's target and the levels reached with 50% / 80% probability marked.
+    ``curve`` and ``levels`` come from :mod:`forecast.sensitivity`."""
+    fig, (ax,) = _new(height=3.8)
+    palette = ["#2b6cb0", "#b7791f", "#2f855a", "#6b46c1"]
+    for colour, (tid, group) in zip(palette, curve.groupby("target_id", sort=False)):
+        year, target = int(group["year"].iloc[0]), float(group["target"].iloc[0])
+        ax.plot(group["level"], group["p"], color=colour, lw=1.8, label=f"{year}")
+        p_target = float(group.loc[np.isclose(group["level"], target), "p"].iloc[0]) \
+            if np.isclose(group["level"], target).any() else None
+        ax.axvline(target, color=colour, lw=1, ls="--")
+        if p_target is not None:
+            ax.scatter([target], [p_target], color=colour, marker="*", s=120, zorder=4)
+            ax.annotate(f"target {target:g}: P={p_target:.0%}", (target, p_target),
+                        textcoords="offset points", xytext=(6, 4), fontsize=8.5, color=colour)
+        if levels is not None:
+            row = levels[levels["target_id"] == tid]
+            for col, p in (("level_50", 0.5), ("level_80", 0.8)):
+                if col in row and not row.empty:
+                    ax.scatter([float(row[col].iloc[0])], [p], color=colour, marker="o",
+                               facecolor="white", s=36, zorder=4)
+    for p in (0.5, 0.8):
+        ax.axhline(p, color="#a0aec0", lw=0.8, ls=":")
+    ax.set_ylim(-0.02, 1.02)
+    ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    ax.set_xlabel(f"target level: {_value_axis(indicator)}")
+    ax.set_ylabel("probability of reaching the level")
+    ax.set_title(f"{indicator_label(indicator)}\nprobability vs target level "
+                 "(circles: levels reached with 50% / 80%)", fontsize=10)
+    ax.legend(title="target year", loc="lower left")
+    return fig
+
+
+def tornado(ranking: pd.DataFrame, *, title: str) -> Figure:
+    """Horizontal bars from the lowest to the highest probability of each assumption around
+    the base probability (vertical line), largest swing on top, variants named at the ends.
+    ``ranking`` comes from :func:`forecast.sensitivity.tornado_ranking`."""
+    n = len(ranking)
+    fig, (ax,) = _new(height=0.55 * n + 1.4)
+    base = float(ranking["base"].iloc[0]) if n else 0.0
+    for i, row in enumerate(ranking.itertuples()):
+        y = n - 1 - i
+        if row.low is None or pd.isna(row.low):
+            ax.annotate(f"n/a: {row.note}"[:70], (base, y), fontsize=8, va="center",
+                        color="#718096")
+            continue
+        lo, hi = float(row.low), float(row.high)
+        left, right = min(lo, base), max(hi, base)
+        ax.barh(y, max(right - left, 0.004), left=left if right - left >= 0.004 else left - 0.002,
+                color=COLOURS["band"], alpha=0.7, height=0.55)
+        if row.low_variant == row.high_variant:  # one variant: label it on its side
+            side = (lo, -4, "right") if lo < base else (hi, 4, "left")
+            text = f"{row.low_variant} {lo:.0%}" if lo < base else f"{hi:.0%} {row.high_variant}"
+            ax.annotate(text, (side[0], y), textcoords="offset points", xytext=(side[1], 0),
+                        ha=side[2], va="center", fontsize=8)
+            continue
+        ax.annotate(f"{row.low_variant} {lo:.0%}", (left, y), textcoords="offset points",
+                    xytext=(-4, 0), ha="right", va="center", fontsize=8)
+        ax.annotate(f"{hi:.0%} {row.high_variant}", (right, y), textcoords="offset points",
+                    xytext=(4, 0), ha="left", va="center", fontsize=8)
+    ax.axvline(base, color=COLOURS["target"], lw=1.2)
+    ax.set_yticks(range(n), list(ranking["assumption"])[::-1])
+    ax.set_xlim(-0.3, 1.3)
+    ax.set_xticks(np.linspace(0, 1, 6))
+    ax.xaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    ax.set_xlabel(f"probability of meeting the target (base {base:.0%}, red line)")
+    ax.grid(axis="y", visible=False)
+    ax.set_title(title)
+    return fig
+
+
+def pit_histogram(hist: pd.DataFrame, *, title: str = "PIT histogram") -> Figure:
+    """PIT counts per bin against the count a calibrated forecaster would give (dashed).
+    ``hist`` comes from :func:`forecast.calibration.pit_histogram`."""
+    fig, (ax,) = _new(width=6, height=3.6)
+    width = hist["upper"] - hist["lower"]
+    ax.bar(hist["lower"], hist["count"], width=width, align="edge", color=COLOURS["band"],
+           alpha=0.7, edgecolor="white")
+    ax.axhline(float(hist["expected"].iloc[0]), color=COLOURS["target"], ls="--", lw=1.2,
+               label="uniform (calibrated)")
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("PIT: share of simulated values below the observation")
+    ax.set_ylabel("number of forecasts")
+    ax.set_title(title)
+    ax.legend(loc="upper center")
+    return fig
+
+
+def reliability_diagram(table: pd.DataFrame, *, title: str = "Reliability of event "
+                        "probabilities") -> Figure:
+    """Observed frequency against mean predicted probability per bin (marker area ~ number
+    of forecasts), with the diagonal of perfect calibration. ``table`` comes from
+    :func:`forecast.calibration.reliability_table`."""
+    fig, (ax,) = _new(width=5, height=4.4)
+    ax.plot([0, 1], [0, 1], color="#a0aec0", ls="--", lw=1, label="perfect calibration")
+    ok = table.dropna(subset=["mean_predicted"])
+    sizes = 20 + 300 * ok["n"] / max(ok["n"].max(), 1)
+    ax.plot(ok["mean_predicted"], ok["observed_frequency"], color=COLOURS["band"], lw=1)
+    ax.scatter(ok["mean_predicted"], ok["observed_frequency"], s=sizes, color=COLOURS["band"],
+               alpha=0.75, edgecolor="white", zorder=3, label="bins (area ~ forecasts)")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_aspect("equal")
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    ax.set_xlabel("predicted probability of the event")
+    ax.set_ylabel("observed frequency of the event")
+    ax.set_title(title)
+    ax.legend(loc="upper left")
+    return fig
+
+
+def scenario_comparison(runs: dict[str, tuple[np.ndarray, np.ndarray]], result, *,
+                        title: str | None = None) -> Figure:
+    """Median and 80% band of each named scenario's paths (``runs``: name -> (years,
+    paths)), over the observed history and the targets."""
+    ind = result.indicator
+    fig, (ax,) = _new(width=8, height=4.4)
+    hist = result.history
+    if not hist.empty:
+        ax.plot(hist["year"], hist["value"], color=COLOURS["history"], marker="o", ms=3, lw=1.4,
+                label="observed")
+    palette = ["#2b6cb0", "#c05621", "#2f855a", "#6b46c1", "#b83280", "#718096", "#d69e2e"]
+    for colour, (name, (years, paths)) in zip(palette, runs.items()):
+        q = np.quantile(paths, [0.1, 0.5, 0.9], axis=0)
+        ax.fill_between(years, q[0], q[2], color=colour, alpha=0.12, lw=0)
+        ax.plot(years, q[1], color=colour, lw=1.7, label=name)
+    for target in result.targets:
+        ax.scatter([target.year], [target.value], marker="*", s=150, color=COLOURS["target"],
+                   zorder=4, edgecolor="white")
+    ax.set_xlabel("year")
+    ax.set_ylabel(_value_axis(ind))
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.set_title(title or f"{indicator_label(ind)}\nscenarios: median and 80% band "
+                 "(stars: targets)", fontsize=10)
+    ax.legend(loc="upper left", fontsize=8)
+    return fig

@@ -1,0 +1,746 @@
+"""The yearly report: the notebooks in ``notebooks/`` executed with papermill and rendered.
+
+``forecast report --as-of 2026-11-27`` writes ``reports/<as_of>/``:
+
+* one page per *forecastable* indicator (``indicator_forecast``): every indicator carrying a
+  target whose coverage (:func:`forecast.coverage.assess`) is ``probability`` or ``pace
+  only``; pace-only indicators get a page with the history and the pace diagnostic but no
+  probability. Indicators with a probability also get a sensitivity page
+  (``target_sensitivity``) and a scenario page (``scenario_explorer``);
+* the pooled calibration page (``calibration``) and the summary of every target in the
+  registry (``yearly_summary``), not-forecastable targets listed with the route to data;
+* ``index.html`` linking all of them, ``summary.json`` / ``summary.csv`` with the values
+  *collected from the executed notebooks* (scrapbook scraps, not recomputed here), and
+  ``notebooks/*.ipynb``, the executed notebooks themselves.
+
+Why scrapbook: its ``glue`` stores a JSON value in the output of the cell that made it, so the
+number in ``summary.json`` is provably the number the reader saw on the page; it works with
+the current nbformat (5.10) and papermill (2.6). Each notebook glues one JSON record.
+
+Safety: everything is written into a temporary directory beside the report and swapped into
+place only when every notebook succeeded and the summary agrees with the pages. If a notebook
+fails, the run is kept as ``reports/<as_of>.failed/`` (executed notebooks with the error
+cell, HTML with the code, ``errors.txt``), the previous good ``reports/<as_of>/`` is left
+untouched and the command exits with status 1 naming the notebook. Kernel start-up and cell
+execution have explicit timeouts. Every page and ``summary.json`` carry the provenance: data
+hash, as_of, all parameters, seed, package versions and git commit.
+"""
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import math
+import os
+import platform
+import shutil
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import __version__, data
+from .coverage import SUPPLY_DATA_HINT, assess
+from .errors import InputError
+from .models import DEFAULT_MODELS, MODELS
+from .scenario import Scenario, load_scenario
+
+DEFAULT_PATHS = 4000
+DEFAULT_SEED = 20261127
+START_TIMEOUT = 120        # seconds for a kernel to start
+CELL_TIMEOUT = 900         # seconds for one cell
+KERNEL = "python3"         # jupyter_client launches "python" kernels with sys.executable
+PACKAGES = ("numpy", "pandas", "scipy", "statsmodels", "prophet", "matplotlib", "papermill",
+            "nbconvert", "nbformat", "nbclient", "ipykernel", "scrapbook", "pyarrow", "pyyaml")
+FORECASTABLE = ("probability", "pace only")
+STATUS_COLOURS = {"likely": "#c6f6d5", "balanced": "#fefcbf", "unlikely": "#fed7d7",
+                  "observed met": "#9ae6b4", "observed missed": "#feb2b2",
+                  "pace only": "#e2e8f0", "not forecastable": "#f7fafc"}
+
+
+# ----------------------------------------------------------------- notebook parameters
+
+def notebooks_dir() -> Path:
+    """``notebooks/`` of the project (beside ``data/``)."""
+    return data.project_root() / "notebooks"
+
+
+def resolve_scenario(value: str | None) -> Scenario:
+    """A scenario from a parameter: None or "baseline" is the baseline; a bare name such as
+    ``slower_trend`` is ``notebooks/scenarios/slower_trend.yaml``; anything else a path."""
+    if value is None or value == "" or value == "baseline":
+        return Scenario()
+    if not isinstance(value, str):
+        raise InputError(None, f"scenario is {value!r}", field="scenario",
+                         expected="None, a scenario name in notebooks/scenarios or a YAML path")
+    path = Path(value)
+    if not path.suffix and len(path.parts) == 1:
+        path = notebooks_dir() / "scenarios" / f"{value}.yaml"
+    if not path.is_absolute() and not path.exists():
+        path = notebooks_dir() / path
+    return load_scenario(path)
+
+
+@dataclass
+class NotebookInputs:
+    """Validated notebook parameters (see :func:`notebook_inputs`)."""
+
+    dataset: data.Dataset
+    indicator: str | None
+    region: str | None
+    as_of: date
+    target_years: tuple[int, ...] | None
+    models: tuple[str, ...] | None
+    n_paths: int
+    seed: int
+    scenario: Scenario
+
+    def forecast_kwargs(self) -> dict:
+        return {"region": self.region, "models": self.models, "n_paths": self.n_paths,
+                "seed": self.seed, "scenario": self.scenario, "target_years": self.target_years}
+
+
+def _int(name: str, value, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise InputError(None, f"{name} is {value!r}", field=name,
+                         expected=f"an integer >= {low}")
+    return int(value)
+
+
+def notebook_inputs(*, indicator: str | None = None, region: str | None = None, as_of=None,
+                    target_years=None, models=None, n_paths: int = DEFAULT_PATHS,
+                    seed: int = DEFAULT_SEED, scenario: str | None = None,
+                    require_indicator: bool = True) -> NotebookInputs:
+    """Check the parameters a notebook received and load the data as of ``as_of``.
+
+    Every bad value raises :class:`InputError` naming the parameter (``field``) and what was
+    expected, so a papermill run with a typo fails on the first cell after the parameters
+    with a message a reader can act on.
+    """
+    dataset = data.load(as_of)
+    if require_indicator or indicator is not None:
+        if not isinstance(indicator, str):
+            raise InputError(None, f"indicator is {indicator!r}", field="indicator",
+                             expected="an indicator id such as rd_intensity")
+        try:
+            dataset.registry.indicator(indicator)
+        except InputError as exc:
+            raise InputError(exc.file, exc.message, field="indicator",
+                             expected=exc.expected) from None
+        if not dataset.registry.targets_for(indicator):
+            raise InputError(None, f"indicator '{indicator}' has no target", field="indicator",
+                             expected="one of " + ", ".join(dataset.registry.target_indicators()))
+    if region is not None and (not isinstance(region, str)
+                               or region not in set(dataset.panel["region"])):
+        raise InputError(None, f"region is {region!r}", field="region",
+                         expected="None (the target's region) or a region in the panel, e.g. "
+                                  "Hangzhou")
+    if target_years is not None:
+        if isinstance(target_years, (int, np.integer)) and not isinstance(target_years, bool):
+            target_years = [target_years]
+        if not isinstance(target_years, (list, tuple)) or not target_years or not all(
+                isinstance(y, (int, np.integer)) and not isinstance(y, bool) for y in target_years):
+            raise InputError(None, f"target_years is {target_years!r}", field="target_years",
+                             expected="None or a list of years such as [2025, 2027]")
+        target_years = tuple(int(y) for y in target_years)
+    if models is not None:
+        if isinstance(models, str):
+            models = [models]
+        if not isinstance(models, (list, tuple)) or not models:
+            raise InputError(None, f"models is {models!r}", field="models",
+                             expected="None or a list of " + ", ".join(MODELS))
+        bad = [m for m in models if m not in MODELS]
+        if bad:
+            raise InputError(None, f"unknown model(s) {', '.join(map(str, bad))}", field="models",
+                             expected="any of " + ", ".join(MODELS))
+        models = tuple(models)
+    n_paths = _int("n_paths", n_paths, 100)
+    seed = _int("seed", seed, 0)
+    return NotebookInputs(dataset, indicator, region, dataset.as_of, target_years, models,
+                          n_paths, seed, resolve_scenario(scenario))
+
+
+# ----------------------------------------------------------------- the summary table
+
+def forecastable_indicators(dataset: data.Dataset) -> dict[str, str]:
+    """Indicator id -> status ("probability" or "pace only") for every indicator with at
+    least one target the suite can say something about, in registry order."""
+    out: dict[str, str] = {}
+    for target in dataset.registry.targets.values():
+        status = assess(dataset, target).status
+        if status in FORECASTABLE:
+            if out.get(target.indicator) != "probability":
+                out[target.indicator] = status
+    return out
+
+
+def status_key(row: dict) -> str:
+    """The colour class of one summary row: likely (P >= 80%), balanced (50-80%), unlikely
+    (< 50%), observed met / missed, pace only, not forecastable."""
+    if row.get("status") == "observed":
+        return "observed met" if row.get("observed_met") else "observed missed"
+    p = row.get("p_in_year")
+    if row.get("status") == "probability" and p is not None and not _isnan(p):
+        return "likely" if p >= 0.8 else "balanced" if p >= 0.5 else "unlikely"
+    return row.get("status") if row.get("status") in STATUS_COLOURS else "not forecastable"
+
+
+def _isnan(x) -> bool:
+    return isinstance(x, float) and math.isnan(x)
+
+
+def summary_table(dataset: data.Dataset, *, n_paths: int = DEFAULT_PATHS,
+                  seed: int = DEFAULT_SEED, models: tuple[str, ...] | None = None,
+                  pages: dict[str, str] | None = None) -> pd.DataFrame:
+    """One row per target of the registry: what the suite says about it as of the dataset.
+
+    Columns: target id and names, year, target value, unit, status, last observed value and
+    year, observed vs required compound annual growth and the pace label, P(in the target
+    year), P(by the target year), joint P of all the indicator's targets, the series' own
+    backtest coverage of the 80% interval, the data-sufficiency reason, the route to data
+    when there is none, the colour class (:func:`status_key`) and the page link. Forecasts
+    use :func:`forecast.pipeline.forecast_indicator` with the given paths and seed, so the
+    numbers equal those of the indicator pages run with the same parameters.
+    """
+    from .pipeline import forecast_indicator
+
+    registry = dataset.registry
+    cache = {}
+    rows = []
+    for target in registry.targets.values():
+        ind = registry.indicator(target.indicator)
+        cov = assess(dataset, target)
+        if ind.id not in cache:
+            cache[ind.id] = forecast_indicator(dataset, ind.id, models=models, n_paths=n_paths,
+                                               seed=seed)
+        res = cache[ind.id]
+        prob = res.probabilities.get(target.id)
+        pc = res.pace.get(target.id)
+        obs = res.observed.get(target.id)
+        comp = next(iter(res.components.values()), None)
+        row = {
+            "target_id": target.id, "indicator": ind.id, "name_en": ind.name_en,
+            "name_zh": ind.name_zh, "year": target.year, "target": target.value,
+            "comparison": target.comparison, "unit": ind.unit, "status": cov.status,
+            "last_value": cov.last_value, "last_year": cov.last_year, "n_years": cov.n_years,
+            "observed_cagr": pc.observed_cagr if pc else None,
+            "required_cagr": pc.required_cagr if pc else None,
+            "pace_ratio": pc.ratio if pc else None, "pace_label": pc.label if pc else None,
+            "p_in_year": prob.p_in_year if prob else None,
+            "p_by_year": prob.p_by_year if prob else None,
+            "median": prob.median if prob else None,
+            "q10": prob.q10 if prob else None, "q90": prob.q90 if prob else None,
+            "joint": res.joint["p_all_met"] if res.joint and prob else None,
+            "backtest_coverage_80": (comp.calibration or {}).get("coverage_80") if comp and prob
+            else None,
+            "observed_value": obs["value"] if obs else None,
+            "observed_met": obs["met"] if obs else None,
+            "sufficiency": cov.reason,
+            "route": SUPPLY_DATA_HINT if cov.status == "not forecastable" else "",
+            "page": (pages or {}).get(ind.id, ""),
+        }
+        row["colour"] = status_key(row)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _plain(value):
+    if isinstance(value, np.ndarray):
+        return [_plain(v) for v in value.tolist()]
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (date, pd.Timestamp)):
+        return value.isoformat()
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return value
+
+
+def records(frame: pd.DataFrame) -> list[dict]:
+    """JSON-safe records of a frame at full precision (NaN -> None, numpy -> Python)."""
+    return [{str(k): _plain(v) for k, v in row.items()}
+            for row in frame.to_dict(orient="records")]
+
+
+def summary_html(table: pd.DataFrame, *, link_prefix: str = "") -> str:
+    """The summary table as an HTML table with a colour per status and links to the pages."""
+    def pct(x):
+        return "" if x is None or _isnan(x) else f"{x:.0%}" if 0.005 < x < 0.995 else f"{x:.1%}"
+
+    def num(x, fmt="{:.4g}"):
+        return "" if x is None or _isnan(x) else fmt.format(x)
+
+    head = ("<tr><th>target</th><th>year</th><th>goal</th><th>last observed</th>"
+            "<th>growth: observed / required</th><th>pace</th><th>P(in year)</th>"
+            "<th>P(by year)</th><th>joint</th><th>own backtest 80% coverage</th>"
+            "<th>data</th></tr>")
+    body = []
+    for r in table.to_dict(orient="records"):
+        name = f"{html.escape(r['name_en'])}<br><span lang='zh'>{html.escape(r['name_zh'])}</span>"
+        if r.get("page"):
+            name = f"<a href='{link_prefix}{html.escape(r['page'])}'>{name}</a>"
+        last = "" if r["last_value"] is None or _isnan(r["last_value"]) else \
+            f"{r['last_value']:.4g} ({int(r['last_year'])})"
+        growth = "" if r["required_cagr"] is None or _isnan(r["required_cagr"]) else \
+            f"{num(r['observed_cagr'], '{:+.1%}')} / {num(r['required_cagr'], '{:+.1%}')}"
+        data_text = html.escape(r["route"] or r["sufficiency"])
+        body.append(
+            f"<tr style='background:{STATUS_COLOURS.get(r['colour'], '#fff')}'>"
+            f"<td>{name}</td><td>{r['year']}</td>"
+            f"<td>{html.escape(r['comparison'])} {r['target']:g} {html.escape(r['unit'])}</td>"
+            f"<td>{last}</td><td>{growth}</td><td>{html.escape(r['pace_label'] or '')}</td>"
+            f"<td><b>{pct(r['p_in_year'])}</b></td><td>{pct(r['p_by_year'])}</td>"
+            f"<td>{pct(r['joint'])}</td><td>{pct(r['backtest_coverage_80'])}</td>"
+            f"<td><small>{html.escape(r['status'])}: {data_text}</small></td></tr>")
+    legend = " ".join(f"<span style='background:{c};padding:1px 6px;border:1px solid #ddd'>"
+                      f"{html.escape(k)}</span>" for k, c in STATUS_COLOURS.items())
+    return (f"<table class='summary'>{head}{''.join(body)}</table>"
+            f"<p><small>colours: {legend}; likely = P &ge; 80%, balanced = 50-80%, "
+            f"unlikely &lt; 50%</small></p>")
+
+
+# ----------------------------------------------------------------- provenance
+
+def git_commit(root: Path | None = None) -> str:
+    """The commit checked out in the project, read from ``.git`` (no git needed), or
+    'unknown'."""
+    root = root or data.project_root()
+    git = root / ".git"
+    try:
+        if git.is_file():  # a worktree: "gitdir: PATH"
+            git = (root / git.read_text().split(":", 1)[1].strip()).resolve()
+        head = (git / "HEAD").read_text().strip()
+        if not head.startswith("ref:"):
+            return head
+        ref = head.split(":", 1)[1].strip()
+        for base in (git, Path(str(git).split("/worktrees/")[0]) if "/worktrees/" in str(git)
+                     else git):
+            if (base / ref).is_file():
+                return (base / ref).read_text().strip()
+            packed = base / "packed-refs"
+            if packed.is_file():
+                for line in packed.read_text().splitlines():
+                    if line.endswith(" " + ref):
+                        return line.split()[0]
+    except (OSError, IndexError):
+        pass
+    return "unknown"
+
+
+def package_versions() -> dict[str, str]:
+    out = {"python": platform.python_version(), "forecast": __version__}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def provenance(dataset: data.Dataset, parameters: dict) -> dict:
+    """What a report rests on: data hash, as_of, every parameter, seed, versions, commit."""
+    return {"as_of": dataset.as_of.isoformat(), "data_hash": dataset.data_hash,
+            "seed": parameters.get("seed"), "parameters": parameters,
+            "git_commit": git_commit(), "packages": package_versions(),
+            "platform": platform.platform(),
+            "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+
+
+def footer_html(prov: dict) -> str:
+    params = ", ".join(f"{k}={v}" for k, v in prov["parameters"].items())
+    versions = ", ".join(f"{k} {v}" for k, v in prov["packages"].items())
+    return ("<footer style='margin:2em 0 1em;padding-top:0.6em;border-top:1px solid #ccc;"
+            "font-size:0.8em;color:#555;font-family:sans-serif'>"
+            f"<b>Provenance</b> &middot; as_of {html.escape(prov['as_of'])} &middot; data hash "
+            f"<code>{html.escape(prov['data_hash'][:16])}</code> &middot; seed {prov['seed']} "
+            f"&middot; git commit <code>{html.escape(prov['git_commit'][:12])}</code> &middot; "
+            f"generated {html.escape(prov['generated_at'])}<br>parameters: "
+            f"{html.escape(params)}<br>packages: {html.escape(versions)}</footer>")
+
+
+# ----------------------------------------------------------------- jobs
+
+@dataclass
+class Job:
+    """One notebook execution: ``notebook`` (file in notebooks/) with ``parameters`` into
+    ``<stem>.ipynb`` / ``<stem>.html``."""
+
+    stem: str
+    notebook: str
+    parameters: dict
+    title: str
+    kind: str
+    cost: float = 1.0  # rough relative run time, to start long jobs first
+
+
+@dataclass
+class JobResult:
+    stem: str
+    ok: bool
+    seconds: float
+    error: str = ""
+    scraps: dict = field(default_factory=dict)
+
+
+def plan_jobs(dataset: data.Dataset, indicators: list[str] | None, *, n_paths: int, seed: int,
+              models: tuple[str, ...] | None, calibration_paths: int = 300,
+              calibration_origins: int = 3) -> list[Job]:
+    """The notebooks of a report (see the module docstring)."""
+    forecastable = forecastable_indicators(dataset)
+    if indicators:
+        unknown = [i for i in indicators if i not in forecastable]
+        if unknown:
+            raise InputError(None, f"not forecastable: {', '.join(unknown)}", field="indicators",
+                             expected="any of " + ", ".join(forecastable))
+        forecastable = {i: s for i, s in forecastable.items() if i in indicators}
+    common = {"as_of": dataset.as_of.isoformat(), "n_paths": n_paths, "seed": seed,
+              "models": list(models) if models else None}
+    jobs = []
+    for ind, status in forecastable.items():
+        name = dataset.registry.indicator(ind).name_en
+        heavy = 2.0 if dataset.registry.indicator(ind).derived else 1.0
+        jobs.append(Job(ind, "indicator_forecast.ipynb", {**common, "indicator": ind},
+                        f"{name}: forecast", "indicator",
+                        heavy if status == "probability" else 0.2))
+        if status == "probability":
+            jobs.append(Job(f"{ind}__sensitivity", "target_sensitivity.ipynb",
+                            {**common, "indicator": ind}, f"{name}: sensitivity", "sensitivity",
+                            2 * heavy))
+            jobs.append(Job(f"{ind}__scenarios", "scenario_explorer.ipynb",
+                            {**common, "indicator": ind}, f"{name}: scenarios", "scenarios",
+                            heavy))
+    jobs.append(Job("calibration", "calibration.ipynb",
+                    {"as_of": common["as_of"], "n_paths": calibration_paths, "seed": seed,
+                     "max_origins": calibration_origins, "models": common["models"]},
+                    "Calibration of the ensemble (pooled backtests)", "calibration", 3.0))
+    pages = {j.parameters["indicator"]: f"{j.stem}.html" for j in jobs if j.kind == "indicator"}
+    jobs.append(Job("yearly_summary", "yearly_summary.ipynb", {**common, "pages": pages},
+                    "Summary of every target", "summary", 3.0))
+    return sorted(jobs, key=lambda j: -j.cost)
+
+
+def run_job(job: Job, source_dir: str, out_dir: str, *, kernel: str, start_timeout: int,
+            cell_timeout: int, footer: str) -> JobResult:
+    """Execute one notebook with papermill and export it to HTML without code cells (a failed
+    notebook is exported with its code, to debug). Runs in a worker process."""
+    import papermill as pm
+    import scrapbook as sb
+
+    out = Path(out_dir)
+    executed = out / "notebooks" / f"{job.stem}.ipynb"
+    start = time.perf_counter()
+    error = ""
+    try:
+        pm.execute_notebook(str(Path(source_dir) / job.notebook), str(executed),
+                            parameters=job.parameters, kernel_name=kernel,
+                            cwd=source_dir, progress_bar=False, log_output=False,
+                            start_timeout=start_timeout, execution_timeout=cell_timeout,
+                            report_mode=False)
+    except Exception as exc:  # noqa: BLE001 - any failure is reported with its message
+        error = _short_error(exc)
+    seconds = time.perf_counter() - start
+    scraps = {}
+    if executed.is_file():
+        try:
+            if not error:
+                scraps = {name: scrap.data for name, scrap in
+                          sb.read_notebook(str(executed)).scraps.items()}
+            _export_html(executed, out / f"{job.stem}.html", footer, exclude_input=not error)
+        except Exception as exc:  # noqa: BLE001
+            error = error or f"export failed: {_short_error(exc)}"
+    elif not error:
+        error = "papermill wrote no output notebook"
+    return JobResult(job.stem, not error, seconds, error, scraps)
+
+
+def _short_error(exc: BaseException) -> str:
+    name = getattr(exc, "ename", type(exc).__name__)
+    value = getattr(exc, "evalue", str(exc))
+    return f"{name}: {value}".strip()
+
+
+def _export_html(notebook: Path, target: Path, footer: str, exclude_input: bool) -> None:
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    import warnings
+
+    nb = nbformat.read(notebook, as_version=4)
+    exporter = HTMLExporter(exclude_input=exclude_input, exclude_input_prompt=True,
+                            exclude_output_prompt=True)
+    with warnings.catch_warnings():  # scrapbook's JSON outputs have no HTML form: skipped
+        warnings.simplefilter("ignore", UserWarning)
+        body, _ = exporter.from_notebook_node(nb)
+    body = body.replace("</body>", footer + "\n</body>", 1)
+    target.write_text(body, encoding="utf-8")
+
+
+# ----------------------------------------------------------------- the report
+
+@dataclass
+class ReportResult:
+    """Outcome of :func:`build_report`: where it went, which notebooks failed, timings."""
+
+    path: Path
+    ok: bool
+    failed: list[str]
+    seconds: dict[str, float]
+    total_seconds: float
+    messages: list[str] = field(default_factory=list)
+
+
+def _index_html(as_of: str, plan: dict, jobs: list[Job], results: dict[str, JobResult],
+                summary: dict, footer: str) -> str:
+    table = pd.DataFrame(summary.get("targets", []))
+    pages = "".join(
+        f"<li><a href='{j.stem}.html'>{html.escape(j.title)}</a> "
+        f"<small>({results[j.stem].seconds:.1f} s)</small></li>"
+        for j in sorted(jobs, key=lambda j: (j.kind in ("calibration", "summary"), j.stem)))
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Hangzhou Quality Power targets: report as of {html.escape(as_of)}</title>
+<style>
+body {{ font-family: "Noto Sans CJK SC", "WenQuanYi Micro Hei", "PingFang SC",
+       "Microsoft YaHei", sans-serif; margin: 2em auto; max-width: 1200px; color: #1a202c; }}
+table.summary {{ border-collapse: collapse; font-size: 0.85em; }}
+table.summary td, table.summary th {{ border: 1px solid #cbd5e0; padding: 4px 6px;
+       vertical-align: top; }}
+table.summary th {{ background: #edf2f7; }}
+</style></head><body>
+<h1>Hangzhou <i>Quality Power</i> targets: how likely are they met?</h1>
+<p lang="zh">{html.escape(str(plan.get('title_zh', '')))}</p>
+<p>Sourced history published up to <b>{html.escape(as_of)}</b>; probabilities from an ensemble
+of trajectory models whose calibration is measured (see the calibration page). Values below are
+collected from the executed notebooks (<a href="summary.json">summary.json</a>,
+<a href="summary.csv">summary.csv</a>).</p>
+<h2>Every target</h2>
+{summary_html(table) if not table.empty else '<p>no summary</p>'}
+<h2>Pages</h2><ul>{pages}</ul>
+<p><small>Executed notebooks with their outputs: <code>notebooks/</code>.</small></p>
+{footer}
+</body></html>
+"""
+
+
+def _consistency(summary_rows: list[dict], pages: dict[str, dict]) -> list[str]:
+    """Differences between the summary's probabilities and those of the indicator pages."""
+    problems = []
+    for row in summary_rows:
+        page = pages.get(row["indicator"])
+        if not page or row.get("p_in_year") is None:
+            continue
+        p = (page.get("probabilities") or {}).get(row["target_id"], {}).get("p_in_year")
+        if p is None or abs(p - row["p_in_year"]) > 1e-12:
+            problems.append(f"{row['target_id']}: summary {row['p_in_year']} vs page {p}")
+    return problems
+
+
+def _swap_into_place(staging: Path, final: Path) -> None:
+    """Replace ``final`` by ``staging``; the old report survives until the new one is there."""
+    old = None
+    if final.exists():
+        old = final.with_name(f".{final.name}.old-{os.getpid()}")
+        os.replace(final, old)
+    try:
+        os.replace(staging, final)
+    except OSError:
+        if old is not None:
+            os.replace(old, final)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def build_report(as_of=None, out: str | Path = "reports", *, indicators: list[str] | None = None,
+                 n_paths: int = DEFAULT_PATHS, seed: int = DEFAULT_SEED,
+                 models: tuple[str, ...] | None = None, jobs: int = 2, kernel: str = KERNEL,
+                 start_timeout: int = START_TIMEOUT, cell_timeout: int = CELL_TIMEOUT,
+                 calibration_paths: int = 300, calibration_origins: int = 3,
+                 source_dir: str | Path | None = None, progress: bool = True) -> ReportResult:
+    """Execute and render the report as of ``as_of`` into ``<out>/<as_of>/`` (module doc)."""
+    t0 = time.perf_counter()
+    dataset = data.load(as_of)
+    _int("n_paths", n_paths, 100)
+    _int("seed", seed, 0)
+    _int("jobs", jobs, 1)
+    if models:
+        bad = [m for m in models if m not in MODELS]
+        if bad:
+            raise InputError(None, f"unknown model(s) {', '.join(bad)}", field="models",
+                             expected="any of " + ", ".join(MODELS))
+    source = Path(source_dir) if source_dir else notebooks_dir()
+    plan = plan_jobs(dataset, indicators, n_paths=n_paths, seed=seed, models=models,
+                     calibration_paths=calibration_paths, calibration_origins=calibration_origins)
+    for job in plan:
+        if not (source / job.notebook).is_file():
+            raise InputError(source / job.notebook, "notebook not found",
+                             expected="the notebooks of the project in notebooks/")
+    name = dataset.as_of.isoformat()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    final, failed_dir = out / name, out / f"{name}.failed"
+    staging = out / f".{name}.tmp-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    (staging / "notebooks").mkdir(parents=True)
+    parameters = {"as_of": name, "n_paths": n_paths, "seed": seed,
+                  "models": list(models or DEFAULT_MODELS), "indicators": [
+                      j.parameters["indicator"] for j in plan if j.kind == "indicator"],
+                  "kernel": kernel, "start_timeout": start_timeout,
+                  "cell_timeout": cell_timeout, "calibration_paths": calibration_paths,
+                  "calibration_origins": calibration_origins, "jobs": jobs}
+    prov = provenance(dataset, parameters)
+    footer = footer_html(prov)
+    results: dict[str, JobResult] = {}
+    bar = _progress(len(plan), progress)
+    try:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            futures = {pool.submit(run_job, job, str(source.resolve()), str(staging),
+                                   kernel=kernel, start_timeout=start_timeout,
+                                   cell_timeout=cell_timeout, footer=footer): job
+                       for job in plan}
+            for future in as_completed(futures):
+                job = futures[future]
+                try:
+                    results[job.stem] = future.result()
+                except Exception as exc:  # noqa: BLE001 - a crashed worker is a failure too
+                    results[job.stem] = JobResult(job.stem, False, 0.0, _short_error(exc))
+                res = results[job.stem]
+                bar.set_postfix_str(f"{job.stem} {'ok' if res.ok else 'FAILED'} "
+                                    f"{res.seconds:.0f}s")
+                bar.update(1)
+    finally:
+        bar.close()
+    failed = [s for s, r in results.items() if not r.ok]
+    messages = [f"{s}: {results[s].error}" for s in failed]
+    seconds = {s: round(r.seconds, 2) for s, r in results.items()}
+    summary: dict = {}
+    if not failed:
+        pages = {j.parameters["indicator"]: results[j.stem].scraps.get("result", {})
+                 for j in plan if j.kind == "indicator"}
+        summary_rows = results["yearly_summary"].scraps.get("summary", [])
+        problems = _consistency(summary_rows, pages)
+        if problems:
+            failed.append("yearly_summary")
+            messages.append("yearly_summary: probabilities differ from the indicator pages: "
+                            + "; ".join(problems))
+        summary = {
+            "as_of": name, "provenance": prov, "targets": summary_rows,
+            "pages": pages,
+            "sensitivity": {j.parameters["indicator"]: results[j.stem].scraps.get("sensitivity")
+                            for j in plan if j.kind == "sensitivity"},
+            "scenarios": {j.parameters["indicator"]: results[j.stem].scraps.get("scenarios")
+                          for j in plan if j.kind == "scenarios"},
+            "calibration": results["calibration"].scraps.get("calibration"),
+            "notebooks": [{"stem": j.stem, "notebook": j.notebook, "parameters": j.parameters,
+                           "html": f"{j.stem}.html", "executed": f"notebooks/{j.stem}.ipynb",
+                           "seconds": seconds[j.stem]} for j in plan],
+        }
+    total = time.perf_counter() - t0
+    if failed:
+        (staging / "errors.txt").write_text("\n".join(messages) + "\n", encoding="utf-8")
+        (staging / "timings.json").write_text(json.dumps(seconds, indent=2), encoding="utf-8")
+        shutil.rmtree(failed_dir, ignore_errors=True)
+        os.replace(staging, failed_dir)
+        return ReportResult(failed_dir, False, failed, seconds, total, messages)
+    summary["wall_seconds"] = {"total": round(total, 2), "notebooks": seconds}
+    (staging / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False),
+                                          encoding="utf-8")
+    pd.DataFrame(summary["targets"]).to_csv(staging / "summary.csv", index=False)
+    (staging / "index.html").write_text(
+        _index_html(name, dataset.registry.plan, plan, results, summary, footer),
+        encoding="utf-8")
+    _swap_into_place(staging, final)
+    shutil.rmtree(failed_dir, ignore_errors=True)  # a stale failure no longer applies
+    return ReportResult(final, True, [], seconds, total, messages)
+
+
+class _NoBar:
+    def set_postfix_str(self, *_): ...
+    def update(self, *_): ...
+    def close(self): ...
+
+
+def _progress(total: int, enabled: bool):
+    if not enabled:
+        return _NoBar()
+    from tqdm import tqdm
+    return tqdm(total=total, desc="notebooks", unit="nb", file=sys.stderr)
+
+
+# ----------------------------------------------------------------- command line
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Add ``report`` to the ``forecast`` sub-commands (``func`` returns the exit code)."""
+    p = subparsers.add_parser("report", help="execute the notebooks and render the yearly "
+                              "report into reports/<as_of>/")
+    p.add_argument("--as-of", help="year or date whose publications to use (default today)")
+    p.add_argument("--out", default="reports", help="parent directory (default reports/)")
+    p.add_argument("--indicators", nargs="+", help="only these forecastable indicators")
+    p.add_argument("--paths", type=int, default=DEFAULT_PATHS,
+                   help=f"simulated paths per forecast (default {DEFAULT_PATHS})")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    p.add_argument("--models", nargs="+", help="model families (default: the default ensemble)")
+    p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
+                   help="notebooks run in parallel (default 2)")
+    p.add_argument("--kernel", default=KERNEL, help=f"Jupyter kernel (default {KERNEL})")
+    p.add_argument("--start-timeout", type=int, default=START_TIMEOUT,
+                   help=f"seconds for a kernel to start (default {START_TIMEOUT})")
+    p.add_argument("--cell-timeout", type=int, default=CELL_TIMEOUT,
+                   help=f"seconds for one notebook cell (default {CELL_TIMEOUT})")
+    p.add_argument("--calibration-paths", type=int, default=300)
+    p.add_argument("--calibration-origins", type=int, default=3)
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=main_report)
+    return p
+
+
+def main_report(args: argparse.Namespace) -> int:
+    """``forecast report``: 0 when the report is in place, 1 when a notebook failed."""
+    result = build_report(
+        args.as_of, args.out, indicators=args.indicators, n_paths=args.paths, seed=args.seed,
+        models=tuple(args.models) if args.models else None, jobs=args.jobs, kernel=args.kernel,
+        start_timeout=args.start_timeout, cell_timeout=args.cell_timeout,
+        calibration_paths=args.calibration_paths, calibration_origins=args.calibration_origins,
+        progress=not args.no_progress)
+    for stem, sec in sorted(result.seconds.items(), key=lambda kv: -kv[1]):
+        print(f"  {stem:45s} {sec:7.1f} s", file=sys.stderr)
+    if not result.ok:
+        print(f"error: report NOT written; failed notebook(s): {', '.join(result.failed)}",
+              file=sys.stderr)
+        for message in result.messages:
+            print(f"  {message}", file=sys.stderr)
+        print(f"the failed run is kept in {result.path} (errors.txt, executed notebooks); "
+              "any previous good report is unchanged", file=sys.stderr)
+        return 1
+    print(f"wrote {result.path}/index.html ({len(result.seconds)} notebooks, "
+          f"{result.total_seconds:.1f} s)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m forecast.reports ...`` (same arguments as ``forecast report``)."""
+    parser = argparse.ArgumentParser(prog="forecast")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_parser(sub)
+    args = parser.parse_args(["report", *(sys.argv[1:] if argv is None else argv)])
+    try:
+        return args.func(args)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

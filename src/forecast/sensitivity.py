@@ -1,0 +1,324 @@
+"""How much a probability moves when the target level or an assumption behind it changes.
+
+Two questions an economist is asked about every probability:
+
+* *What target would we be sure to hit?* :func:`probability_vs_target` gives P(value in the
+  target year >= level) over a range of levels, from the same paths as the probability
+  itself; :func:`levels_for_probability` reads off the level that gives 50% or 80%.
+* *What is the probability resting on?* :func:`tornado` recomputes it under one changed
+  assumption at a time -- the model family alone instead of the ensemble, an earlier
+  ``as_of`` (one year less of publications), the volatility of the paths, a growth shock,
+  a slower or faster trend, and the earliest published vintage of every value instead of the
+  chosen one -- and ranks the assumptions by how far they move it.
+
+Scenario-type changes (volatility, shock, trend) are applied to the base result's paths with
+:func:`apply_scenario`, which gives the paths :func:`forecast.pipeline.forecast_indicator`
+would give with that scenario (same weights, same draws: the scenario only transforms paths
+on the modelling scale), without re-running the backtest. Data changes (as_of, vintage)
+re-run the pipeline on the changed data.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from .data import Dataset, derive, select_vintages
+from .errors import InputError
+from .pipeline import IndicatorForecast, _employment_paths, forecast_indicator
+from .probability import probability_curve, target_probability
+from .scenario import Scenario
+from .transforms import Transform
+
+
+def _at_year(result: IndicatorForecast, year: int) -> np.ndarray:
+    if result.paths is None:
+        raise InputError(None, f"{result.indicator.id} has no simulated paths ({result.status})",
+                         field="indicator", expected="an indicator with status 'probability'")
+    years = np.asarray(result.years)
+    if year not in years:
+        raise InputError(None, f"year {year} is not simulated for {result.indicator.id}",
+                         field="target_years",
+                         expected=f"a year in {int(years[0])}-{int(years[-1])}")
+    return result.paths[:, int(np.flatnonzero(years == year)[0])]
+
+
+def probability_vs_target(result: IndicatorForecast, levels: np.ndarray | None = None,
+                          n_levels: int = 81) -> pd.DataFrame:
+    """P(value in the target year >= level) for a range of levels, per forecast target.
+
+    One row per (target, level) with columns ``target_id, year, target, level, p``. Default
+    levels span the 1%-99% range of the simulated values in the target year and include the
+    plan's target itself. The probability at the target level equals the target's
+    ``p_in_year``; the curve is non-increasing in the level by construction.
+    """
+    frames = []
+    for target in result.forecast_targets:
+        at = _at_year(result, target.year)
+        if levels is None:
+            lo, hi = np.quantile(at, [0.01, 0.99])
+            grid = np.unique(np.append(np.linspace(min(lo, target.value), max(hi, target.value),
+                                                   n_levels), target.value))
+        else:
+            grid = np.asarray(levels, dtype=float)
+        p = probability_curve(result.paths, result.years, target.year, grid)
+        frames.append(pd.DataFrame({"target_id": target.id, "year": target.year,
+                                    "target": target.value, "level": grid, "p": p}))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["target_id", "year", "target", "level", "p"])
+
+
+def levels_for_probability(result: IndicatorForecast,
+                           probabilities: tuple[float, ...] = (0.5, 0.8)) -> pd.DataFrame:
+    """The target level that would be met with each of ``probabilities``, per target.
+
+    The level reached with probability p is the (1 - p) quantile of the simulated values in
+    the target year. Columns: ``target_id, year, target, p_at_target`` and ``level_50``,
+    ``level_80``, ... (in the indicator's unit).
+    """
+    for p in probabilities:
+        if not 0 < p < 1:
+            raise InputError(None, f"probability {p!r}", field="probabilities",
+                             expected="numbers strictly between 0 and 1")
+    rows = []
+    for target in result.forecast_targets:
+        at = _at_year(result, target.year)
+        row = {"target_id": target.id, "year": target.year, "target": target.value,
+               "p_at_target": result.probabilities[target.id].p_in_year}
+        for p in probabilities:
+            row[f"level_{round(100 * p)}"] = float(np.quantile(at, 1 - p))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def apply_scenario(result: IndicatorForecast, scenario: Scenario,
+                   dataset: Dataset | None = None) -> np.ndarray:
+    """The ensemble paths of ``result`` (computed under the baseline) under ``scenario``.
+
+    The pipeline applies a scenario to each member's paths on the modelling scale before the
+    back-transform, and draws the employment denominator of a ratio indicator from its own
+    seeded stream; the same is done here to the base result's member paths, so the output
+    equals what ``forecast_indicator(..., scenario=scenario)`` gives (same weights, same draws)
+    up to floating-point rounding, without re-running the backtest. For a derived indicator
+    (labour productivity = GDP / employment) the path changes act on the numerator and the
+    employment assumption, if any, replaces the denominator; ``dataset`` is then needed.
+    """
+    if result.paths is None:
+        raise InputError(None, f"{result.indicator.id} has no paths ({result.status})",
+                         field="indicator", expected="a forecast with probabilities")
+    if not result.scenario.is_baseline() or result.scenario.employment is not None:
+        raise InputError(None, f"the base result is under scenario '{result.scenario.name}'",
+                         field="scenario", expected="a baseline result to apply a scenario to")
+    indicator = result.indicator
+    if indicator.derived is None:
+        if scenario.is_baseline():
+            return result.paths.copy()
+        comp = result.components[indicator.id]
+        transform = Transform.for_indicator(indicator)
+        members = [transform.inverse(scenario.apply(transform.forward(p), comp.years))
+                   for p in comp.member_paths.values()]
+        return np.concatenate(members)
+    if dataset is None:
+        raise InputError(None, f"{indicator.id} is derived: applying a scenario needs the "
+                         "dataset", field="dataset", expected="the Dataset of the result")
+    rule = indicator.derived
+    comp = result.components[rule.numerator]
+    transform = Transform.for_indicator(dataset.registry.indicator(rule.numerator))
+    numerator = np.concatenate([transform.inverse(scenario.apply(transform.forward(p), comp.years))
+                                for p in comp.member_paths.values()])
+    if scenario.employment is None:
+        return result.paths * (numerator / comp.paths)
+    p = result.params
+    denominator, _ = _employment_paths(dataset, result.region, np.asarray(result.years),
+                                       scenario.employment, p["n_paths"], p["seed"],
+                                       tuple(p["models"]), scenario)
+    return rule.factor * numerator / denominator
+
+
+def dataset_as_of(dataset: Dataset, as_of: date) -> Dataset:
+    """The same validated vintages seen as of an earlier (or later) date."""
+    panel = derive(select_vintages(dataset.vintages, as_of), dataset.registry)
+    return Dataset(dataset.registry, dataset.vintages, panel, as_of, dataset.data_hash)
+
+
+def dataset_first_vintage(dataset: Dataset) -> Dataset:
+    """The dataset with, for every (region, indicator, year), the *earliest* published value
+    available on ``as_of`` instead of the one the vintage rule chooses (the first release,
+    before revisions, and before better-graded copies appeared)."""
+    available = dataset.vintages[dataset.vintages["available"] <= dataset.as_of]
+    key = ["region", "indicator", "year"]
+    first = available.sort_values(["available"], kind="stable").drop_duplicates(key)
+    chosen = select_vintages(first, dataset.as_of)
+    panel = derive(chosen, dataset.registry)
+    return Dataset(dataset.registry, dataset.vintages, panel, dataset.as_of, dataset.data_hash)
+
+
+def _series_ids(dataset: Dataset, result: IndicatorForecast) -> list[str]:
+    ind = result.indicator
+    if ind.derived is None:
+        return [ind.id]
+    return [ind.derived.numerator, ind.derived.denominator]
+
+
+def _rerun(dataset: Dataset, result: IndicatorForecast) -> IndicatorForecast:
+    p = result.params
+    return forecast_indicator(dataset, result.indicator.id, region=p["region"],
+                              models=tuple(p["models"]), n_paths=p["n_paths"], seed=p["seed"],
+                              scenario=result.scenario,
+                              target_years=tuple(p["target_years"]), backtest=p["backtest"])
+
+
+def _one_year_earlier(d: date) -> date:
+    try:
+        return d.replace(year=d.year - 1)
+    except ValueError:  # 29 February
+        return d.replace(year=d.year - 1, day=28)
+
+
+def tornado(dataset: Dataset, result: IndicatorForecast, *, volatility: tuple[float, float] = (0.75, 1.5),
+            growth_shock: float = 0.03, shock_year: int | None = None, trend: float = 0.01,
+            as_of_earlier: date | None = None, vintage: bool = True) -> pd.DataFrame:
+    """P(hit) of each forecast target under one changed assumption at a time.
+
+    One row per (assumption, variant, target) with columns ``assumption, variant, target_id,
+    year, p, base`` plus ``note``; ``p`` is None where the variant gives no probability (the
+    note says why). Assumptions: ``model choice`` (each surviving model alone; its share of
+    the ensemble's paths), ``volatility`` (multipliers on each path's deviation from the
+    median), ``growth shock`` (a permanent level shift of -/+ ``growth_shock`` on the
+    modelling scale from ``shock_year``, default the first simulated year), ``trend`` (-/+
+    ``trend`` per year on the modelling scale), ``as_of`` (one year earlier unless given) and
+    ``data vintage`` (first releases instead of the chosen vintages). Sort with
+    :func:`tornado_ranking`.
+    """
+    if result.paths is None:
+        raise InputError(None, f"{result.indicator.id} has no probability ({result.status})",
+                         field="indicator", expected="an indicator with status 'probability'")
+    targets = result.forecast_targets
+    base = {t.id: result.probabilities[t.id].p_in_year for t in targets}
+    rows: list[dict] = []
+
+    def add(assumption: str, variant: str, probs: dict[str, float | None], note: str = ""):
+        for t in targets:
+            rows.append({"assumption": assumption, "variant": variant, "target_id": t.id,
+                         "year": t.year, "p": probs.get(t.id), "base": base[t.id], "note": note})
+
+    for model, probs in result.member_probabilities.items():
+        add("model choice", model, {k: v.p_in_year for k, v in probs.items()})
+    first_year = int(result.years[0]) if result.indicator.derived is None else \
+        int(result.components[result.indicator.derived.numerator].years[0])
+    shock_year = shock_year or first_year
+    variants = [
+        ("volatility", f"x{volatility[0]:g}", Scenario(name="low volatility", volatility=volatility[0])),
+        ("volatility", f"x{volatility[1]:g}", Scenario(name="high volatility", volatility=volatility[1])),
+        ("growth shock", f"{-growth_shock:+g} in {shock_year}",
+         Scenario(name="negative shock", shock_year=shock_year, shock_size=-growth_shock)),
+        ("growth shock", f"{growth_shock:+g} in {shock_year}",
+         Scenario(name="positive shock", shock_year=shock_year, shock_size=growth_shock)),
+        ("trend", f"{-trend:+g}/yr", Scenario(name="slower trend", trend=-trend)),
+        ("trend", f"{trend:+g}/yr", Scenario(name="faster trend", trend=trend)),
+    ]
+    for assumption, variant, scenario in variants:
+        paths = apply_scenario(result, scenario, dataset)
+        add(assumption, variant,
+            {t.id: target_probability(paths, result.years, t).p_in_year for t in targets})
+
+    earlier = as_of_earlier or _one_year_earlier(dataset.as_of)
+    _data_variant(add, "as_of", f"as of {earlier}", dataset_as_of(dataset, earlier), result)
+    if vintage:
+        first = dataset_first_vintage(dataset)
+        changed = any(not first.series(i, result.region).equals(dataset.series(i, result.region))
+                      for i in _series_ids(dataset, result))
+        if changed:
+            _data_variant(add, "data vintage", "first releases", first, result)
+        else:
+            add("data vintage", "first releases", dict(base),
+                "one vintage per year in this series: nothing to vary")
+    return pd.DataFrame(rows)
+
+
+def _data_variant(add, assumption: str, variant: str, dataset: Dataset,
+                  result: IndicatorForecast) -> None:
+    try:
+        alt = _rerun(dataset, result)
+    except InputError as exc:
+        add(assumption, variant, {}, f"no forecast: {exc}")
+        return
+    if not alt.probabilities:
+        add(assumption, variant, {}, f"no probability ({alt.status})")
+        return
+    last = alt.history["year"].max() if not alt.history.empty else None
+    add(assumption, variant, {k: v.p_in_year for k, v in alt.probabilities.items()},
+        f"last observation {last}")
+
+
+def tornado_ranking(table: pd.DataFrame, target_id: str) -> pd.DataFrame:
+    """One row per assumption for ``target_id``: lowest and highest probability over its
+    variants (with their names), the base, and the swing (max - min), largest swing first."""
+    sub = table[table["target_id"] == target_id]
+    out = []
+    for assumption, group in sub.groupby("assumption", sort=False):
+        valid = group.dropna(subset=["p"])
+        if valid.empty:
+            out.append({"assumption": assumption, "low": None, "low_variant": None,
+                        "high": None, "high_variant": None, "base": group["base"].iloc[0],
+                        "swing": 0.0, "note": "; ".join(n for n in group["note"] if n)})
+            continue
+        lo, hi = valid.loc[valid["p"].idxmin()], valid.loc[valid["p"].idxmax()]
+        out.append({"assumption": assumption, "low": float(lo["p"]), "low_variant": lo["variant"],
+                    "high": float(hi["p"]), "high_variant": hi["variant"],
+                    "base": float(group["base"].iloc[0]), "swing": float(hi["p"] - lo["p"]),
+                    "note": "; ".join(n for n in group["note"] if n)})
+    return pd.DataFrame(out).sort_values("swing", ascending=False, ignore_index=True)
+
+
+def run_scenarios(dataset: Dataset, result: IndicatorForecast,
+                  scenarios: list[Scenario]) -> pd.DataFrame:
+    """The base result and each named scenario side by side.
+
+    One row per scenario (the base first) with ``scenario, description, applied, years,
+    paths`` (the ensemble paths, for plots), ``p_<target_id>`` per forecast target, ``joint``
+    (P of meeting every target, from the same paths), ``median_<year>`` in each target year
+    and ``note``. Every scenario is applied to the base paths with :func:`apply_scenario` (the
+    numbers a re-run with the scenario would give); an employment assumption on an indicator
+    that is not a ratio does not apply and is reported as such.
+    """
+    if result.paths is None:
+        raise InputError(None, f"{result.indicator.id} has no paths ({result.status})",
+                         field="indicator", expected="an indicator with status 'probability'")
+    targets = result.forecast_targets
+    years = np.asarray(result.years)
+
+    def row(name, description, applied, paths, note=""):
+        out = {"scenario": name, "description": description, "applied": applied,
+               "years": years, "paths": paths, "note": note}
+        if paths is None:
+            out.update({f"p_{t.id}": None for t in targets})
+            out["joint"] = None
+            return out
+        met = np.ones(len(paths), dtype=bool)
+        for t in targets:
+            at = paths[:, int(np.flatnonzero(years == t.year)[0])]
+            out[f"p_{t.id}"] = float(np.mean(at >= t.value))
+            out[f"median_{t.year}"] = float(np.median(at))
+            met &= at >= t.value
+        out["joint"] = float(met.mean()) if len(targets) > 1 else None
+        return out
+
+    rows = [row(result.scenario.name, result.scenario.description, "base", result.paths,
+                result.assumption or "")]
+    for scenario in scenarios:
+        if scenario.employment is not None:
+            if result.indicator.derived is None:
+                rows.append(row(scenario.name, scenario.description, "not applicable", None,
+                                f"an employment assumption applies only to a ratio indicator "
+                                f"(labour productivity), not to {result.indicator.id}"))
+                continue
+            rows.append(row(scenario.name, scenario.description,
+                            "GDP paths of the base, employment replaced",
+                            apply_scenario(result, scenario, dataset),
+                            scenario.employment.describe()))
+            continue
+        rows.append(row(scenario.name, scenario.description, "applied to the base paths",
+                        apply_scenario(result, scenario, dataset)))
+    return pd.DataFrame(rows)

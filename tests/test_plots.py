@@ -1,0 +1,80 @@
+"""Figures: built from library results, units on the axes, no pyplot state left behind."""
+from __future__ import annotations
+
+import io
+
+import matplotlib
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from forecast import calibration, data, plots, sensitivity
+from forecast.pipeline import forecast_indicator
+
+FAST = ("rw_drift", "linear_trend")
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return data.load("2026-11-27")
+
+
+@pytest.fixture(scope="module")
+def rd(shipped):
+    return forecast_indicator(shipped, "rd_intensity", models=FAST, n_paths=400, backtest=False)
+
+
+def _png(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
+def test_fan_chart_has_units_targets_and_as_of(rd):
+    fig = plots.fan_chart(rd)
+    ax = fig.axes[0]
+    assert "%" in ax.get_ylabel() and ax.get_xlabel() == "year"
+    texts = [t.get_text() for t in ax.texts]
+    assert any("target 2025" in t for t in texts) and any("as of 2026-11-27" in t for t in texts)
+    labels = ax.get_legend_handles_labels()[1]
+    assert {"95% band", "80% band", "50% band", "observed"} <= set(labels)
+    assert _png(fig).startswith(b"\x89PNG")
+
+
+def test_figures_do_not_touch_pyplot(rd):
+    import matplotlib.pyplot as plt
+    before = len(plt.get_fignums())
+    plots.fan_chart(rd)
+    plots.model_views(rd)
+    assert len(plt.get_fignums()) == before
+
+
+def test_probability_curve_and_tornado_render(shipped, rd):
+    curve = sensitivity.probability_vs_target(rd)
+    levels = sensitivity.levels_for_probability(rd)
+    fig = plots.probability_curve(curve, levels, rd.indicator)
+    assert "probability" in fig.axes[0].get_ylabel()
+    table = sensitivity.tornado(shipped, rd, vintage=False)
+    fig = plots.tornado(sensitivity.tornado_ranking(table, "rd_intensity_2027"), title="t")
+    assert len(fig.axes[0].patches) >= 4
+    assert _png(fig)
+
+
+def test_pit_and_reliability_render():
+    rng = np.random.default_rng(0)
+    import pandas as pd
+    rows = pd.DataFrame({"pit": rng.uniform(size=200)})
+    events = pd.DataFrame({"event_prob": rng.uniform(size=200)})
+    events["event_obs"] = rng.uniform(size=200) < events["event_prob"]
+    fig = plots.pit_histogram(calibration.pit_histogram(rows))
+    assert "forecasts" in fig.axes[0].get_ylabel()
+    fig = plots.reliability_diagram(calibration.reliability_table(events))
+    assert "observed frequency" in fig.axes[0].get_ylabel()
+    assert _png(fig)
+
+
+def test_labels_never_show_chinese_without_a_cjk_font(rd, monkeypatch):
+    monkeypatch.setattr(plots, "cjk_font", lambda: None)
+    assert plots.indicator_label(rd.indicator) == rd.indicator.name_en
+    fig = plots.fan_chart(rd)
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in fig.axes[0].get_title())

@@ -1,0 +1,281 @@
+"""The notebooks and the yearly report: papermill runs with small parameters, the values
+collected from the executed notebooks, failure handling, provenance, and a headless browser."""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import nbformat
+import papermill as pm
+import pytest
+import scrapbook as sb
+
+from forecast import data, reports
+from forecast.errors import InputError
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS = REPO / "notebooks"
+AS_OF = "2026-11-27"
+FAST = ["rw_drift", "linear_trend"]
+SMALL = {"as_of": AS_OF, "n_paths": 300, "seed": 7, "models": FAST}
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def execute(notebook: str, out: Path, **parameters) -> dict:
+    pm.execute_notebook(str(NOTEBOOKS / notebook), str(out), parameters=parameters,
+                        kernel_name=reports.KERNEL, cwd=str(NOTEBOOKS), progress_bar=False,
+                        start_timeout=120, execution_timeout=600)
+    return {name: scrap.data for name, scrap in sb.read_notebook(str(out)).scraps.items()}
+
+
+# ----------------------------------------------------------------- the notebooks as committed
+
+@pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda p: p.name)
+def test_notebooks_are_committed_clean_with_one_parameters_cell(path):
+    nb = nbformat.read(path, as_version=4)
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1, "exactly one cell tagged 'parameters'"
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, "outputs not stripped"
+    first_code = next(c for c in nb.cells if c.cell_type == "code" and c is not tagged[0])
+    assert first_code.source.lstrip().startswith("import forecast")
+
+
+def test_scenario_files_load_and_say_what_they_assume():
+    paths = sorted((NOTEBOOKS / "scenarios").glob("*.yaml"))
+    assert {"slower_trend", "growth_shock_2026", "high_volatility", "employment_low_ratio",
+            "employment_high_ratio"} <= {p.stem for p in paths}
+    for path in paths:
+        scenario = reports.resolve_scenario(path.stem)
+        assert scenario.name == path.stem and len(scenario.description) > 40
+
+
+@pytest.mark.parametrize("kwargs,field", [
+    ({"indicator": "no_such"}, "indicator"), ({"indicator": "gdp"}, "indicator"),
+    ({"indicator": "rd_intensity", "n_paths": 10}, "n_paths"),
+    ({"indicator": "rd_intensity", "n_paths": "many"}, "n_paths"),
+    ({"indicator": "rd_intensity", "models": ["nope"]}, "models"),
+    ({"indicator": "rd_intensity", "target_years": "2025"}, "target_years"),
+    ({"indicator": "rd_intensity", "region": "Atlantis"}, "region"),
+    ({"indicator": "rd_intensity", "seed": -1}, "seed"),
+    ({"indicator": "rd_intensity", "as_of": "yesterday"}, "as_of"),
+])
+def test_bad_notebook_parameters_name_the_parameter(kwargs, field):
+    with pytest.raises(InputError) as err:
+        reports.notebook_inputs(**kwargs)
+    assert err.value.field == field
+
+
+def test_forecastable_set():
+    status = reports.forecastable_indicators(data.load(AS_OF))
+    assert status["rd_intensity"] == "probability"
+    assert status["labour_productivity"] == "probability"
+    assert status.get("digital_core_share_gdp") == "pace only"
+    assert "brand_sales_share_mfg" not in status
+
+
+def test_git_commit_reads_the_repository_or_says_unknown(tmp_path):
+    commit = reports.git_commit(REPO)
+    assert commit == "unknown" or len(commit) == 40
+    assert reports.git_commit(tmp_path) == "unknown"
+
+
+# ----------------------------------------------------------------- each notebook, small
+
+@pytest.mark.slow
+def test_indicator_forecast_notebook(tmp_path):
+    scraps = execute("indicator_forecast.ipynb", tmp_path / "out.ipynb",
+                     indicator="rd_intensity", scenario="slower_trend", **SMALL)
+    result = scraps["result"]
+    assert result["status"] == "probability" and result["scenario"]["name"] == "slower_trend"
+    assert result["params"]["n_paths"] == 300 and result["params"]["models"] == FAST
+    assert set(result["probabilities"]) == {"rd_intensity_2025", "rd_intensity_2027"}
+    assert 0 <= result["joint"]["p_all_met"] <= 1
+
+
+@pytest.mark.slow
+def test_indicator_forecast_notebook_pace_only(tmp_path):
+    scraps = execute("indicator_forecast.ipynb", tmp_path / "out.ipynb",
+                     indicator="digital_core_share_gdp", **SMALL)
+    assert scraps["result"]["status"] == "pace only" and not scraps["result"]["probabilities"]
+    assert scraps["result"]["pace"]
+
+
+@pytest.mark.slow
+def test_bad_parameter_fails_the_notebook_naming_it(tmp_path):
+    with pytest.raises(pm.PapermillExecutionError) as err:
+        execute("indicator_forecast.ipynb", tmp_path / "out.ipynb", indicator="rd_intensity",
+                **{**SMALL, "n_paths": 5})
+    assert "InputError" in str(err.value) and "n_paths" in str(err.value)
+
+
+@pytest.mark.slow
+def test_scenario_explorer_notebook(tmp_path):
+    scraps = execute("scenario_explorer.ipynb", tmp_path / "out.ipynb",
+                     indicator="labour_productivity",
+                     scenarios=["slower_trend", "employment_low_ratio", "employment_high_ratio"],
+                     **SMALL)
+    rows = {r["scenario"]: r for r in scraps["scenarios"]}
+    assert set(rows) == {"baseline", "slower_trend", "employment_low_ratio",
+                         "employment_high_ratio"}
+    key = "p_labour_productivity_2027"
+    assert rows["employment_low_ratio"][key] >= rows["employment_high_ratio"][key]
+
+
+@pytest.mark.slow
+def test_target_sensitivity_notebook(tmp_path):
+    scraps = execute("target_sensitivity.ipynb", tmp_path / "out.ipynb",
+                     indicator="rd_intensity", **SMALL)
+    sens = scraps["sensitivity"]
+    assert {r["target_id"] for r in sens["levels"]} == {"rd_intensity_2025", "rd_intensity_2027"}
+    assert {r["assumption"] for r in sens["tornado"]["rd_intensity_2027"]} == {
+        "model choice", "volatility", "growth shock", "trend", "as_of", "data vintage"}
+
+
+@pytest.mark.slow
+def test_calibration_notebook(tmp_path):
+    scraps = execute("calibration.ipynb", tmp_path / "out.ipynb", as_of=AS_OF, n_paths=100,
+                     max_origins=1, horizon=3, models=FAST)
+    cal = scraps["calibration"]
+    assert cal["summary"]["n_series"] >= 30 and cal["summary"]["n_forecasts"] > 30
+    assert abs(sum(r["share"] for r in cal["pit"]) - 1) < 1e-9
+    assert "Hangzhou/rd_intensity" in cal["series"]
+
+
+@pytest.mark.slow
+def test_yearly_summary_notebook(tmp_path):
+    scraps = execute("yearly_summary.ipynb", tmp_path / "out.ipynb", as_of=AS_OF, n_paths=300,
+                     seed=7, models=FAST, pages={"rd_intensity": "rd_intensity.html"})
+    rows = {r["target_id"]: r for r in scraps["summary"]}
+    assert len(rows) == len(data.load(AS_OF).registry.targets)
+    assert rows["rd_intensity_2025"]["page"] == "rd_intensity.html"
+    assert rows["rd_intensity_2025"]["p_in_year"] is not None
+    assert rows["brand_sales_share_mfg_2025"]["status"] == "not forecastable"
+    assert "forecast data add" in rows["brand_sales_share_mfg_2025"]["route"]
+
+
+# ----------------------------------------------------------------- the report
+
+def report_args(out: Path, *extra: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    reports.add_parser(parser.add_subparsers(dest="command"))
+    return parser.parse_args(["report", "--as-of", AS_OF, "--out", str(out), "--no-progress",
+                              *extra])
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("reports")
+    args = report_args(out, "--indicators", "rd_intensity", "--paths", "300", "--seed", "7",
+                       "--models", *FAST, "--calibration-paths", "100",
+                       "--calibration-origins", "1", "--jobs", "2")
+    assert args.func(args) == 0
+    return out / AS_OF
+
+
+@pytest.mark.slow
+def test_report_pages_index_and_summary(report):
+    for page in ("index.html", "rd_intensity.html", "rd_intensity__sensitivity.html",
+                 "rd_intensity__scenarios.html", "calibration.html", "yearly_summary.html",
+                 "summary.json", "summary.csv", "notebooks/rd_intensity.ipynb"):
+        assert (report / page).is_file(), page
+    summary = json.loads((report / "summary.json").read_text())
+    page = summary["pages"]["rd_intensity"]
+    row = next(r for r in summary["targets"] if r["target_id"] == "rd_intensity_2025")
+    # collected from the executed notebooks, and the summary agrees with the page
+    assert row["p_in_year"] == page["probabilities"]["rd_intensity_2025"]["p_in_year"]
+    assert row["page"] == "rd_intensity.html"
+    assert set(summary["wall_seconds"]["notebooks"]) == {n["stem"] for n in summary["notebooks"]}
+    index = (report / "index.html").read_text()
+    assert "rd_intensity.html" in index and "全社会研发投入强度" in index
+    html = (report / "rd_intensity.html").read_text()
+    assert "forecast_indicator(inputs.dataset" not in html, "code cells must be hidden"
+    assert "data:image/png;base64" in html
+
+
+@pytest.mark.slow
+def test_report_provenance(report):
+    prov = json.loads((report / "summary.json").read_text())["provenance"]
+    assert prov["as_of"] == AS_OF and prov["seed"] == 7
+    assert prov["data_hash"] == data.load(AS_OF).data_hash
+    assert prov["parameters"]["n_paths"] == 300 and prov["parameters"]["models"] == FAST
+    assert {"numpy", "pandas", "papermill", "python", "forecast"} <= set(prov["packages"])
+    assert prov["git_commit"]
+    for page in ("index.html", "rd_intensity.html", "calibration.html"):
+        text = (report / page).read_text()
+        assert "Provenance" in text and prov["data_hash"][:16] in text
+
+
+def _stub_notebooks(directory: Path, failing: str | None = None) -> None:
+    """Tiny stand-ins for the report's notebooks (synthetic, for the failure test): each has
+    a parameters cell and glues what the report collects; ``failing`` raises."""
+    directory.mkdir(parents=True, exist_ok=True)
+    glue = {"indicator_forecast.ipynb": ("result", "{}"), "yearly_summary.ipynb": ("summary", "[]"),
+            "target_sensitivity.ipynb": ("sensitivity", "{}"),
+            "scenario_explorer.ipynb": ("scenarios", "[]"),
+            "calibration.ipynb": ("calibration", "{}")}
+    for name, (key, value) in glue.items():
+        nb = nbformat.v4.new_notebook()
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                     "language": "python"}
+        params = nbformat.v4.new_code_cell("indicator = None")
+        params.metadata["tags"] = ["parameters"]
+        body = (f"raise RuntimeError('synthetic failure in {name}')" if name == failing
+                else f"import scrapbook as sb\nsb.glue({key!r}, {value})")
+        nb.cells = [params, nbformat.v4.new_code_cell(body)]
+        nbformat.write(nb, directory / name)
+
+
+@pytest.mark.slow
+def test_failed_notebook_keeps_the_previous_report_and_exits_non_zero(tmp_path, capsys):
+    out = tmp_path / "reports"
+    good = tmp_path / "good"
+    _stub_notebooks(good)
+    kw = dict(out=out, indicators=["digital_core_share_gdp"], n_paths=300, jobs=2,
+              progress=False)
+    first = reports.build_report(AS_OF, source_dir=good, **kw)
+    assert first.ok and (out / AS_OF / "index.html").is_file()
+    marker = (out / AS_OF / "summary.json").read_text()
+
+    bad = tmp_path / "bad"
+    _stub_notebooks(bad, failing="calibration.ipynb")
+    second = reports.build_report(AS_OF, source_dir=bad, **kw)
+    assert not second.ok and second.failed == ["calibration"]
+    assert (out / AS_OF / "summary.json").read_text() == marker, "good report replaced"
+    failed = out / f"{AS_OF}.failed"
+    assert "synthetic failure" in (failed / "errors.txt").read_text()
+    assert (failed / "notebooks" / "calibration.ipynb").is_file()
+    assert "synthetic failure" in (failed / "calibration.html").read_text()
+    assert not [p for p in out.iterdir() if p.name.startswith(".")], "staging left behind"
+
+    # the command: exit status 1 naming the notebook
+    from unittest import mock
+    with mock.patch.object(reports, "notebooks_dir", return_value=bad):
+        args = report_args(out, "--indicators", "digital_core_share_gdp", "--paths", "300")
+        assert args.func(args) == 1
+    assert "calibration" in capsys.readouterr().err
+
+    # a later good run replaces the report and clears the stale failure
+    third = reports.build_report(AS_OF, source_dir=good, **kw)
+    assert third.ok and not failed.exists()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (make test installs "
+                    "Debian's chromium when run as root with apt; otherwise this is skipped)")
+@pytest.mark.parametrize("page", ["index.html", "rd_intensity.html", "yearly_summary.html"])
+def test_report_opens_in_headless_chromium(report, page, tmp_path):
+    proc = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+         f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0",
+         "--virtual-time-budget=5000", "--dump-dom", (report / page).as_uri()],
+        capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "</html>" in proc.stdout.lower() and "Provenance" in proc.stdout
+    console_errors = [line for line in proc.stderr.splitlines()
+                      if "CONSOLE" in line and ("Uncaught" in line or "Error" in line)]
+    assert not console_errors, console_errors
