@@ -89,3 +89,60 @@ def test_dataset_variants(shipped):
     assert earlier.series("rd_intensity").index.max() <= 2021
     first = sensitivity.dataset_first_vintage(shipped)
     assert len(first.series("gdp")) == len(shipped.series("gdp"))
+
+
+# --- sweeps over target levels x scenarios, on every engine ---------------------------------
+
+from forecast.sensitivity import parse_grid, sweep  # noqa: E402
+
+
+def test_parse_grid():
+    assert list(parse_grid("4.0:4.2:0.1")) == [4.0, 4.1, 4.2]
+    assert list(parse_grid("22, 25,28")) == [22.0, 25.0, 28.0]
+    for bad in ("4:3:0.1", "4:5:0", "a,b", ""):
+        with pytest.raises(InputError, match="targets"):
+            parse_grid(bad)
+
+
+SWEEP_KW = dict(models=("rw_drift", "linear_trend"), n_paths=400, seed=5, backtest=False)
+
+
+def _sweep(engine, **kw):
+    scenarios = [Scenario(), Scenario(name="slow", trend=-0.01)]
+    return sweep(data.load("2026-11-27"), "rd_intensity", parse_grid("3.9:4.3:0.1"), scenarios,
+                 engine=engine, progress=False, **SWEEP_KW, **kw)
+
+
+def test_sweep_same_numbers_serial_and_local_processes():
+    serial = _sweep("serial")
+    local = _sweep("local", jobs=2)
+    assert serial.equals(local)
+    assert set(serial["scenario"]) == {"baseline", "slow"} and len(serial) == 2 * 2 * 5
+    base = serial[serial.scenario == "baseline"].set_index(["year", "level"])["p"]
+    slow = serial[serial.scenario == "slow"].set_index(["year", "level"])["p"]
+    assert (slow <= base).all() and (slow < base).any()
+    for _, block in serial.groupby(["scenario", "year"]):
+        assert (np.diff(block.sort_values("level")["p"]) <= 0).all()
+
+
+@pytest.mark.slow
+def test_sweep_on_a_dask_local_cluster_equals_local():
+    pytest.importorskip("distributed")
+    assert _sweep("dask", jobs=2).equals(_sweep("serial"))
+
+
+def test_cli_sensitivity_writes_csv(tmp_path, capsys):
+    from forecast import cli
+    scen = tmp_path / "s.yaml"
+    scen.write_text("- {name: shock, growth_shock: {year: 2025, size: -0.05}}\n"
+                    "- {name: wide, volatility: 2}\n", encoding="utf-8")
+    out = tmp_path / "sweep.csv"
+    code = cli.main(["sensitivity", "--indicator", "rd_intensity", "--targets", "3.9,4.0,4.2",
+                     "--scenarios", str(scen), "--paths", "300", "--no-backtest", "--engine",
+                     "serial", "--models", "rw_drift", "--out", str(out)])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "P(rd_intensity in 2027 >= level)" in printed and "shock" in printed
+    table = pd.read_csv(out)
+    assert set(table["scenario"]) == {"baseline", "shock", "wide"}
+    assert cli.main(["sensitivity", "--indicator", "rd_intensity", "--targets", "x"]) == 2

@@ -16,7 +16,9 @@ from . import data, reports
 from .coverage import assess
 from .errors import InputError
 from .pipeline import forecast_indicator
-from .scenario import load_scenario
+from .engine import ENGINES
+from .scenario import Scenario, load_scenario, load_scenarios
+from .sensitivity import parse_grid, sweep
 
 
 def _cmd_data_build(args: argparse.Namespace) -> int:
@@ -205,6 +207,41 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_engine_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--engine", choices=ENGINES, default="local",
+                   help="local processes (default), dask (a dask.distributed cluster) or serial")
+    p.add_argument("--scheduler", help="dask scheduler address, e.g. tcp://10.0.0.5:8786 "
+                   "(default: a LocalCluster started for the run)")
+    p.add_argument("--jobs", type=int, help="local processes or LocalCluster workers "
+                   "(default: all cores)")
+
+
+def _cmd_sensitivity(args: argparse.Namespace) -> int:
+    dataset = data.load(args.as_of)
+    grid = parse_grid(args.targets)
+    scenarios = [Scenario()] + (load_scenarios(args.scenarios) if args.scenarios else [])
+    table = sweep(dataset, args.indicator, grid, scenarios, engine=args.engine, jobs=args.jobs,
+                  scheduler=args.scheduler, models=tuple(args.models) if args.models else None,
+                  n_paths=args.paths, seed=args.seed, backtest=not args.no_backtest)
+    if table["year"].isna().all():
+        print(f"no probability for {args.indicator}: {table['note'].iloc[0]}")
+        return 0
+    valid = table.dropna(subset=["year"])
+    for year, block in valid.groupby("year"):
+        wide = block.pivot_table(index="level", columns="scenario", values="p", sort=False)
+        print(f"\nP({args.indicator} in {int(year)} >= level), as of {dataset.as_of} "
+              f"(plan target {block['plan_target'].iloc[0]:g}):")
+        print(wide.map(_fmt_p).to_string())
+    for name, note in valid.drop_duplicates("scenario")[["scenario", "note"]].itertuples(index=False):
+        if note:
+            print(f"note [{name}]: {note}")
+    if args.out:
+        out = Path(args.out)
+        data.write_atomically(out, lambda p: table.to_csv(p, index=False))
+        print(f"wrote {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="forecast", description=(
         "Probability that Hangzhou reaches the targets of its Quality Power plan."))
@@ -244,6 +281,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of")
     p.add_argument("-v", "--verbose", action="store_true", help="say why each status")
     p.set_defaults(func=_cmd_targets)
+
+    p = sub.add_parser("sensitivity", help="sweep target levels x scenarios: P(hit) for each")
+    p.add_argument("--indicator", required=True)
+    p.add_argument("--targets", required=True, help="levels: START:STOP:STEP or A,B,C")
+    p.add_argument("--scenarios", help="a scenario file, a YAML list of scenarios, or a "
+                   "directory of them (the baseline is always included)")
+    p.add_argument("--as-of")
+    p.add_argument("--paths", type=int, default=4000)
+    p.add_argument("--seed", type=int, default=20261127)
+    p.add_argument("--models", nargs="+")
+    p.add_argument("--no-backtest", action="store_true")
+    p.add_argument("--out", help="write the long table as CSV here")
+    _add_engine_options(p)
+    p.set_defaults(func=_cmd_sensitivity)
 
     reports.add_parser(sub)
     return parser

@@ -263,6 +263,9 @@ def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | Non
          "backtest": backtest},
         scenario, history, targets, {t.id: assess(dataset, t) for t in targets})
 
+    if scenario.employment is not None and indicator.derived is None:
+        result.notes.append(f"scenario '{scenario.name}': its employment assumption applies only "
+                            f"to a ratio indicator (labour productivity), not to {indicator_id}")
     series = dataset.series(indicator_id, region)
     for target in targets:
         if result.coverage[target.id].status == "observed":

@@ -96,20 +96,49 @@ def _number(doc: dict, key: str, path, default: float, positive: bool = False) -
     return float(value)
 
 
+def _read_yaml(path: Path):
+    if not path.is_file():
+        raise InputError(path, "scenario file not found", expected="a YAML file, e.g. "
+                         "notebooks/scenarios/slower_trend.yaml")
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(path, f"malformed YAML: {getattr(exc, 'problem', exc)}",
+                         line=mark.line + 1 if mark else None) from None
+
+
 def load_scenario(path: str | Path | None) -> Scenario:
     """Read and validate a scenario file; ``None`` gives the baseline."""
     if path is None:
         return Scenario()
     path = Path(path)
-    if not path.is_file():
-        raise InputError(path, "scenario file not found", expected="a YAML file, e.g. "
-                         "notebooks/scenarios/slower_trend.yaml")
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError(path, f"malformed YAML: {getattr(exc, 'problem', exc)}",
-                         line=mark.line + 1 if mark else None) from None
+    return parse_scenario(_read_yaml(path), path)
+
+
+def load_scenarios(path: str | Path) -> list[Scenario]:
+    """Every scenario in ``path``: a directory of scenario files (sorted by name), a file
+    holding a YAML list of scenarios, or a single scenario file."""
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(path.glob("*.yaml")) + sorted(path.glob("*.yml"))
+        if not files:
+            raise InputError(path, "no scenario files", expected="*.yaml files")
+        return [load_scenario(f) for f in files]
+    doc = _read_yaml(path)
+    if isinstance(doc, list):
+        scenarios = [parse_scenario(entry, path, f"{path.stem}_{i + 1}")
+                     for i, entry in enumerate(doc)]
+        names = [s.name for s in scenarios]
+        if len(set(names)) != len(names):
+            raise InputError(path, "scenario names repeat", field="name",
+                             expected="a distinct name per scenario")
+        return scenarios
+    return [parse_scenario(doc, path)]
+
+
+def parse_scenario(doc, path: Path, default_name: str | None = None) -> Scenario:
+    """Validate one scenario mapping read from ``path``."""
     if not isinstance(doc, dict):
         raise InputError(path, "a scenario is a mapping", expected="name, description, ...")
     unknown = set(doc) - _KEYS
@@ -139,7 +168,7 @@ def load_scenario(path: str | Path | None) -> Scenario:
             raise InputError(path, f"employment ratio {employment.ratio}", field="employment.ratio",
                              expected="a range within (0, 1]")
     return Scenario(
-        name=str(doc.get("name", path.stem)), description=str(doc.get("description", "")),
+        name=str(doc.get("name", default_name or path.stem)), description=str(doc.get("description", "")),
         trend=_number(doc, "trend", path, 0.0),
         shock_year=shock.get("year") if shock else None,
         shock_size=_number(shock, "size", path, 0.0) if shock else 0.0,

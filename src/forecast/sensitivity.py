@@ -322,3 +322,61 @@ def run_scenarios(dataset: Dataset, result: IndicatorForecast,
         rows.append(row(scenario.name, scenario.description, "applied to the base paths",
                         apply_scenario(result, scenario, dataset)))
     return pd.DataFrame(rows)
+
+
+def parse_grid(text: str) -> np.ndarray:
+    """Target levels from ``"START:STOP:STEP"`` (inclusive of STOP) or ``"A,B,C"``."""
+    try:
+        if ":" in text:
+            start, stop, step = (float(x) for x in text.split(":"))
+            if step <= 0 or stop < start:
+                raise ValueError
+            return np.round(np.arange(start, stop + step / 2, step), 10)
+        levels = np.array([float(x) for x in text.split(",") if x.strip()])
+        if levels.size == 0:
+            raise ValueError
+        return levels
+    except ValueError:
+        raise InputError(None, f"target grid '{text}'", field="targets",
+                         expected="START:STOP:STEP with STEP > 0, or a comma-separated list") from None
+
+
+def _sweep_task(item: tuple) -> pd.DataFrame:
+    """One scenario of a sweep: re-run the pipeline under it and read P(value >= level) in
+    each target year for every level of the grid. Module-level so engines can ship it; the
+    dataset travels with the item, so workers need no access to the project's files."""
+    dataset, indicator, scenario, grid, kwargs = item
+    result = forecast_indicator(dataset, indicator, scenario=scenario, **kwargs)
+    if result.paths is None:
+        return pd.DataFrame([{"scenario": scenario.name, "year": None, "level": None, "p": None,
+                              "note": f"no probability ({result.status})"}])
+    frames = []
+    for target in result.forecast_targets:
+        p = probability_curve(result.paths, result.years, target.year, grid)
+        frames.append(pd.DataFrame({"scenario": scenario.name, "target_id": target.id,
+                                    "year": target.year, "plan_target": target.value,
+                                    "level": grid, "p": p, "note": "; ".join(result.notes)}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def sweep(dataset: Dataset, indicator: str, grid: np.ndarray, scenarios: list[Scenario], *,
+          engine: str = "local", jobs: int | None = None, scheduler: str | None = None,
+          progress: bool = True, **kwargs) -> pd.DataFrame:
+    """P(value in each target year >= level) for every (scenario, level) combination.
+
+    Each scenario is a full re-run of :func:`forecast.pipeline.forecast_indicator` with the
+    given keyword arguments (models, n_paths, seed, backtest, ...), so a scenario may change
+    anything the pipeline takes; the runs are spread over ``engine`` (see
+    :mod:`forecast.engine`). With the same seed every engine gives identical numbers.
+    Columns: ``scenario, target_id, year, plan_target, level, p, note``.
+    """
+    from .engine import run_tasks
+
+    dataset.registry.indicator(indicator)
+    if not scenarios:
+        raise InputError(None, "no scenarios to sweep", field="scenarios",
+                         expected="at least one scenario")
+    items = [(dataset, indicator, s, np.asarray(grid, dtype=float), kwargs) for s in scenarios]
+    frames = run_tasks(_sweep_task, items, engine=engine, jobs=jobs, scheduler=scheduler,
+                       desc=f"sweep {indicator}", progress=progress)
+    return pd.concat(frames, ignore_index=True)
