@@ -164,3 +164,72 @@ def test_registry():
         assert cls.name == name
     with pytest.raises(ValueError, match="valid names: .*rw_drift"):
         get_model("no_such_model")
+
+
+# ------------------------------------------------------------ ensemble calibration
+
+from forecast.ensemble import (Calibration, Ensemble, calibrate_paths,  # noqa: E402
+                               calibration_record, learn_calibration)
+
+
+def test_calibrate_paths_scales_deviations_keeps_median_and_ranks():
+    rng = np.random.default_rng(0)
+    paths = np.cumsum(rng.standard_normal((4001, 3)), axis=1)  # synthetic random walk paths
+    cal = Calibration((0.5, 0.8, 0.95), upper=((2.0, 2.0, 2.0),), lower=((0.5, 0.5, 0.5),))
+    out = calibrate_paths(paths, cal)
+    med = np.median(paths, axis=0)
+    assert np.median(out, axis=0) == pytest.approx(med)
+    # a single factor per side: exactly median + k (x - median)
+    expected = np.where(paths >= med, med + 2.0 * (paths - med), med + 0.5 * (paths - med))
+    assert out == pytest.approx(expected)
+    # ranks (hence the dependence across years) are unchanged
+    for h in range(3):
+        assert np.array_equal(np.argsort(out[:, h]), np.argsort(paths[:, h]))
+    identity = Calibration((0.5, 0.95), upper=((1.0, 1.0),), lower=((1.0, 1.0),))
+    assert calibrate_paths(paths, identity) == pytest.approx(paths, abs=1e-12)
+    assert calibrate_paths(paths, None) is paths
+
+
+def test_calibrate_paths_level_dependent_factor_moves_each_interval_end():
+    rng = np.random.default_rng(1)
+    paths = rng.standard_normal((20_000, 1))  # synthetic N(0, 1) forecast
+    cal = Calibration((0.5, 0.8, 0.95), upper=((1.0, 1.2, 1.5),), lower=((1.0, 1.2, 1.5),))
+    out = calibrate_paths(paths, cal)
+    for level, k in ((0.8, 1.2), (0.95, 1.5)):
+        z = stats.norm.ppf((1 + level) / 2)
+        assert np.quantile(out[:, 0], (1 + level) / 2) == pytest.approx(k * z, rel=0.03)
+        assert np.quantile(out[:, 0], (1 - level) / 2) == pytest.approx(-k * z, rel=0.03)
+    assert np.all(np.diff(np.sort(out[:, 0])) >= 0)
+
+
+def test_learned_calibration_restores_nominal_coverage_of_a_biased_too_narrow_forecast():
+    # synthetic: forecasts say N(0, 1), outcomes are N(-0.5, 2^2): the centre moves to the
+    # forecast's quantile at Phi(-0.5) and the factors come out ~2 at every level
+    rng = np.random.default_rng(2)
+    levels = (0.5, 0.8, 0.95)
+    base = rng.standard_normal((20_000, 2))
+    q, y = calibration_record(base, np.zeros(2))
+    obs = -0.5 + 2.0 * rng.standard_normal((20_000, 2))
+    cal = learn_calibration(np.repeat(q[None], 20_000, axis=0), obs, levels, "synthetic")
+    assert np.array(cal.centre) == pytest.approx(stats.norm.cdf(-0.5), abs=0.03)
+    assert np.array(cal.upper) == pytest.approx(2.0, rel=0.12)
+    assert np.array(cal.lower) == pytest.approx(2.0, rel=0.12)
+    out = calibrate_paths(base, cal)
+    fresh = -0.5 + 2.0 * rng.standard_normal((4000, 2))
+    assert np.median(out, axis=0) == pytest.approx(-0.5, abs=0.1)
+    for level in levels:
+        lo, hi = np.quantile(out, [(1 - level) / 2, (1 + level) / 2], axis=0)
+        assert np.mean((fresh >= lo) & (fresh <= hi)) == pytest.approx(level, abs=0.03)
+
+
+def test_ensemble_applies_its_calibration_to_members_shares():
+    series = synthetic_rw_drift()
+    cal = Calibration((0.5, 0.95), upper=((3.0, 3.0),), lower=((3.0, 3.0),))
+    raw = Ensemble(("rw_drift", "linear_trend"), calibration=None).fit(series)
+    wide = Ensemble(("rw_drift", "linear_trend"), calibration=cal).fit(series)
+    a = raw.simulate_members(HORIZON, 1000, np.random.default_rng(5))
+    b = wide.simulate_members(HORIZON, 1000, np.random.default_rng(5))
+    assert {k: len(v) for k, v in a.items()} == {k: len(v) for k, v in b.items()}
+    pa, pb = np.concatenate(list(a.values())), np.concatenate(list(b.values()))
+    assert np.median(pb, axis=0) == pytest.approx(np.median(pa, axis=0))
+    assert np.all(np.std(pb, axis=0) == pytest.approx(3.0 * np.std(pa, axis=0), rel=1e-9))

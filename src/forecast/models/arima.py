@@ -18,7 +18,7 @@ from .base import FittedModel, Model, ModelFailure, Series
 from .rw_drift import estimate_drift
 
 #: number of parameter draws; each simulates n_paths / N_DRAWS paths (speed vs. smoothness)
-N_DRAWS = 100
+N_DRAWS = 50
 #: largest standard deviation of a draw along any direction of the unconstrained,
 #: standardised parameter space: a flat likelihood direction (parameter at a bound)
 #: would otherwise give an infinite variance
@@ -44,7 +44,8 @@ def standardise(series: Series) -> tuple[np.ndarray, float, float]:
 
 
 def laplace_draws(
-    model: MLEModel, params: np.ndarray, n_draws: int, rng: np.random.Generator
+    model: MLEModel, params: np.ndarray, n_draws: int, rng: np.random.Generator,
+    max_sd: float = MAX_SD,
 ) -> list[np.ndarray]:
     """Draw parameter vectors from a normal approximation of the likelihood in the
     model's *unconstrained* parameterisation, mapped back to the admissible region.
@@ -53,7 +54,7 @@ def laplace_draws(
     -----
     ``u = untransform(theta_hat)``; ``Sigma = (-H)^{-1}`` with ``H`` the numerical
     Hessian of the log-likelihood in ``u``. Eigenvalues of ``Sigma`` are capped at
-    ``MAX_SD^2`` (non-positive curvature gets the cap): at a boundary optimum the
+    ``max_sd^2`` (default :data:`MAX_SD`; non-positive curvature gets the cap): at a boundary optimum the
     likelihood is flat and the draws then spread widely instead of collapsing.
     The back-transform enforces stationarity / invertibility / positive variances.
     """
@@ -63,7 +64,7 @@ def laplace_draws(
     if not np.all(np.isfinite(neg_h)):
         raise ModelFailure("non-finite Hessian of the log-likelihood at the optimum")
     eigval, eigvec = np.linalg.eigh(neg_h)
-    var = np.where(eigval > 1 / MAX_SD**2, 1 / np.maximum(eigval, 1e-300), MAX_SD**2)
+    var = np.where(eigval > 1 / max_sd**2, 1 / np.maximum(eigval, 1e-300), max_sd**2)
     z = rng.standard_normal((n_draws, len(u_hat))) * np.sqrt(var)
     return [model.transform_params(u_hat + zi @ eigvec.T) for zi in z]
 
@@ -121,10 +122,12 @@ class FittedStateSpace(FittedModel):
     scale: float
     n_draws: int = N_DRAWS
     notes: list[str] = field(default_factory=list)
+    max_sd: float = MAX_SD
 
     def simulate(self, horizon: int, n_paths: int, rng: np.random.Generator) -> np.ndarray:
         try:
-            draws = laplace_draws(self.model, self.params, min(self.n_draws, n_paths), rng)
+            draws = laplace_draws(self.model, self.params, min(self.n_draws, n_paths), rng,
+                                  self.max_sd)
             z = simulate_statespace(self.model, draws, horizon, n_paths, rng)
         except (ModelFailure, np.linalg.LinAlgError, ValueError) as exc:
             raise ModelFailure(f"{self.name}: simulation failed ({exc})") from exc

@@ -37,6 +37,8 @@ class LocalTrend(Model):
     #: variances (on the standardised scale, where the yearly change has variance ~1)
     #: below this are treated as zero when checking for a degenerate fit
     tiny = 1e-6
+    #: cap on the sd of a parameter draw (see :func:`~forecast.models.arima.laplace_draws`)
+    max_sd = 2.0
 
     def fit(self, series: Series) -> FittedStateSpace:
         self._check_series(series)
@@ -60,5 +62,6 @@ class LocalTrend(Model):
             if np.any(np.isnan(z)):
                 notes.append("gaps in years: Kalman filter skips the missing years")
             return FittedStateSpace(name=self.name, model=mod, params=np.asarray(res.params),
-                                    loc=loc, scale=scale, notes=[level] + notes)
+                                    loc=loc, scale=scale, notes=[level] + notes,
+                                    max_sd=self.max_sd)
         raise ModelFailure(f"{self.name}: no usable fit ({' | '.join(notes)})")
