@@ -18,6 +18,27 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import stats
+
+
+#: posterior quantile at which a volatility draw is capped (see :func:`variance_draws`)
+VARIANCE_CAP_QUANTILE = 0.99
+
+
+def variance_draws(sum_sq: np.ndarray | float, df: int, size: int,
+                   rng: np.random.Generator) -> np.ndarray:
+    """Posterior draws of a variance, ``sigma^2 = sum_sq / chi2_df``, capped at the posterior's
+    :data:`VARIANCE_CAP_QUANTILE` quantile.
+
+    Why the cap: the scaled-inverse-chi2 posterior with few degrees of freedom makes the
+    log-scale predictive a Student t, and ``exp`` of a Student t has no finite mean -- a
+    single path can then be astronomically large, and the CRPS on the published scale (which
+    needs a finite mean) is undefined. Capping the top 1% of volatility draws at the 99th
+    percentile keeps every moment finite while leaving the 80% and 95% intervals, which rest
+    on the bulk of the posterior, as they were.
+    """
+    chi2 = rng.chisquare(df, size=size)
+    return np.asarray(sum_sq) / np.maximum(chi2, stats.chi2.ppf(1 - VARIANCE_CAP_QUANTILE, df))
 
 
 class ModelFailure(Exception):

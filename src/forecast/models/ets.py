@@ -10,7 +10,7 @@ from scipy.special import expit, logit
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
 from .arima import standardise
-from .base import FittedModel, Model, ModelFailure, Series
+from .base import FittedModel, Model, ModelFailure, Series, variance_draws
 
 _LO, _HI = 1e-4, 1 - 1e-4  # statsmodels' default bounds for alpha and beta/alpha
 _PHI_LO, _PHI_HI = 0.8, 0.98  # statsmodels' default bounds for phi
@@ -109,7 +109,7 @@ class FittedETS(FittedModel):
         pick = rng.choice(N_PROPOSALS, size=n_paths, p=w)
         alpha, beta, phi = _constrain(theta[pick])
         # sigma^2 | theta, y ~ SSE_min / chi2_{n-2};  x0 | theta, sigma^2, y ~ N(x0_hat, sigma^2 (G'G)^-1)
-        sigma = np.sqrt(prof["sse"][pick] / rng.chisquare(n - 2, size=n_paths))
+        sigma = np.sqrt(variance_draws(prof["sse"][pick], n - 2, n_paths, rng))
         chol = np.linalg.cholesky(prof["gtg_inv"][pick])
         x0 = prof["x0_hat"][pick] + sigma[:, None] * np.einsum(
             "pij,pj->pi", chol, rng.standard_normal((n_paths, 2)))

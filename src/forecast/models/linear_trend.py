@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
-from .base import FittedModel, Model, ModelFailure, Series
+from .base import FittedModel, Model, ModelFailure, Series, variance_draws
 
 
 @dataclass
@@ -29,7 +29,7 @@ class FittedLinearTrend(FittedModel):
         return stats.t(df=self.df, loc=x @ self.beta, scale=np.sqrt(var))
 
     def simulate(self, horizon: int, n_paths: int, rng: np.random.Generator) -> np.ndarray:
-        sigma2 = self.df * self.s2 / rng.chisquare(self.df, size=n_paths)
+        sigma2 = variance_draws(self.df * self.s2, self.df, n_paths, rng)
         chol = np.linalg.cholesky(self.xtwx_inv)
         beta = self.beta + np.sqrt(sigma2)[:, None] * (rng.standard_normal((n_paths, 2)) @ chol.T)
         h = np.arange(1, horizon + 1)

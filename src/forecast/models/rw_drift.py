@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
-from .base import FittedModel, Model, ModelFailure, Series
+from .base import FittedModel, Model, ModelFailure, Series, variance_draws
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ class FittedRWDrift(FittedModel):
     def simulate(self, horizon: int, n_paths: int, rng: np.random.Generator) -> np.ndarray:
         e = self.est
         # sigma^2 | y ~ Scaled-Inv-chi2(df, s2); mu | sigma^2, y ~ N(mu_hat, sigma^2 / span)
-        sigma2 = e.df * e.s2 / rng.chisquare(e.df, size=n_paths)
+        sigma2 = variance_draws(e.df * e.s2, e.df, n_paths, rng)
         sigma = np.sqrt(sigma2)
         mu = e.drift + sigma * rng.standard_normal(n_paths) / np.sqrt(e.total_span)
         shocks = sigma[:, None] * rng.standard_normal((n_paths, horizon))
@@ -86,7 +86,11 @@ class RWDrift(Model):
     (see :func:`estimate_drift`). The predictive of ``y_{T+h}`` is then
     ``y_T + h mu_hat + s sqrt(h + h^2/K) * t_{m-1}``: the ``h^2/K`` term is the drift
     uncertainty, which dominates at long horizons. Paths draw (mu, sigma) per path
-    and cumulate Gaussian shocks, so joint multi-year events are consistent.
+    and cumulate Gaussian shocks, so joint multi-year events are consistent. The top 1%
+    of sigma draws is capped at the posterior's 99th percentile
+    (:func:`~forecast.models.base.variance_draws`): ``exp`` of an uncapped Student t has
+    no mean, so on a log scale one path could be astronomically large; :meth:`predictive`
+    is the uncapped closed form, which the paths match away from the extreme tails.
     """
 
     name = "rw_drift"
