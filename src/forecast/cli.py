@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import data, reports
+from . import bench, data, reports
 from .coverage import assess
 from .errors import InputError
 from .pipeline import forecast_indicator
-from .engine import ENGINES
+from .engine import add_engine_options
 from .scenario import Scenario, load_scenario, load_scenarios
 from .sensitivity import parse_grid, sweep
 
@@ -207,15 +207,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_engine_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--engine", choices=ENGINES, default="local",
-                   help="local processes (default), dask (a dask.distributed cluster) or serial")
-    p.add_argument("--scheduler", help="dask scheduler address, e.g. tcp://10.0.0.5:8786 "
-                   "(default: a LocalCluster started for the run)")
-    p.add_argument("--jobs", type=int, help="local processes or LocalCluster workers "
-                   "(default: all cores)")
-
-
 def _cmd_sensitivity(args: argparse.Namespace) -> int:
     dataset = data.load(args.as_of)
     grid = parse_grid(args.targets)
@@ -293,10 +284,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--models", nargs="+")
     p.add_argument("--no-backtest", action="store_true")
     p.add_argument("--out", help="write the long table as CSV here")
-    _add_engine_options(p)
+    add_engine_options(p)
     p.set_defaults(func=_cmd_sensitivity)
 
     reports.add_parser(sub)
+    bench.add_parser(sub)
     return parser
 
 

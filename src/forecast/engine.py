@@ -14,6 +14,7 @@ so nothing is silently lost: either every result comes back, or the run raises.
 """
 from __future__ import annotations
 
+import argparse
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -30,6 +31,18 @@ def default_jobs() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not on Linux
         return os.cpu_count() or 1
+
+
+def add_engine_options(parser: argparse.ArgumentParser) -> None:
+    """The ``--engine``, ``--scheduler`` and ``--jobs`` options of every command that runs
+    tasks on this layer."""
+    parser.add_argument("--engine", choices=ENGINES, default="local",
+                        help="local processes (default), dask (a dask.distributed cluster) "
+                             "or serial")
+    parser.add_argument("--scheduler", help="dask scheduler address, e.g. tcp://10.0.0.5:8786 "
+                        "(default: a LocalCluster started for the run)")
+    parser.add_argument("--jobs", type=int, default=default_jobs(),
+                        help="local processes or LocalCluster workers (default: all cores)")
 
 
 def run_tasks(fn: Callable[[Any], Any], items: Sequence[Any], *, engine: str = "local",

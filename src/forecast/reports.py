@@ -727,20 +727,3 @@ def main_report(args: argparse.Namespace) -> int:
     print(f"wrote {result.path}/index.html ({len(result.seconds)} notebooks, "
           f"{result.total_seconds:.1f} s)")
     return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m forecast.reports ...`` (same arguments as ``forecast report``)."""
-    parser = argparse.ArgumentParser(prog="forecast")
-    sub = parser.add_subparsers(dest="command", required=True)
-    add_parser(sub)
-    args = parser.parse_args(["report", *(sys.argv[1:] if argv is None else argv)])
-    try:
-        return args.func(args)
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

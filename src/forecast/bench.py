@@ -1,0 +1,581 @@
+"""``forecast bench m3``: calibration and accuracy on the M3 yearly series, against the anchors.
+
+One process scores, on the same series and the same train/test split (the official M3
+horizon of 6 years), the suite's model families, its default ensemble (exactly what
+``forecast run`` uses: :func:`forecast.ensemble.backtest_weights` on the training part,
+then :class:`forecast.ensemble.Ensemble` of :data:`forecast.models.DEFAULT_MODELS`) and
+the tools an economist would otherwise use: statsforecast ``AutoETS``, ``AutoARIMA``,
+``Theta``, ``OptimizedTheta``, ``RandomWalkWithDrift``, ``Naive``, the mean of ETS, ARIMA
+and Theta (the M4 "Comb"-style benchmark) and Prophet.
+
+Metrics per series and method (one forecast origin per series: the end of the training part)
+------------------------------------------------------------------------------------------
+- ``smape``, ``mase``: M4 definitions (:func:`forecast.scores.smape`, :func:`~forecast.scores.mase`)
+  of the point forecast (the suite: the median of the paths; statsforecast: its mean;
+  Prophet: ``yhat``-like median of its samples).
+- ``cov80``, ``cov95``: share of the 6 test years inside the central 80% / 95% interval.
+- ``msis``: M4 mean scaled interval score of the 95% interval.
+- ``crps``: CRPS averaged over the 6 test years and scaled like MASE (divided by the
+  in-sample mean absolute first difference), so that series of different size can be
+  averaged. The suite and Prophet: from their samples (:func:`forecast.scores.crps_samples`).
+  statsforecast anchors publish Gaussian intervals only: their CRPS is the closed-form
+  Gaussian CRPS with mean = the point forecast and sd = (hi95 - lo95) / (2 x 1.959964)
+  (:func:`forecast.scores.crps_gaussian`), i.e. exactly the distribution their intervals state.
+- ``brier``: Brier score of the pseudo-target "the value in the last test year is at least
+  the last training value x (1 + g)^6", g the historical average (geometric) yearly growth
+  of the training part -- the historical pace continued. ``brier_all``: the same event at
+  every test year (threshold ``y_T (1 + g)^h``), averaged over the 6 years. Anchors'
+  probabilities come from the same Gaussian as their CRPS.
+- ``seconds``: wall time of the method on the series (fit + forecast/simulation; for the
+  ensemble including its backtest on the training part).
+
+Seeds: series ``i`` uses ``numpy.random.default_rng([seed, i])`` (spawned per method), so
+results do not depend on the number of worker processes.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from . import __version__
+from . import scores
+from .engine import add_engine_options, run_tasks
+from .ensemble import (M3_CALIBRATION, Calibration, Ensemble, FittedEnsemble, backtest_weights,
+                       calibration_record, learn_calibration)
+from .models import DEFAULT_MODELS, MODELS, get_model
+from .models.base import ModelFailure, Series
+
+HORIZON = 6
+LEVELS = (80, 95)
+_Z975 = stats.norm.ppf(0.975)
+
+#: the suite's rows in the results: every family alone, the default ensemble, and the same
+#: ensemble with the M3-learned calibration (not the default; see ensemble.M3_CALIBRATION)
+SUITE_METHODS: tuple[str, ...] = tuple(MODELS) + ("ensemble", "ensemble_m3cal")
+#: the anchors (statsforecast + Prophet on the published scale)
+ANCHOR_METHODS: tuple[str, ...] = ("sf_autoets", "sf_autoarima", "sf_theta", "sf_optimizedtheta",
+                                   "sf_rwd", "sf_naive", "sf_comb_ets_arima_theta",
+                                   "prophet_anchor")
+METRICS: tuple[str, ...] = ("smape", "mase", "cov80", "cov95", "msis", "crps", "brier",
+                            "brier_all", "seconds")
+
+#: inner backtest of the ensemble weights in the bench (time budget: see bench_origins)
+BENCH_BACKTEST_PATHS = 200
+BENCH_MIN_TRAIN = 6
+
+
+def default_data_path() -> Path:
+    """``benchmarks/data/m3_yearly.csv`` of the project (the copy shipped with the clone)."""
+    return Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "m3_yearly.csv"
+
+
+# ----------------------------------------------------------------------------- data
+
+
+@dataclass(frozen=True)
+class BenchSeries:
+    index: int
+    series_id: str
+    category: str
+    years: np.ndarray  # training years
+    train: np.ndarray  # training values (published scale, > 0)
+    test: np.ndarray  # the HORIZON test values
+
+
+def load_m3(path: str | Path) -> list[BenchSeries]:
+    """The tidy M3 yearly file (columns series_id, category, year, value, split) as a list
+    of :class:`BenchSeries` in file order; checks what the benchmark relies on."""
+    frame = pd.read_csv(path)
+    missing = {"series_id", "category", "year", "value", "split"} - set(frame.columns)
+    if missing:
+        raise ValueError(f"{path}: missing column(s) {sorted(missing)}")
+    out = []
+    for i, (sid, g) in enumerate(frame.groupby("series_id", sort=False)):
+        g = g.sort_values("year")
+        tr, te = g[g["split"] == "train"], g[g["split"] == "test"]
+        if len(te) != HORIZON:
+            raise ValueError(f"{path}: series {sid} has {len(te)} test rows, expected {HORIZON}")
+        if (g["value"] <= 0).any():
+            raise ValueError(f"{path}: series {sid} has non-positive values (log scale needs > 0)")
+        out.append(BenchSeries(i, str(sid), str(g["category"].iloc[0]),
+                               tr["year"].to_numpy(int), tr["value"].to_numpy(float),
+                               te["value"].to_numpy(float)))
+    return out
+
+
+# -------------------------------------------------------------------------- scoring
+
+
+def pseudo_thresholds(train: np.ndarray, horizon: int = HORIZON) -> np.ndarray:
+    """``y_T (1 + g)^h`` for h = 1..horizon, g the average yearly (geometric) growth of the
+    training values: the level reached if the historical pace simply continues."""
+    g = (train[-1] / train[0]) ** (1.0 / (len(train) - 1)) - 1.0
+    return train[-1] * (1.0 + g) ** np.arange(1, horizon + 1)
+
+
+def score_samples(paths: np.ndarray, s: BenchSeries) -> dict[str, float]:
+    """Metrics of a path set ``(n_paths, HORIZON)`` on the published scale (see module doc)."""
+    scale = np.mean(np.abs(np.diff(s.train)))
+    cols = paths.T  # (HORIZON, n)
+    point = np.median(cols, axis=1)
+    lo80, hi80 = scores.interval_bounds(cols, 0.8)
+    lo95, hi95 = scores.interval_bounds(cols, 0.95)
+    thr = pseudo_thresholds(s.train)
+    p_event = np.mean(cols >= thr[:, None], axis=1)
+    crps = scores.crps_samples(cols, s.test)
+    return _finish(s, scale, point, lo80, hi80, lo95, hi95, crps, p_event)
+
+
+def score_gaussian(mean: np.ndarray, lo80, hi80, lo95, hi95, s: BenchSeries) -> dict[str, float]:
+    """Metrics of an anchor that publishes a mean and Gaussian 80/95% intervals; CRPS and
+    event probabilities from the normal with sd = (hi95 - lo95) / (2 z_0.975)."""
+    scale = np.mean(np.abs(np.diff(s.train)))
+    sd = np.maximum((np.asarray(hi95) - np.asarray(lo95)) / (2 * _Z975), 0.0)
+    crps = scores.crps_gaussian(mean, sd, s.test)
+    thr = pseudo_thresholds(s.train)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p_event = np.where(sd > 0, stats.norm.sf((thr - mean) / np.where(sd > 0, sd, 1.0)),
+                           (mean >= thr).astype(float))
+    return _finish(s, scale, np.asarray(mean), lo80, hi80, lo95, hi95, crps, p_event)
+
+
+def _finish(s, scale, point, lo80, hi80, lo95, hi95, crps, p_event) -> dict[str, float]:
+    y = s.test
+    event = y >= pseudo_thresholds(s.train)
+    return {
+        "smape": float(scores.smape(point, y)),
+        "mase": float(scores.mase(point, y, s.train)),
+        "cov80": float(np.mean((lo80 <= y) & (y <= hi80))),
+        "cov95": float(np.mean((lo95 <= y) & (y <= hi95))),
+        "msis": float(scores.msis(lo95, hi95, y, s.train, level=0.95)),
+        "crps": float(np.mean(crps) / scale),
+        "brier": float(scores.brier(p_event[-1], event[-1])),
+        "brier_all": float(np.mean(scores.brier(p_event, event))),
+    }
+
+
+# ----------------------------------------------------------------------- the methods
+
+
+def bench_origins(series: Series, horizon: int = HORIZON, min_train: int = BENCH_MIN_TRAIN
+                  ) -> list[int]:
+    """Origins of the ensemble's inner backtest in the bench: 6 and 3 years before the end of
+    the training part (those with at least ``min_train`` points). Two origins give 9 scored
+    forecasts per model (>= MIN_SCORED), at every horizon 1-6, within the bench's time
+    budget; ``forecast run`` uses every origin of the (much shorter) series."""
+    last = series.last_year
+    years = set(series.years.tolist())
+    return [last - k for k in (6, 3)
+            if (last - k) in years and int(np.sum(series.years <= last - k)) >= min_train]
+
+
+def _failed_row(reason: str, seconds: float) -> dict:
+    """The record of a method that produced no forecast on a series: NaN metrics, the reason."""
+    return {**{m: np.nan for m in METRICS}, "error": reason[:200], "seconds": seconds}
+
+
+def run_suite(s: BenchSeries, n_paths: int, seed: int,
+              methods: tuple[str, ...] = SUITE_METHODS) -> dict[str, dict]:
+    """The suite's families and default ensemble on the log scale of one series.
+
+    Each family is fitted once; the ensemble is built from those same fitted members (what
+    ``Ensemble(DEFAULT_MODELS, weights).fit`` would fit on the same data, as fits are
+    deterministic) with weights from :func:`backtest_weights` on the training part. Its
+    ``seconds`` are the weighting backtest plus the members' fits and its simulation.
+    """
+    series = Series(s.years, np.log(s.train))
+    out: dict[str, dict] = {}
+    rngs = dict(zip(SUITE_METHODS, np.random.default_rng([seed, s.index]).spawn(len(SUITE_METHODS))))
+    fitted: dict[str, object] = {}
+    fit_seconds: dict[str, float] = {}
+    failed: dict[str, str] = {}
+    need = set(methods) | (set(DEFAULT_MODELS) if {"ensemble", "ensemble_m3cal"} & set(methods) else set())
+    for name in [m for m in MODELS if m in need]:
+        t0 = time.perf_counter()
+        try:
+            fitted[name] = get_model(name).fit(series)
+        except ModelFailure as exc:
+            failed[name] = str(exc)
+        fit_seconds[name] = time.perf_counter() - t0
+
+    def scored(name, simulate, seconds):
+        t0 = time.perf_counter()
+        try:
+            z = simulate()
+            if not np.all(np.isfinite(z)):
+                raise ModelFailure(f"{name}: non-finite paths")
+            row = score_samples(np.exp(np.clip(z, -700, 700)), s)
+            row["error"] = ""
+        except ModelFailure as exc:
+            return _failed_row(str(exc), seconds + time.perf_counter() - t0)
+        row["seconds"] = seconds + time.perf_counter() - t0
+        return row
+
+    def member(name):
+        if name in failed:
+            raise ModelFailure(failed[name])
+        return fitted[name].simulate(HORIZON, n_paths, rngs[name])
+
+    for name in [m for m in MODELS if m in methods]:
+        out[name] = scored(name, lambda name=name: member(name), fit_seconds[name])
+    if {"ensemble", "ensemble_m3cal"} & set(methods):
+        t0 = time.perf_counter()
+        weighting = backtest_weights(series, DEFAULT_MODELS, horizon=HORIZON,
+                                     min_train=BENCH_MIN_TRAIN, n_paths=BENCH_BACKTEST_PATHS,
+                                     seed=seed, origins=bench_origins(series))
+        members = {m: fitted[m] for m in DEFAULT_MODELS
+                   if m in fitted and weighting.weights.get(m, 0.0) > 0}
+        total = sum(weighting.weights[m] for m in members)
+        base = time.perf_counter() - t0 + sum(fit_seconds[m] for m in DEFAULT_MODELS)
+        for name, calibration in (("ensemble", None), ("ensemble_m3cal", M3_CALIBRATION)):
+            if name not in methods:
+                continue
+            if not members or total <= 0:
+                out[name] = _failed_row("every member failed or has weight 0", base)
+                continue
+            ens = FittedEnsemble(members, {m: weighting.weights[m] / total for m in members},
+                                 calibration=calibration)
+            out[name] = scored(name, lambda ens=ens, name=name: ens.simulate(
+                HORIZON, n_paths, rngs[name]), base)
+    return out
+
+
+def _sf_models() -> dict[str, object]:
+    from statsforecast.models import (AutoARIMA, AutoETS, Naive, OptimizedTheta,
+                                      RandomWalkWithDrift, Theta)
+    return {"sf_autoets": AutoETS(season_length=1), "sf_autoarima": AutoARIMA(season_length=1),
+            "sf_theta": Theta(season_length=1), "sf_optimizedtheta": OptimizedTheta(season_length=1),
+            "sf_rwd": RandomWalkWithDrift(), "sf_naive": Naive()}
+
+
+def run_anchors(s: BenchSeries, n_paths: int, seed: int,
+                methods: tuple[str, ...] = ANCHOR_METHODS) -> dict[str, dict]:
+    """statsforecast anchors (Gaussian intervals) and Prophet on the published scale."""
+    out: dict[str, dict] = {}
+    forecasts: dict[str, dict] = {}
+    models = _sf_models()
+    y = s.train.astype(float)
+    for name, model in models.items():
+        t0 = time.perf_counter()
+        try:
+            r = model.forecast(y=y, h=HORIZON, level=list(LEVELS))
+            f = {k: np.asarray(r[k], dtype=float) for k in
+                 ("mean", "lo-80", "hi-80", "lo-95", "hi-95")}
+            if not all(np.all(np.isfinite(v)) for v in f.values()):
+                raise ValueError("non-finite forecast")
+            forecasts[name] = f
+            row = score_gaussian(f["mean"], f["lo-80"], f["hi-80"], f["lo-95"], f["hi-95"], s)
+            row["error"] = ""
+        except Exception as exc:  # an anchor failing is recorded, never fatal
+            row = {m: np.nan for m in METRICS}
+            row["error"] = f"{type(exc).__name__}: {exc}"[:200]
+        row["seconds"] = time.perf_counter() - t0
+        if name in methods:
+            out[name] = row
+    if "sf_comb_ets_arima_theta" in methods:
+        parts = [forecasts.get(k) for k in ("sf_autoets", "sf_autoarima", "sf_theta")]
+        if all(p is not None for p in parts):
+            f = {k: np.mean([p[k] for p in parts], axis=0) for k in parts[0]}
+            row = score_gaussian(f["mean"], f["lo-80"], f["hi-80"], f["lo-95"], f["hi-95"], s)
+            row["error"] = ""
+        else:
+            row = {m: np.nan for m in METRICS}
+            row["error"] = "a member failed"
+        row["seconds"] = sum(out.get(k, {}).get("seconds", 0.0)
+                             for k in ("sf_autoets", "sf_autoarima", "sf_theta"))
+        out["sf_comb_ets_arima_theta"] = row
+    if "prophet_anchor" in methods:
+        t0 = time.perf_counter()
+        try:
+            rng = np.random.default_rng([seed, s.index, 1])
+            paths = get_model("prophet").fit(Series(s.years, y)).simulate(HORIZON, n_paths, rng)
+            row = score_samples(paths, s)
+            row["error"] = ""
+        except ModelFailure as exc:
+            row = {m: np.nan for m in METRICS}
+            row["error"] = str(exc)[:200]
+        row["seconds"] = time.perf_counter() - t0
+        out["prophet_anchor"] = row
+    return out
+
+
+def score_series(s: BenchSeries, n_paths: int, seed: int,
+                 methods: tuple[str, ...] | None = None) -> list[dict]:
+    """All methods on one series: one record per method (metrics, error, seconds)."""
+    methods = tuple(methods) if methods else SUITE_METHODS + ANCHOR_METHODS
+    suite = run_suite(s, n_paths, seed, tuple(m for m in methods if m in SUITE_METHODS))
+    anchors = run_anchors(s, n_paths, seed, tuple(m for m in methods if m in ANCHOR_METHODS))
+    res = {**suite, **anchors}
+    return [{"series_index": s.index, "series_id": s.series_id, "category": s.category,
+             "n_train": len(s.train), "method": m, **res[m]} for m in methods if m in res]
+
+
+def _quiet_workers() -> None:
+    import logging
+    logging.getLogger("cmdstanpy").setLevel(logging.ERROR)
+    logging.getLogger("prophet").setLevel(logging.ERROR)
+
+
+def _score_batch(item: tuple) -> list[dict]:
+    """One task of the bench: a few series, every method (module-level for the engines)."""
+    batch, n_paths, seed, methods = item
+    _quiet_workers()
+    return [rec for s in batch for rec in score_series(s, n_paths, seed, methods)]
+
+
+def run_bench(series: list[BenchSeries], *, n_paths: int, seed: int, jobs: int | None = None,
+              methods: tuple[str, ...] | None = None, progress: bool = True,
+              engine: str = "local", scheduler: str | None = None) -> pd.DataFrame:
+    """Score every series with every method on the execution layer (:mod:`forecast.engine`);
+    per-series records sorted by (series, method order). Deterministic whatever the engine
+    and the number of workers: series ``i`` draws only from ``[seed, i]``."""
+    # small batches: a worker's first batch pays the imports (statsforecast, Stan)
+    batches = [(series[i:i + 4], n_paths, seed, methods) for i in range(0, len(series), 4)]
+    results = run_tasks(_score_batch, batches, engine=engine, jobs=jobs, scheduler=scheduler,
+                        desc=f"bench m3 ({len(series)} series)", progress=progress)
+    order = {m: i for i, m in enumerate(SUITE_METHODS + ANCHOR_METHODS)}
+    frame = pd.DataFrame([rec for batch in results for rec in batch])
+    frame["_o"] = frame["method"].map(order)
+    return frame.sort_values(["series_index", "_o"]).drop(columns="_o").reset_index(drop=True)
+
+
+# ------------------------------------------------------------------- calibration learning
+
+CALIBRATION_LEVELS: tuple[float, ...] = (0.5, 0.8, 0.95, 0.99)
+
+
+def inner_split(s: BenchSeries) -> BenchSeries:
+    """The training part of ``s`` split again: its last HORIZON years become the inner test.
+    Learning anything on these never touches the M3 test years."""
+    k = len(s.train) - HORIZON
+    return BenchSeries(s.index, s.series_id, s.category, s.years[:k], s.train[:k], s.train[k:])
+
+
+def _inner_ratios(item: tuple) -> list:
+    batch, n_paths, seed = item
+    _quiet_workers()
+    out = []
+    for s in batch:
+        inner = inner_split(s)
+        series = Series(inner.years, np.log(inner.train))
+        try:
+            weighting = backtest_weights(series, DEFAULT_MODELS, horizon=HORIZON,
+                                         min_train=BENCH_MIN_TRAIN, n_paths=BENCH_BACKTEST_PATHS,
+                                         seed=seed, origins=bench_origins(series))
+            fitted = Ensemble(DEFAULT_MODELS, weighting.weights, calibration=None).fit(series)
+            z = fitted.simulate(HORIZON, n_paths, np.random.default_rng([seed, s.index, 2]))
+        except ModelFailure:
+            continue
+        out.append((*calibration_record(z, np.log(inner.test)), s.index))
+    return out
+
+
+def learn_m3_calibration(series: list[BenchSeries], *, n_paths: int, seed: int,
+                         jobs: int | None = None, progress: bool = True, engine: str = "local",
+                         scheduler: str | None = None) -> Calibration:
+    """Learn an ensemble :class:`~forecast.ensemble.Calibration` on the training parts (this
+    is how :data:`forecast.ensemble.M3_CALIBRATION` was made): for every series, the
+    uncalibrated default ensemble (weights from its own inner backtest, as in the bench) is
+    fitted to the training part minus its last 6 years and scored on those 6 years
+    (:func:`forecast.ensemble.calibration_record`); the factors are the quantiles that give
+    nominal coverage per horizon, level and side."""
+    batches = [(series[i:i + 4], n_paths, seed) for i in range(0, len(series), 4)]
+    results = run_tasks(_inner_ratios, batches, engine=engine, jobs=jobs, scheduler=scheduler,
+                        desc="calibrate", progress=progress)
+    ratios = sorted((r for batch in results for r in batch), key=lambda r: r[2])
+    quantiles = np.stack([r[0] for r in ratios])
+    obs = np.stack([r[1] for r in ratios])
+    return learn_calibration(quantiles, obs, CALIBRATION_LEVELS,
+                             f"M3 yearly training parts, {len(ratios)} series, last {HORIZON} "
+                             f"training years held out")
+
+
+def _cmd_bench_calibrate(args: argparse.Namespace) -> int:
+    data_path = Path(args.data) if args.data else default_data_path()
+    series = load_m3(data_path)
+    cal = learn_m3_calibration(series, n_paths=args.paths, seed=args.seed, jobs=args.jobs,
+                               progress=not args.no_progress, engine=args.engine,
+                               scheduler=args.scheduler)
+    print(repr(cal))
+    return 0
+
+
+# ---------------------------------------------------------------------------- report
+
+
+def summarise(per_series: pd.DataFrame) -> pd.DataFrame:
+    """One row per method: means over series (medians for sMAPE, MASE, MSIS, CRPS, whose
+    means are driven by a few exploding series), coverage in percent, failures, total
+    seconds. Failed fits are excluded from that method's means (``failed`` counts them)."""
+    rows = []
+    for method, g in per_series.groupby("method", sort=False):
+        ok = g[g["error"].fillna("") == ""]
+        rows.append({
+            "method": method, "n": len(ok), "failed": len(g) - len(ok),
+            "smape": ok["smape"].mean(), "smape_med": ok["smape"].median(),
+            "mase": ok["mase"].mean(), "mase_med": ok["mase"].median(),
+            "cov80": 100 * ok["cov80"].mean(), "cov95": 100 * ok["cov95"].mean(),
+            "msis": ok["msis"].mean(), "msis_med": ok["msis"].median(),
+            "crps": ok["crps"].mean(), "crps_med": ok["crps"].median(),
+            "brier": ok["brier"].mean(), "brier_all": ok["brier_all"].mean(),
+            "seconds": g["seconds"].sum(),
+        })
+    return pd.DataFrame(rows)
+
+
+def goals(summary: pd.DataFrame, ensemble: str = "ensemble") -> list[tuple[str, bool, str]]:
+    """The issue's goals for the default ensemble: (goal, met, the numbers)."""
+    t = summary.set_index("method")
+    e = t.loc[ensemble]
+    anchors = t.loc[[m for m in ANCHOR_METHODS if m in t.index]]
+    out = []
+    for col, nominal in (("cov80", 80.0), ("cov95", 95.0)):
+        out.append((f"{col[3:]}% coverage within 2 points of nominal",
+                    abs(e[col] - nominal) <= 2.0, f"{e[col]:.1f} (nominal {nominal:.0f})"))
+    for col in ("crps", "msis", "brier"):
+        best = anchors[col].idxmin()
+        out.append((f"{col.upper()} lower than every anchor's", bool(e[col] < anchors[col].min()),
+                    f"{e[col]:.4g} vs best anchor {best} {anchors[col].min():.4g}"))
+    best = anchors["mase"].idxmin()
+    out.append(("MASE no worse than the best anchor's", bool(e["mase"] <= anchors["mase"].min()),
+                f"{e['mase']:.3f} vs best anchor {best} {anchors['mase'].min():.3f}"))
+    return out
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+    out = {"python": platform.python_version(), "forecast": __version__}
+    for pkg in ("numpy", "pandas", "scipy", "statsmodels", "statsforecast", "prophet"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def _fmt_table(summary: pd.DataFrame) -> str:
+    cols = [("method", "method", "{}"), ("n", "n", "{:d}"), ("failed", "failed", "{:d}"),
+            ("smape", "sMAPE", "{:.2f}"), ("smape_med", "sMAPE med", "{:.2f}"),
+            ("mase", "MASE", "{:.3f}"), ("mase_med", "MASE med", "{:.3f}"),
+            ("cov80", "cov 80%", "{:.1f}"), ("cov95", "cov 95%", "{:.1f}"),
+            ("msis", "MSIS 95%", "{:.2f}"), ("msis_med", "MSIS med", "{:.2f}"),
+            ("crps", "sCRPS", "{:.3f}"), ("crps_med", "sCRPS med", "{:.3f}"),
+            ("brier", "Brier", "{:.4f}"), ("brier_all", "Brier all h", "{:.4f}"),
+            ("seconds", "CPU s", "{:.1f}")]
+    lines = ["| " + " | ".join(c[1] for c in cols) + " |",
+             "|" + "|".join("---" if c[0] == "method" else "---:" for c in cols) + "|"]
+    for _, r in summary.iterrows():
+        cells = []
+        for key, _, fmt in cols:
+            v = r[key]
+            cells.append(fmt.format(int(v) if fmt == "{:d}" else v) if pd.notna(v) else "-")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def write_results(per_series: pd.DataFrame, out_dir: Path, *, command: str, wall: float,
+                  jobs: int, n_paths: int, seed: int, data_path: Path, n_series: int,
+                  extra: str = "") -> Path:
+    """Write ``results/m3_per_series.csv`` and ``RESULTS.md`` (table, goals, versions, run info)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "results").mkdir(exist_ok=True)
+    tag = "" if n_series == 645 else f"_sample{n_series}"
+    csv_path = out_dir / "results" / f"m3_per_series{tag}.csv"
+    per_series.to_csv(csv_path, index=False, float_format="%.6g")
+    summary = summarise(per_series)
+    summary.to_csv(out_dir / "results" / f"m3_summary{tag}.csv", index=False, float_format="%.6g")
+    lines = [f"# M3 yearly benchmark{'' if not tag else f' (sample of {n_series} series)'}", "",
+             f"- command: `{command}`",
+             f"- date: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
+             f"- machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}; "
+             f"{jobs} worker process(es)",
+             f"- data: `{data_path}` ({n_series} series, horizon {HORIZON}, official train/test split)",
+             f"- paths per suite forecast: {n_paths}; seed {seed}; wall time of the whole run: "
+             f"**{wall:.0f} s**",
+             "- versions: " + ", ".join(f"{k} {v}" for k, v in _versions().items()),
+             f"- per-series scores: `{csv_path.relative_to(out_dir)}`", "",
+             "## Results (one origin per series: the end of the training part)", "",
+             _fmt_table(summary), "",
+             "Columns: sMAPE and MASE (M4 definitions) of the point forecast (suite: path median; "
+             "statsforecast: mean); cov = % of the test values inside the central 80/95% "
+             "interval; MSIS at 95% (M4); sCRPS = CRPS / in-sample mean absolute first "
+             "difference, averaged over the 6 years (suite and Prophet: from samples; "
+             "statsforecast anchors: closed-form Gaussian CRPS of the distribution their "
+             "intervals state); Brier = pseudo-target \"last test value >= last training "
+             "value x (1 + g)^6\", g the average yearly growth of the training part "
+             "(\"all h\": the same event at every test year); CPU s = summed per-series time "
+             "of the method across workers. `med` = median over series. Failed fits are "
+             "excluded from a method's means (`failed`).", "",
+             "## Goals (default ensemble = `ensemble`)", ""]
+    if "ensemble" in set(summary["method"]) and any(m in set(summary["method"]) for m in ANCHOR_METHODS):
+        for goal, met, numbers in goals(summary):
+            lines.append(f"- [{'x' if met else ' '}] {goal}: {numbers}")
+    lines += ["", extra] if extra else []
+    path = out_dir / ("RESULTS.md" if not tag else f"RESULTS{tag}.md")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+# ------------------------------------------------------------------------------- CLI
+
+
+def _cmd_bench_m3(args: argparse.Namespace) -> int:
+    data_path = Path(args.data) if args.data else default_data_path()
+    series = load_m3(data_path)
+    if args.sample:
+        pick = np.sort(np.random.default_rng(args.seed).choice(len(series), size=min(args.sample, len(series)),
+                                                                replace=False))
+        series = [series[i] for i in pick]
+    methods = tuple(args.methods) if args.methods else None
+    t0 = time.perf_counter()
+    per_series = run_bench(series, n_paths=args.paths, seed=args.seed, jobs=args.jobs,
+                           methods=methods, progress=not args.no_progress, engine=args.engine,
+                           scheduler=args.scheduler)
+    wall = time.perf_counter() - t0
+    extra_path = Path(args.notes) if args.notes else None
+    extra = extra_path.read_text(encoding="utf-8") if extra_path and extra_path.exists() else ""
+    command = "forecast " + " ".join(sys.argv[1:]) if args.command_line is None else args.command_line
+    path = write_results(per_series, Path(args.out), command=command, wall=wall, jobs=args.jobs,
+                         n_paths=args.paths, seed=args.seed, data_path=data_path,
+                         n_series=len(series), extra=extra)
+    print(_fmt_table(summarise(per_series)))
+    print(f"\n{len(series)} series in {wall:.0f} s with {args.jobs} process(es); wrote {path}")
+    return 0
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Add ``bench m3`` to the ``forecast`` command line (``subparsers`` of its parser)."""
+    bench = subparsers.add_parser("bench", help="benchmarks of calibration and accuracy")
+    bench_sub = bench.add_subparsers(dest="bench_command", required=True)
+    p = bench_sub.add_parser("m3", help="the suite vs statsforecast/Prophet on the M3 yearly series")
+    p.add_argument("--data", help=f"tidy M3 yearly CSV (default {default_data_path()})")
+    p.add_argument("--sample", type=int, help="score only N randomly chosen series (quick run)")
+    p.add_argument("--seed", type=int, default=20261127)
+    p.add_argument("--paths", type=int, default=2000, help="paths per suite forecast")
+    add_engine_options(p)
+    p.add_argument("--out", default="benchmarks", help="directory for RESULTS.md and results/")
+    p.add_argument("--methods", nargs="+", choices=SUITE_METHODS + ANCHOR_METHODS,
+                   help="only these methods (default: all)")
+    p.add_argument("--notes", help="markdown file appended to RESULTS.md (what moved each figure)")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=_cmd_bench_m3, command_line=None)
+    c = bench_sub.add_parser("m3-calibrate", help=(
+        "learn the default ensemble's calibration on the M3 training parts (prints it)"))
+    c.add_argument("--data")
+    c.add_argument("--seed", type=int, default=20261127)
+    c.add_argument("--paths", type=int, default=2000)
+    add_engine_options(c)
+    c.add_argument("--no-progress", action="store_true")
+    c.set_defaults(func=_cmd_bench_calibrate, command_line=None)
+    return p

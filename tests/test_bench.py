@@ -1,0 +1,93 @@
+"""Tests of the M3 benchmark (forecast.bench). The M3 file is real published data; the
+small series below are synthetic and named as such."""
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast import bench
+from forecast.bench import BenchSeries
+
+
+def synthetic_bench_series() -> BenchSeries:
+    """Synthetic series: training values 100, 110, 121, 133.1 (10% a year); test of 6."""
+    train = np.array([100.0, 110.0, 121.0, 133.1])
+    return BenchSeries(0, "SYN1", "SYNTHETIC", np.arange(2000, 2004), train,
+                       np.array([140.0, 150.0, 160.0, 170.0, 180.0, 300.0]))
+
+
+def test_pseudo_thresholds_continue_the_average_growth():
+    s = synthetic_bench_series()
+    thr = bench.pseudo_thresholds(s.train)
+    assert thr == pytest.approx(133.1 * 1.1 ** np.arange(1, 7))
+
+
+def test_score_gaussian_on_hand_computed_values():
+    s = synthetic_bench_series()
+    mean = np.full(6, 150.0)
+    lo95, hi95 = mean - 19.6, mean + 19.6  # sd exactly 10 (z_0.975 = 1.959964)
+    lo80, hi80 = mean - 12.8155, mean + 12.8155
+    row = bench.score_gaussian(mean, lo80, hi80, lo95, hi95, s)
+    y = s.test
+    scale = np.mean(np.diff(s.train))  # 11.033...
+    assert row["smape"] == pytest.approx(np.mean(200 * np.abs(y - 150) / (y + 150)))
+    assert row["mase"] == pytest.approx(np.mean(np.abs(y - 150)) / scale)
+    # 140, 150, 160 inside the 80% interval [137.2, 162.8] and the 95% one [130.4, 169.6];
+    # 170 misses the 95% interval by 0.4
+    assert row["cov80"] == pytest.approx(3 / 6)
+    assert row["cov95"] == pytest.approx(3 / 6)
+    # MSIS: width 39.2 + 40 x miss distance (170 is inside up to 169.6: miss 0.4)
+    misses = np.array([0, 0, 0, 0.4, 10.4, 130.4])
+    assert row["msis"] == pytest.approx(np.mean(39.2 + 40 * misses) / scale, rel=1e-4)
+    # last-year event: 300 >= 133.1 x 1.1^6 = 235.8 happened; P(N(150, 10) >= 235.8) ~ 0
+    assert row["brier"] == pytest.approx(1.0, abs=1e-6)
+
+
+def test_score_samples_point_mass_is_the_absolute_error():
+    s = synthetic_bench_series()
+    paths = np.tile(s.test, (50, 1))
+    row = bench.score_samples(paths, s)
+    assert row["crps"] == pytest.approx(0.0, abs=1e-12)
+    assert row["mase"] == pytest.approx(0.0) and row["cov95"] == 1.0
+
+
+def test_inner_split_holds_out_the_last_training_years():
+    s = BenchSeries(3, "SYN2", "SYNTHETIC", np.arange(1990, 2004), np.arange(1.0, 15.0), np.ones(6))
+    inner = bench.inner_split(s)
+    assert list(inner.train) == list(range(1, 9)) and list(inner.test) == list(range(9, 15))
+
+
+@pytest.mark.slow
+def test_bench_m3_sample_runs_and_writes_results(tmp_path):
+    parser = argparse.ArgumentParser()
+    bench.add_parser(parser.add_subparsers(dest="command"))
+    out = tmp_path / "bench"
+    args = parser.parse_args(["bench", "m3", "--sample", "3", "--paths", "200", "--jobs", "1",
+                              "--out", str(out), "--no-progress", "--methods", "rw_drift",
+                              "linear_trend", "ensemble", "sf_autoets", "sf_rwd"])
+    assert args.func(args) == 0
+    per = pd.read_csv(out / "results" / "m3_per_series_sample3.csv")
+    assert len(per) == 3 * 5 and set(per["method"]) == {"rw_drift", "linear_trend", "ensemble",
+                                                        "sf_autoets", "sf_rwd"}
+    assert per[["smape", "mase", "cov80", "cov95", "msis", "crps", "brier"]].notna().all().all()
+    text = (out / "RESULTS_sample3.md").read_text()
+    assert "| ensemble |" in text and "Goals" in text
+
+
+@pytest.mark.slow
+def test_results_do_not_depend_on_the_number_of_workers():
+    series = bench.load_m3(bench.default_data_path())[:4]
+    methods = ("rw_drift", "ensemble", "sf_rwd")
+    one = bench.run_bench(series, n_paths=200, seed=1, jobs=1, methods=methods, progress=False)
+    two = bench.run_bench(series, n_paths=200, seed=1, jobs=2, methods=methods, progress=False)
+    cols = ["series_id", "method", "smape", "mase", "cov80", "cov95", "msis", "crps", "brier"]
+    pd.testing.assert_frame_equal(one[cols], two[cols])
+
+
+def test_shipped_data_matches_its_provenance():
+    frame = pd.read_csv(bench.default_data_path())
+    assert len(frame) == 18_319 and frame["series_id"].nunique() == 645
+    assert (frame["split"] == "test").sum() == 3_870 and (frame["value"] > 0).all()
