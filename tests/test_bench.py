@@ -3,6 +3,7 @@ small series below are synthetic and named as such."""
 from __future__ import annotations
 
 import argparse
+import importlib.util
 
 import numpy as np
 import pandas as pd
@@ -78,13 +79,17 @@ def test_bench_m3_sample_runs_and_writes_results(tmp_path):
 
 
 @pytest.mark.slow
-def test_results_do_not_depend_on_the_number_of_workers():
-    series = bench.load_m3(bench.default_data_path())[:4]
+def test_results_do_not_depend_on_the_engine_or_the_number_of_workers():
+    series = bench.load_m3(bench.default_data_path())[:8]  # two tasks of four series
     methods = ("rw_drift", "ensemble", "sf_rwd")
-    one = bench.run_bench(series, n_paths=200, seed=1, jobs=1, methods=methods, progress=False)
-    two = bench.run_bench(series, n_paths=200, seed=1, jobs=2, methods=methods, progress=False)
     cols = ["series_id", "method", "smape", "mase", "cov80", "cov95", "msis", "crps", "brier"]
-    pd.testing.assert_frame_equal(one[cols], two[cols])
+    runs = {"serial": dict(engine="serial"), "local x2": dict(engine="local", jobs=2)}
+    if importlib.util.find_spec("distributed"):
+        runs["dask LocalCluster x2"] = dict(engine="dask", jobs=2)
+    results = {name: bench.run_bench(series, n_paths=200, seed=1, methods=methods,
+                                     progress=False, **kw)[cols] for name, kw in runs.items()}
+    for name, frame in results.items():
+        pd.testing.assert_frame_equal(results["serial"], frame, obj=name)
 
 
 def test_shipped_data_matches_its_provenance():
