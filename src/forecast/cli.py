@@ -182,8 +182,8 @@ def render_forecast(result) -> str:
         else:
             lines.append(f"{tid} pace: {pc.label}")
     if result.status in ("pace only", "not forecastable"):
-        lines.append(f"NO PROBABILITY: {result.status}; "
-                     + "; ".join(c.reason for c in result.coverage.values()))
+        reasons = dict.fromkeys(c.reason for c in result.coverage.values())
+        lines.append(f"NO PROBABILITY: {result.status}; " + "; ".join(reasons))
     return "\n".join(lines)
 
 
