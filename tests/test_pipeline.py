@@ -16,12 +16,7 @@ from forecast.scenario import Employment, Scenario, load_scenario
 from test_data import row, write_csv
 
 REPO = Path(__file__).resolve().parents[1]
-FAST = ("rw_drift", "linear_trend", "local_trend")
-
-
-@pytest.fixture(scope="module")
-def shipped():
-    return data.load("2026-11-27")
+from conftest import FAST
 
 
 def run(dataset, indicator, **kw):

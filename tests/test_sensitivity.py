@@ -10,12 +10,7 @@ from forecast.errors import InputError
 from forecast.pipeline import forecast_indicator
 from forecast.scenario import Employment, Scenario
 
-FAST = ("rw_drift", "linear_trend", "local_trend")
-
-
-@pytest.fixture(scope="module")
-def shipped():
-    return data.load("2026-11-27")
+from conftest import FAST
 
 
 def run(dataset, indicator, **kw):
