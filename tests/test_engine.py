@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from forecast.engine import run_tasks
@@ -74,3 +75,17 @@ def test_dask_retries_a_task_whose_worker_died(tmp_path):
                         progress=False)
     assert os.path.exists(marker)           # the worker really died once
     assert results == [i * i for i in range(8)]
+
+
+@pytest.mark.slow
+def test_pooled_backtest_same_rows_on_every_engine(shipped):
+    from forecast.calibration import panel_series, pooled_backtest
+
+    series = panel_series(shipped)[:4]
+    kw = dict(models=("rw_drift", "arima"), max_origins=2, n_paths=200, horizon=3)
+    serial = pooled_backtest(shipped, series, engine="serial", **kw)
+    for engine in ("local", "dask"):
+        other = pooled_backtest(shipped, series, engine=engine, jobs=2, **kw)
+        pd.testing.assert_frame_equal(serial.rows, other.rows, obj=engine)
+        pd.testing.assert_frame_equal(serial.events, other.events, obj=engine)
+    assert set(serial.rows["series"]) == {f"{r}/{i}" for r, i in series}

@@ -29,6 +29,7 @@ from .backtest import (COLUMNS, COVERAGE_LEVELS, _score_origin, default_origins,
                        summarise, summarise_by)
 from .coverage import assess
 from .data import Dataset
+from .engine import run_tasks
 from .ensemble import Ensemble
 from .errors import InputError
 from .models import DEFAULT_MODELS, MODELS
@@ -96,13 +97,16 @@ def panel_series(dataset: Dataset, indicator: str = "rd_intensity",
 def pooled_backtest(dataset: Dataset, series: list[tuple[str, str]] | None = None, *,
                     models: tuple[str, ...] | None = None, horizon: int = 4,
                     min_train: int = 6, max_origins: int | None = 4, n_paths: int = 300,
-                    seed: int = 20261127) -> PooledBacktest:
+                    seed: int = 20261127, engine: str = "serial", jobs: int | None = None,
+                    scheduler: str | None = None) -> PooledBacktest:
     """Backtest of the equal-weight ensemble of ``models`` on each (region, indicator) in
     ``series`` (default: :func:`hangzhou_series` plus :func:`panel_series`), pooled; see
     :class:`PooledBacktest`. ``group`` says "hangzhou" or "panel".
 
     ``max_origins`` keeps the latest origins of each series (None: all); a short series gives
-    fewer. Origins are the ones :func:`forecast.backtest.default_origins` allows.
+    fewer. Origins are the ones :func:`forecast.backtest.default_origins` allows. The series
+    are backtested as tasks on ``engine`` (:mod:`forecast.engine`; default serial, which is
+    what a notebook kernel wants); every engine gives the same rows for the same seed.
     """
     models = tuple(models or DEFAULT_MODELS)
     bad = [m for m in models if m not in MODELS]
@@ -121,7 +125,7 @@ def pooled_backtest(dataset: Dataset, series: list[tuple[str, str]] | None = Non
     if series is None:
         series = hangzhou + panel_series(dataset)
     ensemble = Ensemble(models)
-    frames, event_frames, failures = [], [], []
+    tasks, labels = [], []
     for region, ind_id in series:
         indicator = dataset.registry.indicator(ind_id)
         values = dataset.series(ind_id, region).dropna()
@@ -131,13 +135,17 @@ def pooled_backtest(dataset: Dataset, series: list[tuple[str, str]] | None = Non
                                                  min_train=min_train), max_origins)
         if not origins:
             continue
-        rows, events, failed = _backtest_one(s, ensemble, origins, horizon, n_paths, seed)
-        failures += [(f"{region}/{ind_id}", o, why) for o, why in failed]
-        labels = dict(series=f"{region}/{ind_id}", region=region, indicator=ind_id,
-                      group="hangzhou" if (region, ind_id) in hangzhou else "panel",
-                      scale=indicator.scale)
-        frames.append(rows.assign(**labels))
-        event_frames.append(events.assign(**labels))
+        tasks.append((s, ensemble, origins, horizon, n_paths, seed))
+        labels.append(dict(series=f"{region}/{ind_id}", region=region, indicator=ind_id,
+                           group="hangzhou" if (region, ind_id) in hangzhou else "panel",
+                           scale=indicator.scale))
+    results = run_tasks(_backtest_task, tasks, engine=engine, jobs=jobs, scheduler=scheduler,
+                        desc="pooled backtest", progress=False)
+    frames, event_frames, failures = [], [], []
+    for (rows, events, failed), label in zip(results, labels):
+        failures += [(label["series"], o, why) for o, why in failed]
+        frames.append(rows.assign(**label))
+        event_frames.append(events.assign(**label))
     if not frames:
         raise InputError(None, "no series long enough to backtest", field="series",
                          expected=f"series with more than min_train={min_train} observations")
@@ -153,6 +161,11 @@ def spread_origins(origins: list[int], max_origins: int | None) -> list[int]:
         return list(origins)
     idx = np.unique(np.round(np.linspace(0, len(origins) - 1, max_origins)).astype(int))
     return [origins[i] for i in idx]
+
+
+def _backtest_task(item: tuple) -> tuple[pd.DataFrame, pd.DataFrame, list]:
+    """:func:`_backtest_one` as a task of :func:`forecast.engine.run_tasks`."""
+    return _backtest_one(*item)
 
 
 def _backtest_one(series: Series, ensemble: Ensemble, origins: list[int], horizon: int,
