@@ -39,16 +39,31 @@ BACKTEST_MIN_TRAIN = 6
 
 @dataclass
 class ComponentFit:
-    """The ensemble of one modelled series (the indicator itself or a component of it)."""
+    """The ensemble of one modelled series (the indicator itself or a component of it).
+
+    It keeps each member's share of the ensemble's paths on the modelling scale, as drawn
+    (no scenario): a scenario is applied when paths are read, so every scenario acts on the
+    same draws.
+    """
 
     indicator: str
     years: np.ndarray                 # simulated years
-    paths: np.ndarray                 # ensemble paths, indicator unit (scenario applied)
-    member_paths: dict[str, np.ndarray]
+    transform: Transform
+    member_z: dict[str, np.ndarray]   # member paths, modelling scale, baseline
     weighting: Weighting
     dropped: dict[str, str]
     calibration: dict                 # the ensemble's own rolling-origin backtest summary
     n_points: int
+
+    def member_paths(self, scenario: Scenario | None = None) -> dict[str, np.ndarray]:
+        """Each member's paths in the indicator's unit under ``scenario`` (None: baseline)."""
+        scenario = scenario or Scenario()
+        return {m: self.transform.inverse(scenario.apply(z, self.years))
+                for m, z in self.member_z.items()}
+
+    def paths(self, scenario: Scenario | None = None) -> np.ndarray:
+        """The ensemble's paths (all members stacked) in the indicator's unit."""
+        return np.concatenate(list(self.member_paths(scenario).values()))
 
 
 @dataclass
@@ -130,7 +145,7 @@ def _model_series(values: pd.Series, transform: Transform) -> Series:
 
 
 def fit_component(values: pd.Series, indicator: Indicator, *, horizon_to: int,
-                  models: tuple[str, ...], n_paths: int, seed: int, scenario: Scenario,
+                  models: tuple[str, ...], n_paths: int, seed: int,
                   backtest: bool = True) -> ComponentFit:
     """Fit the ensemble to one observed series and simulate it up to ``horizon_to``."""
     transform = Transform.for_indicator(indicator)
@@ -153,8 +168,6 @@ def fit_component(values: pd.Series, indicator: Indicator, *, horizon_to: int,
     rng = np.random.default_rng([seed, 0])
     members = fitted.simulate_members(horizon, n_paths, rng)
     years = np.arange(series.last_year + 1, horizon_to + 1)
-    member_paths = {m: transform.inverse(scenario.apply(z, years)) for m, z in members.items()}
-    paths = np.concatenate(list(member_paths.values()))
     calibration = {}
     if backtest and len(series) > BACKTEST_MIN_TRAIN:
         result = rolling_origin(series, ensemble, horizon=bt_horizon, min_train=BACKTEST_MIN_TRAIN,
@@ -162,7 +175,7 @@ def fit_component(values: pd.Series, indicator: Indicator, *, horizon_to: int,
         calibration = {**result.summary(), "horizon": bt_horizon,
                        "min_train": BACKTEST_MIN_TRAIN, "scale": indicator.scale,
                        "note": "ensemble with the final weights (mild look-ahead in the weights)"}
-    return ComponentFit(indicator.id, years, paths, member_paths, weighting,
+    return ComponentFit(indicator.id, years, transform, members, weighting,
                         fitted.dropped, calibration, len(series))
 
 
@@ -175,9 +188,10 @@ def _observed_target(rows: pd.DataFrame, target: Target) -> dict:
 
 
 def _employment_paths(dataset: Dataset, region: str, years: np.ndarray, employment: Employment,
-                      n_paths: int, seed: int, models: tuple[str, ...],
-                      scenario: Scenario) -> tuple[np.ndarray, ComponentFit | None]:
-    """Employment (万人) paths for ``years`` under the stated assumption."""
+                      n_paths: int, seed: int) -> tuple[np.ndarray, ComponentFit | None]:
+    """Employment (万人) paths for ``years`` under the stated assumption, from the run's
+    own seeded streams (the same ``seed`` always gives the same employment paths), and the
+    population fit they rest on (None for the growth assumption)."""
     rng = np.random.default_rng([seed, 1])
     if employment.method == "growth":
         sourced = dataset.series("employed_persons", region)
@@ -193,12 +207,42 @@ def _employment_paths(dataset: Dataset, region: str, years: np.ndarray, employme
     pop_indicator = dataset.registry.indicator(employment.population)
     # Population follows its own recent drift; a random walk with drift is the only family
     # that is sensible on five or so points, so it is used alone here.
-    pop_models = tuple(m for m in ("rw_drift",) if m in models) or ("rw_drift",)
-    fit = fit_component(population, pop_indicator, horizon_to=int(years[-1]), models=pop_models,
-                        n_paths=n_paths, seed=seed + 1, scenario=Scenario(), backtest=False)
-    pop = fit.paths[:, -len(years):]
+    fit = fit_component(population, pop_indicator, horizon_to=int(years[-1]), models=("rw_drift",),
+                        n_paths=n_paths, seed=seed + 1, backtest=False)
+    pop = fit.paths()[:, -len(years):]
     ratio = rng.uniform(*employment.ratio, size=(n_paths, 1))
     return pop * ratio, fit
+
+
+def _ratio_members(rule, numerator: dict[str, np.ndarray], denominator: np.ndarray
+                   ) -> dict[str, np.ndarray]:
+    """``factor * numerator / denominator`` per member, the members' rows taken in order from
+    one denominator path set."""
+    out, start = {}, 0
+    for name, member in numerator.items():
+        out[name] = rule.factor * member / denominator[start:start + len(member)]
+        start += len(member)
+    return out
+
+
+def scenario_member_paths(result: IndicatorForecast, scenario: Scenario,
+                          dataset: Dataset) -> dict[str, np.ndarray]:
+    """Each member's share of ``result``'s ensemble paths as they would be under ``scenario``.
+
+    The draws are ``result``'s own: a scenario only transforms paths on the modelling scale,
+    and a ratio indicator's employment assumption draws its denominator from the run's seeded
+    stream. So this equals what ``forecast_indicator`` gives with ``scenario`` and the same
+    other parameters, without refitting or re-running a backtest.
+    """
+    indicator = result.indicator
+    if indicator.derived is None:
+        return result.components[indicator.id].member_paths(scenario)
+    rule = indicator.derived
+    p = result.params
+    denominator, _ = _employment_paths(dataset, result.region, np.asarray(result.years),
+                                       scenario.employment or Employment(), p["n_paths"], p["seed"])
+    return _ratio_members(rule, result.components[rule.numerator].member_paths(scenario),
+                          denominator)
 
 
 def _break_even(gdp: np.ndarray, denominator_scale, target: float,
@@ -285,12 +329,14 @@ def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | Non
     horizon_to = max(t.year for t in open_targets)
     if indicator.derived is None:
         comp = fit_component(series, indicator, horizon_to=horizon_to, models=models,
-                             n_paths=n_paths, seed=seed, scenario=scenario, backtest=backtest)
+                             n_paths=n_paths, seed=seed, backtest=backtest)
         result.components[indicator_id] = comp
-        result.years, result.paths, result.member_paths = comp.years, comp.paths, comp.member_paths
+        result.years = comp.years
+        result.member_paths = comp.member_paths(scenario)
     else:
         _forecast_derived(dataset, result, region, horizon_to, models, n_paths, seed, scenario,
                           backtest, open_targets)
+    result.paths = np.concatenate(list(result.member_paths.values()))
 
     for target in open_targets:
         result.probabilities[target.id] = target_probability(result.paths, result.years, target)
@@ -317,23 +363,16 @@ def _forecast_derived(dataset: Dataset, result: IndicatorForecast, region: str, 
                          expected="employed_persons (the only ratio the suite simulates)")
     numerator = fit_component(dataset.series(rule.numerator, region),
                               registry.indicator(rule.numerator), horizon_to=horizon_to,
-                              models=models, n_paths=n_paths, seed=seed, scenario=scenario,
-                              backtest=backtest)
+                              models=models, n_paths=n_paths, seed=seed, backtest=backtest)
     result.components[rule.numerator] = numerator
     years = np.arange(int(numerator.years[0]), horizon_to + 1)
     employment = scenario.employment or Employment()
-    denominator, pop_fit = _employment_paths(dataset, region, years, employment, n_paths, seed,
-                                             models, scenario)
+    denominator, pop_fit = _employment_paths(dataset, region, years, employment, n_paths, seed)
     if pop_fit is not None:
         result.components[employment.population] = pop_fit
     result.years = years
-    result.paths = rule.factor * numerator.paths / denominator
-    result.member_paths = {}
-    start = 0
-    for name, member in numerator.member_paths.items():
-        stop = start + len(member)
-        result.member_paths[name] = rule.factor * member / denominator[start:stop]
-        start = stop
+    gdp = numerator.member_paths(scenario)
+    result.member_paths = _ratio_members(rule, gdp, denominator)
     result.assumption = employment.describe()
     result.notes.append(f"{result.indicator.id} = {rule.describe()}; {result.assumption}. "
                         "GDP is in current prices: the probability assumes the plan's target "
@@ -343,10 +382,10 @@ def _forecast_derived(dataset: Dataset, result: IndicatorForecast, region: str, 
     sourced_emp = dataset.series("employed_persons", region)
     for target in open_targets:
         idx = int(np.flatnonzero(years == target.year)[0])
-        gdp_t = rule.factor * numerator.paths[:, idx]
+        gdp_t = rule.factor * np.concatenate(list(gdp.values()))[:, idx]
         entry = {"target_id": target.id}
         if pop_fit is not None:
-            pop_t = pop_fit.paths[:, -len(years):][:, idx]
+            pop_t = pop_fit.paths()[:, -len(years):][:, idx]
             entry["employment_to_population_ratio"] = _break_even(
                 gdp_t, lambda r: pop_t * r, target.value, 0.2, 1.0)
         if not sourced_emp.empty:

@@ -25,11 +25,11 @@ import numpy as np
 import pandas as pd
 
 from .data import Dataset, derive, select_vintages
+from .engine import run_tasks
 from .errors import InputError
-from .pipeline import IndicatorForecast, _employment_paths, forecast_indicator
+from .pipeline import IndicatorForecast, forecast_indicator, scenario_member_paths
 from .probability import probability_curve, target_probability
 from .scenario import Scenario
-from .transforms import Transform
 
 
 def _at_year(result: IndicatorForecast, year: int) -> np.ndarray:
@@ -94,46 +94,20 @@ def levels_for_probability(result: IndicatorForecast,
 
 def apply_scenario(result: IndicatorForecast, scenario: Scenario,
                    dataset: Dataset | None = None) -> np.ndarray:
-    """The ensemble paths of ``result`` (computed under the baseline) under ``scenario``.
-
-    The pipeline applies a scenario to each member's paths on the modelling scale before the
-    back-transform, and draws the employment denominator of a ratio indicator from its own
-    seeded stream; the same is done here to the base result's member paths, so the output
-    equals what ``forecast_indicator(..., scenario=scenario)`` gives (same weights, same draws)
-    up to floating-point rounding, without re-running the backtest. For a derived indicator
-    (labour productivity = GDP / employment) the path changes act on the numerator and the
-    employment assumption, if any, replaces the denominator; ``dataset`` is then needed.
-    """
+    """The ensemble paths of ``result`` (computed under the baseline) under ``scenario``:
+    what ``forecast_indicator(..., scenario=scenario)`` gives, from the same draws, without
+    refitting (:func:`forecast.pipeline.scenario_member_paths`). A derived indicator
+    (labour productivity = GDP / employment) needs ``dataset`` for its denominator."""
     if result.paths is None:
         raise InputError(None, f"{result.indicator.id} has no paths ({result.status})",
                          field="indicator", expected="a forecast with probabilities")
     if not result.scenario.is_baseline() or result.scenario.employment is not None:
         raise InputError(None, f"the base result is under scenario '{result.scenario.name}'",
                          field="scenario", expected="a baseline result to apply a scenario to")
-    indicator = result.indicator
-    if indicator.derived is None:
-        if scenario.is_baseline():
-            return result.paths.copy()
-        comp = result.components[indicator.id]
-        transform = Transform.for_indicator(indicator)
-        members = [transform.inverse(scenario.apply(transform.forward(p), comp.years))
-                   for p in comp.member_paths.values()]
-        return np.concatenate(members)
-    if dataset is None:
-        raise InputError(None, f"{indicator.id} is derived: applying a scenario needs the "
+    if result.indicator.derived is not None and dataset is None:
+        raise InputError(None, f"{result.indicator.id} is derived: applying a scenario needs the "
                          "dataset", field="dataset", expected="the Dataset of the result")
-    rule = indicator.derived
-    comp = result.components[rule.numerator]
-    transform = Transform.for_indicator(dataset.registry.indicator(rule.numerator))
-    numerator = np.concatenate([transform.inverse(scenario.apply(transform.forward(p), comp.years))
-                                for p in comp.member_paths.values()])
-    if scenario.employment is None:
-        return result.paths * (numerator / comp.paths)
-    p = result.params
-    denominator, _ = _employment_paths(dataset, result.region, np.asarray(result.years),
-                                       scenario.employment, p["n_paths"], p["seed"],
-                                       tuple(p["models"]), scenario)
-    return rule.factor * numerator / denominator
+    return np.concatenate(list(scenario_member_paths(result, scenario, dataset).values()))
 
 
 def dataset_as_of(dataset: Dataset, as_of: date) -> Dataset:
@@ -370,8 +344,6 @@ def sweep(dataset: Dataset, indicator: str, grid: np.ndarray, scenarios: list[Sc
     :mod:`forecast.engine`). With the same seed every engine gives identical numbers.
     Columns: ``scenario, target_id, year, plan_target, level, p, note``.
     """
-    from .engine import run_tasks
-
     dataset.registry.indicator(indicator)
     if not scenarios:
         raise InputError(None, "no scenarios to sweep", field="scenarios",
