@@ -70,7 +70,7 @@ def test_unknown_indicator(root):
     assert (err.line, err.field) == (3, "indicator") and "rd_intensty" in str(err)
 
 
-@pytest.mark.parametrize("value", ["n/a", "3.5%", "", "inf"])
+@pytest.mark.parametrize("value", ["n/a", "3.5%", "", "inf", "3,9", "1,23"])
 def test_non_numeric_value(root, value):
     add_file(root, [row(value=value)])
     err = load_error(root)
@@ -99,6 +99,26 @@ def test_wrong_unit(root):
     add_file(root, [row(indicator="gdp", unit="万元", value="100")])
     err = load_error(root)
     assert err.field == "unit" and "'亿元'" in str(err)
+
+
+def test_thousands_separator_is_read(root):
+    add_file(root, [row(indicator="gdp", unit="亿元", value="21,860.5")], name="gdp.csv")
+    assert data.load(2026, root).series("gdp")[2020] == 21860.5
+
+
+@pytest.mark.parametrize("published", ["2025-02-30", "2025-13", "2025-00-10"])
+def test_impossible_publication_date(root, published):
+    add_file(root, [row(published=published)])
+    err = load_error(root)
+    assert (err.line, err.field) == (2, "published") and "does not exist" in str(err)
+
+
+def test_repeated_column(root):
+    path = add_file(root, [row()])
+    path.write_text(path.read_text(encoding="utf-8").replace("reliability", "region", 1),
+                    encoding="utf-8")
+    err = load_error(root)
+    assert err.line == 1 and "repeated column" in str(err) and "region" in str(err)
 
 
 def test_known_unit_is_converted(root):

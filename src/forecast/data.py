@@ -47,6 +47,7 @@ REQUIRED_COLUMNS = ("region", "indicator", "year", "value", "unit", "source_titl
 OPTIONAL_COLUMNS = ("reliability", "quote")
 RELIABILITY_GRADES = ("official", "official media", "copy of an official text",
                       "compiled dataset", "compiled dataset (mixed vintages)", "secondary")
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
 _DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:-(\d{2}))?(?:-(\d{2}))?(?!\d)")
 _PRELIMINARY = re.compile(r"prelim|estimat|预计|初步|快报", re.IGNORECASE)
 
@@ -94,19 +95,19 @@ def parse_as_of(value: str | int | date | None) -> date:
 
 
 def _end_of_period(text: str) -> date | None:
-    """The end of the first period ``YYYY[-MM[-DD]]`` named in ``text`` (None if none)."""
+    """The end of the first period ``YYYY[-MM[-DD]]`` named in ``text`` (None if none).
+    Raises ValueError for a period that does not exist (``2025-02-30``, ``2025-13``)."""
     match = _DATE.search(text or "")
     if not match:
         return None
     year, month, day = (int(g) if g else None for g in match.groups())
-    try:
-        if month is None:
-            return date(year, 12, 31)
-        if day is None:
-            return date(year, month, calendar.monthrange(year, month)[1])
-        return date(year, month, day)
-    except ValueError:
-        return None
+    if month is None:
+        return date(year, 12, 31)
+    if day is None:
+        if not 1 <= month <= 12:
+            raise ValueError(f"month {month}")
+        return date(year, month, calendar.monthrange(year, month)[1])
+    return date(year, month, day)
 
 
 def reliability_rank(grade: str) -> int:
@@ -136,6 +137,10 @@ def read_raw_file(path: Path, registry: Registry, origin: str = "shipped") -> pd
         raise InputError(path, "the file is empty", expected="a header line and data rows")
     reader = csv.reader(io.StringIO(text, newline=""))
     header = [h.strip() for h in next(reader)]
+    repeated = sorted({h for h in header if header.count(h) > 1})
+    if repeated:
+        raise InputError(path, f"repeated column(s) {', '.join(repeated)}", line=1,
+                         expected="each column once")
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         raise InputError(path, f"missing column(s) {', '.join(missing)}", line=1,
@@ -172,13 +177,19 @@ def _validate_row(row: dict, path: Path, line: int, registry: Registry, origin: 
     if not re.fullmatch(r"\d{4}", row["year"]) or not MIN_YEAR <= int(row["year"]) <= MAX_YEAR:
         raise InputError(path, f"year '{row['year']}' is not a plausible year", line=line,
                          field="year", expected=f"an integer between {MIN_YEAR} and {MAX_YEAR}")
+    text = row["value"]
+    # A comma is a thousands separator only in the 1,234,567.8 pattern; "3,9" (a decimal
+    # comma) must not silently become 39.
+    if _THOUSANDS.fullmatch(text):
+        text = text.replace(",", "")
     try:
-        value = float(row["value"].replace(",", "")) if row["value"] else math.nan
+        value = float(text) if text else math.nan
     except ValueError:
         value = math.nan
     if not math.isfinite(value):
         raise InputError(path, f"value '{row['value']}' is not a number", line=line, field="value",
-                         expected="a finite number, without units or notes (put those in 'quote')")
+                         expected="a finite number with a decimal point, without units or notes "
+                                  "(put those in 'quote')")
     factor = registry.conversion_factor(row["unit"], indicator.id)
     if factor is None:
         raise InputError(path, f"unit '{row['unit']}' does not match indicator "
@@ -189,7 +200,13 @@ def _validate_row(row: dict, path: Path, line: int, registry: Registry, origin: 
         raise InputError(path, f"value {row['value']} {row['unit']} is out of range for "
                          f"'{indicator.id}'", line=line, field="value",
                          expected=indicator.bounds_text())
-    published = _end_of_period(row["published"])
+    try:
+        published = _end_of_period(row["published"])
+    except ValueError:
+        raise InputError(path, f"published '{row['published']}' names a date that does not exist",
+                         line=line, field="published",
+                         expected="YYYY, YYYY-MM or YYYY-MM-DD (a real date), optionally with a note"
+                         ) from None
     assumed = published is None
     if assumed:
         published = date(int(row["year"]) + 1, 12, 31)
