@@ -101,8 +101,8 @@ def test_labour_productivity_rests_on_a_stated_assumption(shipped):
     # more people employed for the same GDP means lower productivity
     for tid in ("labour_productivity_2025", "labour_productivity_2027"):
         assert low.probabilities[tid].p_in_year > high.probabilities[tid].p_in_year
-        ratio = low.break_even[tid]["employment_to_population_ratio"]
-        assert ratio is None or 0.2 < ratio < 1.0
+        # the break-even rests on GDP and population only, not on the assumed ratio range
+        assert low.break_even[tid] == high.break_even[tid]
     assert set(low.components) == {"gdp", "permanent_population_yearend"}
 
 
@@ -114,6 +114,74 @@ def test_break_even_ratio_is_where_probability_is_half(shipped):
     at = run(shipped, "labour_productivity", backtest=False, n_paths=4000,
              scenario=Scenario(employment=Employment(ratio=(ratio, ratio))))
     assert at.probabilities["labour_productivity_2027"].p_in_year == pytest.approx(0.5, abs=0.05)
+
+
+def test_break_even_employment_growth_is_where_probability_is_half(shipped):
+    base = run(shipped, "labour_productivity", backtest=False, n_paths=4000)
+    growth = base.break_even["labour_productivity_2027"]["employment_growth_per_year"]
+    assert growth is not None
+    at = run(shipped, "labour_productivity", backtest=False, n_paths=4000,
+             scenario=Scenario(employment=Employment(method="growth", growth=(growth, growth))))
+    assert at.probabilities["labour_productivity_2027"].p_in_year == pytest.approx(0.5, abs=0.05)
+    assert any("before the 2020 census" in n for n in at.notes)
+
+
+def add_user_rows(tmp_path, rows) -> Path:
+    """A copy of the shipped raw data plus user rows (the documented `data add` route)."""
+    root = tmp_path / "proj"
+    shutil.copytree(REPO / "data" / "raw", root / "data" / "raw",
+                    ignore=shutil.ignore_patterns("user"))
+    write_csv(root / "data" / "raw" / "user" / "mine.csv", rows)
+    return root
+
+
+@pytest.mark.parametrize("extra", [
+    # GDP published for 2025 while employment and population are not (synthetic value)
+    dict(indicator="gdp", unit="亿元", value="23000", vintage="synthetic test GDP"),
+    # population published for 2025 while GDP is not (synthetic value)
+    dict(indicator="permanent_population_yearend", unit="万人", value="1275",
+         vintage="synthetic test population"),
+])
+def test_ratio_components_ending_in_different_years(tmp_path, extra):
+    root = add_user_rows(tmp_path, [row(year="2025", published="2026-02-01", **extra)])
+    dataset = data.load("2026-11-27", root)
+    result = run(dataset, "labour_productivity", backtest=False)
+    assert list(result.years) == [2025, 2026, 2027]
+    assert set(result.probabilities) == {"labour_productivity_2025", "labour_productivity_2027"}
+    assert np.all(np.isfinite(result.paths)) and np.all(result.paths > 0)
+    # the component with a 2025 value is simulated only after it; the other from 2025 on
+    simulated = {name: list(c.years) for name, c in result.components.items()}
+    assert simulated[extra["indicator"]] == [2026, 2027]
+    other = ({"gdp", "permanent_population_yearend"} - {extra["indicator"]}).pop()
+    assert simulated[other] == [2025, 2026, 2027]
+
+
+def test_labour_productivity_before_enough_population_history_is_a_clear_error():
+    with pytest.raises(InputError, match="employment") as info:
+        run(data.load("2022-12-31"), "labour_productivity", backtest=False)
+    assert "growth" in str(info.value)   # names the way out
+    early = run(data.load("2022-12-31"), "labour_productivity", backtest=False,
+                scenario=Scenario(employment=Employment(method="growth")))
+    assert early.probabilities
+
+
+def test_target_at_the_bound_gets_no_probability(tmp_path):
+    values = [("2015", "99.90"), ("2016", "99.91"), ("2017", "99.93"), ("2018", "99.92"),
+              ("2019", "99.94"), ("2020", "99.95"), ("2021", "99.94"), ("2022", "99.96")]
+    root = add_user_rows(tmp_path, [row(indicator="engineering_first_inspection_pass_rate",
+                                        year=y, value=v, vintage="synthetic test series",
+                                        published=f"{int(y) + 1}-03-01") for y, v in values])
+    result = run(data.load("2026-11-27", root), "engineering_first_inspection_pass_rate")
+    assert result.status == "pace only" and not result.probabilities
+    assert "bound" in " ".join(result.notes)
+
+
+def test_other_region_is_assessed_on_its_own_data(shipped):
+    zj = run(shipped, "rd_intensity", region="Zhejiang", backtest=False)
+    assert zj.coverage["rd_intensity_2027"].region == "Zhejiang"
+    assert zj.history["year"].max() == 2025 and "rd_intensity_2025" in zj.observed
+    with pytest.raises(InputError, match="region"):
+        run(shipped, "rd_intensity", region="Nowhere")
 
 
 def test_scenarios_move_the_probability_the_right_way(shipped):
@@ -151,6 +219,13 @@ def test_scenario_file_errors(tmp_path):
     bad.write_text("employment: {method: population_ratio, ratio: [0.8, 0.6]}\n", encoding="utf-8")
     with pytest.raises(InputError, match="employment.ratio"):
         load_scenario(bad)
+    for text, field in (("employment: {ratios: [0.6, 0.7]}", "employment.ratios"),
+                        ("employment: {population_since: abc}", "employment.population_since"),
+                        ("employment: {method: growth, growth: [-0.5, -0.4]}", "employment.growth")):
+        bad.write_text(text + "\n", encoding="utf-8")
+        with pytest.raises(InputError) as info:
+            load_scenario(bad)
+        assert info.value.field == field
     with pytest.raises(InputError, match="not found"):
         load_scenario(tmp_path / "missing.yaml")
 

@@ -9,6 +9,9 @@ the reports:
   points;
 * fewer: not forecastable; the output names the route to supply data (``forecast data add``).
 
+A target at the bound of its scale (``= 100%``) never gets a probability: only an exact 100
+meets it, which a continuous model gives probability 0 by construction.
+
 A derived indicator (labour productivity = GDP / employment) is judged on its numerator's
 history: its denominator may come from a stated, ranged assumption instead.
 """
@@ -41,10 +44,12 @@ class Coverage:
         return asdict(self)
 
 
-def assess(dataset: Dataset, target: Target) -> Coverage:
-    """The coverage of ``target`` in ``dataset`` (as of the dataset's date)."""
+def assess(dataset: Dataset, target: Target, region: str | None = None) -> Coverage:
+    """The coverage of ``target`` in ``dataset`` (as of the dataset's date), for the target's
+    own region or for ``region`` (the same target level applied to another region)."""
+    region = region or target.region
     indicator = dataset.registry.indicator(target.indicator)
-    series = dataset.series(target.indicator, target.region)
+    series = dataset.series(target.indicator, region)
     years = list(series.index)
     last_year = years[-1] if years else None
     last_value = float(series.iloc[-1]) if years else None
@@ -52,8 +57,8 @@ def assess(dataset: Dataset, target: Target) -> Coverage:
     basis = n
     reason = f"{n} sourced year(s)"
     if indicator.derived is not None:
-        numerator = dataset.series(indicator.derived.numerator, target.region)
-        denominator = dataset.series(indicator.derived.denominator, target.region)
+        numerator = dataset.series(indicator.derived.numerator, region)
+        denominator = dataset.series(indicator.derived.denominator, region)
         basis = len(numerator)
         reason = (f"derived as {indicator.derived.describe()}: {len(numerator)} year(s) of "
                   f"{indicator.derived.numerator}, {len(denominator)} of "
@@ -61,6 +66,12 @@ def assess(dataset: Dataset, target: Target) -> Coverage:
     if last_year is not None and target.year in series.index:
         status = "observed"
         reason += f"; the target year {target.year} is observed"
+    elif basis >= MIN_POINTS_PROBABILITY and target.comparison == "=":
+        # "= 100%" sits on the bound of a share: only an exact 100 meets it, which a continuous
+        # model on the logit scale gives probability 0 by construction. A number would mislead.
+        status = "pace only"
+        reason += ("; the target is the bound of its scale (= 100%): a continuous model cannot "
+                   "give it a probability, so observations and pace only")
     elif basis >= MIN_POINTS_PROBABILITY:
         status = "probability"
     elif n >= MIN_POINTS_PACE:
@@ -69,5 +80,5 @@ def assess(dataset: Dataset, target: Target) -> Coverage:
     else:
         status = "not forecastable"
         reason = SUPPLY_DATA_HINT if n == 0 and basis == 0 else reason + "; too few points"
-    return Coverage(target.id, target.indicator, target.region, n, years[0] if years else None,
+    return Coverage(target.id, target.indicator, region, n, years[0] if years else None,
                     last_year, last_value, status, reason)

@@ -147,7 +147,11 @@ def _model_series(values: pd.Series, transform: Transform) -> Series:
 def fit_component(values: pd.Series, indicator: Indicator, *, horizon_to: int,
                   models: tuple[str, ...], n_paths: int, seed: int,
                   backtest: bool = True) -> ComponentFit:
-    """Fit the ensemble to one observed series and simulate it up to ``horizon_to``."""
+    """Fit the ensemble to one observed series and simulate it up to ``horizon_to``.
+    Raises :class:`InputError` when the series is empty or no model can be fitted to it."""
+    if values.empty:
+        raise InputError(None, f"no sourced {indicator.id} to forecast from", field="indicator",
+                         expected="a sourced series (forecast data add FILE)")
     transform = Transform.for_indicator(indicator)
     series = _model_series(values, transform)
     horizon = horizon_to - series.last_year
@@ -164,7 +168,12 @@ def fit_component(values: pd.Series, indicator: Indicator, *, horizon_to: int,
                               "equal (series too short for a backtest)" if backtest
                               else "equal (backtest not requested)", {})
     ensemble = Ensemble(models, weighting.weights)
-    fitted: FittedEnsemble = ensemble.fit(series)
+    try:
+        fitted: FittedEnsemble = ensemble.fit(series)
+    except ModelFailure as exc:
+        raise InputError(None, f"{indicator.id} ({len(series)} sourced years): no model could be "
+                         f"fitted: {exc}", field="models",
+                         expected="a longer history or other --models") from None
     rng = np.random.default_rng([seed, 0])
     members = fitted.simulate_members(horizon, n_paths, rng)
     years = np.arange(series.last_year + 1, horizon_to + 1)
@@ -188,10 +197,11 @@ def _observed_target(rows: pd.DataFrame, target: Target) -> dict:
 
 
 def _employment_paths(dataset: Dataset, region: str, years: np.ndarray, employment: Employment,
-                      n_paths: int, seed: int) -> tuple[np.ndarray, ComponentFit | None]:
+                      n_paths: int, seed: int
+                      ) -> tuple[np.ndarray, np.ndarray | None, ComponentFit | None]:
     """Employment (万人) paths for ``years`` under the stated assumption, from the run's
-    own seeded streams (the same ``seed`` always gives the same employment paths), and the
-    population fit they rest on (None for the growth assumption)."""
+    own seeded streams (the same ``seed`` always gives the same employment paths), with the
+    population paths and the population fit they rest on (None for the growth assumption)."""
     rng = np.random.default_rng([seed, 1])
     if employment.method == "growth":
         sourced = dataset.series("employed_persons", region)
@@ -200,18 +210,49 @@ def _employment_paths(dataset: Dataset, region: str, years: np.ndarray, employme
                              "needs a sourced level to grow from; use population_ratio")
         g = rng.uniform(*employment.growth, size=(n_paths, 1))
         base_year, base = int(sourced.index[-1]), float(sourced.iloc[-1])
-        return base * (1 + g) ** (years - base_year), None
+        return base * (1 + g) ** (years - base_year), None, None
     population = dataset.series(employment.population, region)
     if employment.population_since:
         population = population[population.index >= employment.population_since]
-    pop_indicator = dataset.registry.indicator(employment.population)
-    # Population follows its own recent drift; a random walk with drift is the only family
-    # that is sensible on five or so points, so it is used alone here.
-    fit = fit_component(population, pop_indicator, horizon_to=int(years[-1]), models=("rw_drift",),
-                        n_paths=n_paths, seed=seed + 1, backtest=False)
-    pop = fit.paths()[:, -len(years):]
+    fit = None
+    if population.empty or population.index[-1] < years[-1]:
+        # Population follows its own recent drift; a random walk with drift is the only family
+        # that is sensible on five or so points, so it is used alone here.
+        try:
+            fit = fit_component(population, dataset.registry.indicator(employment.population),
+                                horizon_to=int(years[-1]), models=("rw_drift",), n_paths=n_paths,
+                                seed=seed + 1, backtest=False)
+        except InputError as exc:
+            raise InputError(None, f"employment = population x ratio cannot be simulated: "
+                             f"{exc.message}", field="employment",
+                             expected="5 or more sourced population years since "
+                                      f"{employment.population_since}, or a scenario with "
+                                      "employment method: growth") from None
+    pop = on_years(population, years, n_paths, fit.paths() if fit else None,
+                   fit.years if fit else ())
     ratio = rng.uniform(*employment.ratio, size=(n_paths, 1))
-    return pop * ratio, fit
+    return pop * ratio, pop, fit
+
+
+def on_years(observed: pd.Series, years: np.ndarray, n_paths: int,
+             paths: np.ndarray | None = None, simulated_years=()) -> np.ndarray:
+    """A path set ``(n_paths, len(years))`` for exactly ``years``: the observed value where a
+    year is observed (the same in every path), the simulated column where it is simulated.
+
+    Components of a ratio end in different years (GDP may be published for a year whose
+    population or employment is not), so each is read on the ratio's own years.
+    """
+    simulated = [int(y) for y in simulated_years]
+    columns = []
+    for year in np.asarray(years, dtype=int):
+        if year in simulated:
+            columns.append(paths[:, simulated.index(year)])
+        elif year in observed.index:
+            columns.append(np.full(n_paths, float(observed[year])))
+        else:
+            raise InputError(None, f"{observed.name}: no value for {year}, observed or simulated",
+                             field="years", expected="a gap-free run from the last observation")
+    return np.column_stack(columns)
 
 
 def _ratio_members(rule, numerator: dict[str, np.ndarray], denominator: np.ndarray
@@ -239,10 +280,19 @@ def scenario_member_paths(result: IndicatorForecast, scenario: Scenario,
         return result.components[indicator.id].member_paths(scenario)
     rule = indicator.derived
     p = result.params
-    denominator, _ = _employment_paths(dataset, result.region, np.asarray(result.years),
+    years = np.asarray(result.years)
+    denominator, _, _ = _employment_paths(dataset, result.region, years,
                                        scenario.employment or Employment(), p["n_paths"], p["seed"])
-    return _ratio_members(rule, result.components[rule.numerator].member_paths(scenario),
-                          denominator)
+    numerator = _numerator_members(result.components[rule.numerator], scenario,
+                                   dataset.series(rule.numerator, result.region), years)
+    return _ratio_members(rule, numerator, denominator)
+
+
+def _numerator_members(comp: ComponentFit, scenario: Scenario, observed: pd.Series,
+                       years: np.ndarray) -> dict[str, np.ndarray]:
+    """Each member's numerator paths on the ratio's ``years`` (observed years as observed)."""
+    return {m: on_years(observed, years, len(z), z, comp.years)
+            for m, z in comp.member_paths(scenario).items()}
 
 
 def _break_even(gdp: np.ndarray, denominator_scale, target: float,
@@ -297,6 +347,9 @@ def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | Non
                          field="n_paths", expected="at least 100")
     scenario = scenario or Scenario()
     region = region or targets[0].region
+    if region not in set(dataset.vintages["region"]):
+        raise InputError(None, f"no sourced data for region '{region}'", field="region",
+                         expected="a region of data/raw, e.g. Hangzhou, Zhejiang, China")
     rows = dataset.rows(indicator_id, region)
     history = rows[["year", "value", "vintage", "preliminary", "reliability", "source_title",
                     "published", "derivation"]].copy()
@@ -305,7 +358,7 @@ def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | Non
         {"models": list(models), "n_paths": n_paths, "seed": seed, "region": region,
          "target_years": [t.year for t in targets], "data_hash": dataset.data_hash,
          "backtest": backtest},
-        scenario, history, targets, {t.id: assess(dataset, t) for t in targets})
+        scenario, history, targets, {t.id: assess(dataset, t, region) for t in targets})
 
     if scenario.employment is not None and indicator.derived is None:
         result.notes.append(f"scenario '{scenario.name}': its employment assumption applies only "
@@ -361,18 +414,28 @@ def _forecast_derived(dataset: Dataset, result: IndicatorForecast, region: str, 
     if rule.denominator != "employed_persons":
         raise InputError(registry.path, f"no denominator assumption for '{rule.denominator}'",
                          expected="employed_persons (the only ratio the suite simulates)")
-    numerator = fit_component(dataset.series(rule.numerator, region),
-                              registry.indicator(rule.numerator), horizon_to=horizon_to,
+    observed = dataset.series(rule.numerator, region)
+    numerator = fit_component(observed, registry.indicator(rule.numerator), horizon_to=horizon_to,
                               models=models, n_paths=n_paths, seed=seed, backtest=backtest)
     result.components[rule.numerator] = numerator
-    years = np.arange(int(numerator.years[0]), horizon_to + 1)
+    # The ratio's years run from the first open target year (which may already have an observed
+    # numerator, e.g. GDP published, employment not) or the first simulated year.
+    first = min(min(t.year for t in open_targets), int(numerator.years[0]))
+    years = np.arange(first, horizon_to + 1)
     employment = scenario.employment or Employment()
-    denominator, pop_fit = _employment_paths(dataset, region, years, employment, n_paths, seed)
+    denominator, population, pop_fit = _employment_paths(dataset, region, years, employment,
+                                                         n_paths, seed)
     if pop_fit is not None:
         result.components[employment.population] = pop_fit
     result.years = years
-    gdp = numerator.member_paths(scenario)
+    gdp = _numerator_members(numerator, scenario, observed, years)
     result.member_paths = _ratio_members(rule, gdp, denominator)
+    if employment.method == "growth":
+        sourced = dataset.series("employed_persons", region)
+        result.notes.append(f"employment grows from its last sourced level, "
+                            f"{sourced.iloc[-1]:g} 万人 in {sourced.index[-1]}: a level counted "
+                            "before the 2020 census raised the population count by about 15%, so "
+                            "it may understate employment and overstate productivity")
     result.assumption = employment.describe()
     result.notes.append(f"{result.indicator.id} = {rule.describe()}; {result.assumption}. "
                         "GDP is in current prices: the probability assumes the plan's target "
@@ -384,8 +447,8 @@ def _forecast_derived(dataset: Dataset, result: IndicatorForecast, region: str, 
         idx = int(np.flatnonzero(years == target.year)[0])
         gdp_t = rule.factor * np.concatenate(list(gdp.values()))[:, idx]
         entry = {"target_id": target.id}
-        if pop_fit is not None:
-            pop_t = pop_fit.paths()[:, -len(years):][:, idx]
+        if population is not None:
+            pop_t = population[:, idx]
             entry["employment_to_population_ratio"] = _break_even(
                 gdp_t, lambda r: pop_t * r, target.value, 0.2, 1.0)
         if not sourced_emp.empty:

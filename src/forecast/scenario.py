@@ -26,6 +26,7 @@ import yaml
 from .errors import InputError
 
 _KEYS = {"name", "description", "trend", "growth_shock", "volatility", "employment"}
+_EMPLOYMENT_KEYS = {"method", "ratio", "growth", "population", "population_since"}
 
 
 @dataclass(frozen=True)
@@ -156,14 +157,27 @@ def parse_scenario(doc, path: Path, default_name: str | None = None) -> Scenario
                 "population_ratio", "growth"):
             raise InputError(path, f"'employment' is {emp!r}", field="employment",
                              expected="{method: population_ratio|growth, ratio|growth: [lo, hi]}")
+        unknown = set(emp) - _EMPLOYMENT_KEYS
+        if unknown:
+            raise InputError(path, f"unknown key(s) {', '.join(sorted(unknown))} under 'employment'",
+                             field=f"employment.{sorted(unknown)[0]}",
+                             expected=", ".join(sorted(_EMPLOYMENT_KEYS)))
+        since = emp.get("population_since", Employment().population_since)
+        if since is not None and (isinstance(since, bool) or not isinstance(since, int)):
+            raise InputError(path, f"'employment.population_since' is {since!r}",
+                             field="employment.population_since", expected="a year, or null")
         defaults = Employment()
         employment = Employment(
             method=emp.get("method", "population_ratio"),
             ratio=_pair(emp["ratio"], path, "employment.ratio") if "ratio" in emp else defaults.ratio,
             growth=_pair(emp["growth"], path, "employment.growth") if "growth" in emp else defaults.growth,
             population=str(emp.get("population", defaults.population)),
-            population_since=emp.get("population_since", defaults.population_since),
+            population_since=since,
         )
+        if employment.growth[0] <= -0.2 or employment.growth[1] >= 0.2:
+            raise InputError(path, f"employment growth {employment.growth}",
+                             field="employment.growth",
+                             expected="annual rates between -0.2 and 0.2 (e.g. [-0.01, 0.02])")
         if not 0 < employment.ratio[0] <= employment.ratio[1] <= 1:
             raise InputError(path, f"employment ratio {employment.ratio}", field="employment.ratio",
                              expected="a range within (0, 1]")
