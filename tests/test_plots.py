@@ -15,11 +15,6 @@ FAST = ("rw_drift", "linear_trend")
 
 
 @pytest.fixture(scope="module")
-def shipped():
-    return data.load("2026-11-27")
-
-
-@pytest.fixture(scope="module")
 def rd(shipped):
     return forecast_indicator(shipped, "rd_intensity", models=FAST, n_paths=400, backtest=False)
 
@@ -78,3 +73,14 @@ def test_labels_never_show_chinese_without_a_cjk_font(rd, monkeypatch):
     assert plots.indicator_label(rd.indicator) == rd.indicator.name_en
     fig = plots.fan_chart(rd)
     assert not any("\u4e00" <= ch <= "\u9fff" for ch in fig.axes[0].get_title())
+
+
+def test_components_chart_for_a_ratio_and_none_otherwise(shipped, rd):
+    lp = forecast_indicator(shipped, "labour_productivity", models=FAST, n_paths=400,
+                            backtest=False)
+    fig = plots.components_chart(lp, shipped)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert len(fig.axes) == 2 and "25 sourced years" in titles[0] and "5 sourced years" in titles[1]
+    assert "亿元" in fig.axes[0].get_ylabel() or "100 million" in fig.axes[0].get_ylabel()
+    assert _png(fig)[:4] == b"\x89PNG"
+    assert plots.components_chart(rd, shipped) is None

@@ -166,6 +166,31 @@ def fan_chart(result, *, title: str | None = None) -> Figure:
     return fig
 
 
+def components_chart(result, dataset) -> Figure | None:
+    """For a ratio indicator (labour productivity = GDP / employment): one panel per simulated
+    component -- its sourced history and its ensemble's 50/80/95% fan -- because the ratio
+    itself may have a single observed year. None for an indicator modelled on its own."""
+    comps = {name: c for name, c in result.components.items() if name != result.indicator.id}
+    if not comps:
+        return None
+    fig, axes = _new(width=4.2 * len(comps), height=3.6, ncols=len(comps))
+    for ax, (name, comp) in zip(axes, comps.items()):
+        indicator = dataset.registry.indicator(name)
+        observed = dataset.series(name, result.region)
+        ax.plot(observed.index, observed.to_numpy(), color=COLOURS["history"], lw=1.4,
+                marker="o", ms=3, label="observed")
+        fan = fan_quantiles(comp.paths(result.scenario), comp.years)
+        for (lo, hi), alpha in (((0.025, 0.975), 0.15), ((0.1, 0.9), 0.25), ((0.25, 0.75), 0.4)):
+            ax.fill_between(comp.years, fan[lo], fan[hi], color=COLOURS["band"], alpha=alpha, lw=0)
+        ax.plot(comp.years, fan[0.5], color=COLOURS["median"], lw=1.4, ls="--", label="median")
+        ax.set_title(f"{indicator_label(indicator)}\n{comp.n_points} sourced years", fontsize=9)
+        ax.set_ylabel(_value_axis(indicator))
+        ax.set_xlabel("year")
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    axes[0].legend(loc="upper left")
+    return fig
+
+
 def model_views(result) -> Figure:
     """Each model's median and 10-90% range in each target year next to the ensemble's,
     with the target level: where the models disagree, the ensemble's width comes from."""
