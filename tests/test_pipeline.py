@@ -156,13 +156,18 @@ def test_ratio_components_ending_in_different_years(tmp_path, extra):
     assert simulated[other] == [2025, 2026, 2027]
 
 
-def test_labour_productivity_before_enough_population_history_is_a_clear_error():
-    with pytest.raises(InputError, match="employment") as info:
-        run(data.load("2022-12-31"), "labour_productivity", backtest=False)
-    assert "growth" in str(info.value)   # names the way out
-    early = run(data.load("2022-12-31"), "labour_productivity", backtest=False,
-                scenario=Scenario(employment=Employment(method="growth")))
-    assert early.probabilities
+def test_labour_productivity_before_enough_population_history_says_why_and_the_way_out():
+    early = data.load("2022-12-31")
+    result = run(early, "labour_productivity", backtest=False)
+    assert result.status == "not forecastable" and not result.probabilities
+    reason = " ".join(c.reason for c in result.coverage.values())
+    assert "there are 2" in reason and "growth" in reason   # 2020-2021 published by then
+    with_growth = run(early, "labour_productivity", backtest=False,
+                      scenario=Scenario(employment=Employment(method="growth")))
+    assert with_growth.status == "probability" and with_growth.probabilities
+    with pytest.raises(InputError, match="employment"):  # the pipeline's own guard still holds
+        from forecast.pipeline import _employment_paths
+        _employment_paths(early, "Hangzhou", np.arange(2023, 2028), Employment(), 100, 1)
 
 
 def test_target_at_the_bound_gets_no_probability(tmp_path):

@@ -20,10 +20,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from .data import Dataset
+from .scenario import Employment
 from .targets import Target
 
 MIN_POINTS_PROBABILITY = 8
 MIN_POINTS_PACE = 2
+#: population years a random walk with drift needs to simulate employment = population x ratio
+MIN_POINTS_POPULATION = 5
 SUPPLY_DATA_HINT = ("no sourced history: supply a series with `forecast data add FILE` "
                     "(template in README, 'Bring your own data')")
 
@@ -44,9 +47,12 @@ class Coverage:
         return asdict(self)
 
 
-def assess(dataset: Dataset, target: Target, region: str | None = None) -> Coverage:
+def assess(dataset: Dataset, target: Target, region: str | None = None,
+           employment: Employment | None = None) -> Coverage:
     """The coverage of ``target`` in ``dataset`` (as of the dataset's date), for the target's
-    own region or for ``region`` (the same target level applied to another region)."""
+    own region or for ``region`` (the same target level applied to another region). A ratio
+    indicator is judged on its numerator's history and on what its ``employment`` assumption
+    (default :class:`~forecast.scenario.Employment`) needs."""
     region = region or target.region
     indicator = dataset.registry.indicator(target.indicator)
     series = dataset.series(target.indicator, region)
@@ -63,6 +69,17 @@ def assess(dataset: Dataset, target: Target, region: str | None = None) -> Cover
         reason = (f"derived as {indicator.derived.describe()}: {len(numerator)} year(s) of "
                   f"{indicator.derived.numerator}, {len(denominator)} of "
                   f"{indicator.derived.denominator} (the rest from a stated assumption)")
+        employment = employment or Employment()
+        if employment.method == "population_ratio":
+            population = dataset.series(employment.population, region)
+            since = employment.population_since or 0
+            n_pop = int((population.index >= since).sum())
+            if n_pop < MIN_POINTS_POPULATION:
+                basis = 0
+                reason += (f"; the employment assumption (population x ratio) needs "
+                           f"{MIN_POINTS_POPULATION} years of {employment.population} since "
+                           f"{since}, there are {n_pop}: run with a scenario whose employment "
+                           f"method is growth (e.g. notebooks/scenarios/employment_growth.yaml)")
     if last_year is not None and target.year in series.index:
         status = "observed"
         reason += f"; the target year {target.year} is observed"
@@ -79,6 +96,9 @@ def assess(dataset: Dataset, target: Target, region: str | None = None) -> Cover
         reason += f"; fewer than {MIN_POINTS_PROBABILITY} years: pace diagnostic only"
     else:
         status = "not forecastable"
-        reason = SUPPLY_DATA_HINT if n == 0 and basis == 0 else reason + "; too few points"
+        if n == 0 and basis == 0 and indicator.derived is None:
+            reason = SUPPLY_DATA_HINT
+        elif indicator.derived is None:
+            reason += "; too few points"
     return Coverage(target.id, target.indicator, region, n, years[0] if years else None,
                     last_year, last_value, status, reason)

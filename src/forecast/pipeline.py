@@ -358,7 +358,8 @@ def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | Non
         {"models": list(models), "n_paths": n_paths, "seed": seed, "region": region,
          "target_years": [t.year for t in targets], "data_hash": dataset.data_hash,
          "backtest": backtest},
-        scenario, history, targets, {t.id: assess(dataset, t, region) for t in targets})
+        scenario, history, targets,
+        {t.id: assess(dataset, t, region, scenario.employment) for t in targets})
 
     if scenario.employment is not None and indicator.derived is None:
         result.notes.append(f"scenario '{scenario.name}': its employment assumption applies only "
