@@ -78,6 +78,30 @@ def test_bench_m3_sample_runs_and_writes_results(tmp_path):
     assert "| ensemble |" in text and "Goals" in text
 
 
+def test_bench_inner_run_never_sees_the_test_years_and_takes_members(tmp_path, monkeypatch):
+    parser = argparse.ArgumentParser()
+    bench.add_parser(parser.add_subparsers(dest="command"))
+    seen = {}
+    real = bench.run_bench
+
+    def spy(series, **kw):
+        seen["series"], seen["members"] = series, kw["members"]
+        return real(series, **kw)
+
+    monkeypatch.setattr(bench, "run_bench", spy)
+    out = tmp_path / "bench"
+    args = parser.parse_args(["bench", "m3", "--inner", "--sample", "2", "--paths", "200",
+                              "--jobs", "1", "--out", str(out), "--no-progress", "--methods",
+                              "ensemble", "--members", "rw_drift", "arima"])
+    assert args.func(args) == 0
+    assert seen["members"] == ("rw_drift", "arima")
+    full = {s.series_id: s for s in bench.load_m3(bench.default_data_path())}
+    for s in seen["series"]:   # scored on the last 6 training years, the M3 test years unused
+        assert list(s.test) == list(full[s.series_id].train[-6:])
+    assert (out / "RESULTS_sample2_inner.md").read_text().startswith(
+        "# M3 yearly benchmark on the training parts only")
+
+
 @pytest.mark.slow
 def test_results_do_not_depend_on_the_engine_or_the_number_of_workers():
     series = bench.load_m3(bench.default_data_path())[:8]  # two tasks of four series

@@ -186,7 +186,8 @@ def _failed_row(reason: str, seconds: float) -> dict:
 
 
 def run_suite(s: BenchSeries, n_paths: int, seed: int,
-              methods: tuple[str, ...] = SUITE_METHODS) -> dict[str, dict]:
+              methods: tuple[str, ...] = SUITE_METHODS,
+              members: tuple[str, ...] = DEFAULT_MODELS) -> dict[str, dict]:
     """The suite's families and default ensemble on the log scale of one series.
 
     Each family is fitted once; the ensemble is built from those same fitted members (what
@@ -200,7 +201,7 @@ def run_suite(s: BenchSeries, n_paths: int, seed: int,
     fitted: dict[str, object] = {}
     fit_seconds: dict[str, float] = {}
     failed: dict[str, str] = {}
-    need = set(methods) | (set(DEFAULT_MODELS) if {"ensemble", "ensemble_m3cal"} & set(methods) else set())
+    need = set(methods) | (set(members) if {"ensemble", "ensemble_m3cal"} & set(methods) else set())
     for name in [m for m in MODELS if m in need]:
         t0 = time.perf_counter()
         try:
@@ -231,13 +232,13 @@ def run_suite(s: BenchSeries, n_paths: int, seed: int,
         out[name] = scored(name, lambda name=name: member(name), fit_seconds[name])
     if {"ensemble", "ensemble_m3cal"} & set(methods):
         t0 = time.perf_counter()
-        weighting = backtest_weights(series, DEFAULT_MODELS, horizon=HORIZON,
+        weighting = backtest_weights(series, members, horizon=HORIZON,
                                      min_train=BENCH_MIN_TRAIN, n_paths=BENCH_BACKTEST_PATHS,
                                      seed=seed, origins=bench_origins(series))
-        members = {m: fitted[m] for m in DEFAULT_MODELS
+        base = time.perf_counter() - t0 + sum(fit_seconds[m] for m in members)
+        members = {m: fitted[m] for m in members
                    if m in fitted and weighting.weights.get(m, 0.0) > 0}
         total = sum(weighting.weights[m] for m in members)
-        base = time.perf_counter() - t0 + sum(fit_seconds[m] for m in DEFAULT_MODELS)
         for name, calibration in (("ensemble", None), ("ensemble_m3cal", M3_CALIBRATION)):
             if name not in methods:
                 continue
@@ -311,10 +312,11 @@ def run_anchors(s: BenchSeries, n_paths: int, seed: int,
 
 
 def score_series(s: BenchSeries, n_paths: int, seed: int,
-                 methods: tuple[str, ...] | None = None) -> list[dict]:
+                 methods: tuple[str, ...] | None = None,
+                 members: tuple[str, ...] = DEFAULT_MODELS) -> list[dict]:
     """All methods on one series: one record per method (metrics, error, seconds)."""
     methods = tuple(methods) if methods else SUITE_METHODS + ANCHOR_METHODS
-    suite = run_suite(s, n_paths, seed, tuple(m for m in methods if m in SUITE_METHODS))
+    suite = run_suite(s, n_paths, seed, tuple(m for m in methods if m in SUITE_METHODS), members)
     anchors = run_anchors(s, n_paths, seed, tuple(m for m in methods if m in ANCHOR_METHODS))
     res = {**suite, **anchors}
     return [{"series_index": s.index, "series_id": s.series_id, "category": s.category,
@@ -329,19 +331,22 @@ def _quiet_workers() -> None:
 
 def _score_batch(item: tuple) -> list[dict]:
     """One task of the bench: a few series, every method (module-level for the engines)."""
-    batch, n_paths, seed, methods = item
+    batch, n_paths, seed, methods, members = item
     _quiet_workers()
-    return [rec for s in batch for rec in score_series(s, n_paths, seed, methods)]
+    return [rec for s in batch for rec in score_series(s, n_paths, seed, methods, members)]
 
 
 def run_bench(series: list[BenchSeries], *, n_paths: int, seed: int, jobs: int | None = None,
               methods: tuple[str, ...] | None = None, progress: bool = True,
-              engine: str = "local", scheduler: str | None = None) -> pd.DataFrame:
+              engine: str = "local", scheduler: str | None = None,
+              members: tuple[str, ...] = DEFAULT_MODELS) -> pd.DataFrame:
     """Score every series with every method on the execution layer (:mod:`forecast.engine`);
     per-series records sorted by (series, method order). Deterministic whatever the engine
-    and the number of workers: series ``i`` draws only from ``[seed, i]``."""
+    and the number of workers: series ``i`` draws only from ``[seed, i]``. ``members`` are the
+    ensemble's families (default: the suite's default ensemble)."""
     # small batches: a worker's first batch pays the imports (statsforecast, Stan)
-    batches = [(series[i:i + 4], n_paths, seed, methods) for i in range(0, len(series), 4)]
+    batches = [(series[i:i + 4], n_paths, seed, methods, tuple(members))
+               for i in range(0, len(series), 4)]
     results = run_tasks(_score_batch, batches, engine=engine, jobs=jobs, scheduler=scheduler,
                         desc=f"bench m3 ({len(series)} series)", progress=progress)
     order = {m: i for i, m in enumerate(SUITE_METHODS + ANCHOR_METHODS)}
@@ -486,16 +491,17 @@ def _fmt_table(summary: pd.DataFrame) -> str:
 
 def write_results(per_series: pd.DataFrame, out_dir: Path, *, command: str, wall: float,
                   jobs: int, n_paths: int, seed: int, data_path: Path, n_series: int,
-                  extra: str = "") -> Path:
+                  extra: str = "", inner: bool = False) -> Path:
     """Write ``results/m3_per_series.csv`` and ``RESULTS.md`` (table, goals, versions, run info)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "results").mkdir(exist_ok=True)
-    tag = "" if n_series == 645 else f"_sample{n_series}"
+    tag = ("" if n_series == 645 else f"_sample{n_series}") + ("_inner" if inner else "")
     csv_path = out_dir / "results" / f"m3_per_series{tag}.csv"
     per_series.to_csv(csv_path, index=False, float_format="%.6g")
     summary = summarise(per_series)
     summary.to_csv(out_dir / "results" / f"m3_summary{tag}.csv", index=False, float_format="%.6g")
-    lines = [f"# M3 yearly benchmark{'' if not tag else f' (sample of {n_series} series)'}", "",
+    what = " on the training parts only (last 6 training years held out)" if inner else ""
+    lines = [f"# M3 yearly benchmark{what}{'' if n_series == 645 else f' (sample of {n_series} series)'}", "",
              f"- command: `{command}`",
              f"- date: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
              f"- machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}; "
@@ -533,6 +539,8 @@ def write_results(per_series: pd.DataFrame, out_dir: Path, *, command: str, wall
 def _cmd_bench_m3(args: argparse.Namespace) -> int:
     data_path = Path(args.data) if args.data else default_data_path()
     series = load_m3(data_path)
+    if args.inner:
+        series = [inner_split(s) for s in series]
     if args.sample:
         pick = np.sort(np.random.default_rng(args.seed).choice(len(series), size=min(args.sample, len(series)),
                                                                 replace=False))
@@ -541,14 +549,15 @@ def _cmd_bench_m3(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     per_series = run_bench(series, n_paths=args.paths, seed=args.seed, jobs=args.jobs,
                            methods=methods, progress=not args.no_progress, engine=args.engine,
-                           scheduler=args.scheduler)
+                           scheduler=args.scheduler,
+                           members=tuple(args.members) if args.members else DEFAULT_MODELS)
     wall = time.perf_counter() - t0
     extra_path = Path(args.notes) if args.notes else None
     extra = extra_path.read_text(encoding="utf-8") if extra_path and extra_path.exists() else ""
     command = "forecast " + " ".join(sys.argv[1:]) if args.command_line is None else args.command_line
     path = write_results(per_series, Path(args.out), command=command, wall=wall, jobs=args.jobs,
                          n_paths=args.paths, seed=args.seed, data_path=data_path,
-                         n_series=len(series), extra=extra)
+                         n_series=len(series), extra=extra, inner=args.inner)
     print(_fmt_table(summarise(per_series)))
     print(f"\n{len(series)} series in {wall:.0f} s with {args.jobs} process(es); wrote {path}")
     return 0
@@ -568,6 +577,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--methods", nargs="+", choices=SUITE_METHODS + ANCHOR_METHODS,
                    help="only these methods (default: all)")
     p.add_argument("--notes", help="markdown file appended to RESULTS.md (what moved each figure)")
+    p.add_argument("--inner", action="store_true", help=(
+        "score on the training parts only, their last 6 years held out: where model choices "
+        "are made, so the M3 test years are never used for tuning (writes RESULTS*_inner.md)"))
+    p.add_argument("--members", nargs="+", choices=tuple(MODELS),
+                   help="the ensemble's families (default: the suite's default ensemble)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_bench_m3, command_line=None)
     c = bench_sub.add_parser("m3-calibrate", help=(
