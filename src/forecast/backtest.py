@@ -14,7 +14,7 @@ to the published scale before scoring.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -190,23 +190,10 @@ def rolling_origin(
     model_name = getattr(model, "name", type(model).__name__)
     frames: list[pd.DataFrame] = []
     failures: list[tuple[int, str]] = []
-    for origin in run:
-        n_train = int(np.searchsorted(years, origin, side="right"))
-        train = Series(years[:n_train], values[:n_train])
-        rng = np.random.default_rng([seed, origin])
-        try:
-            paths = model.fit(train).simulate(horizon, n_paths, rng)
-        except ModelFailure as exc:
-            failures.append((origin, str(exc)))
-            continue
-        paths = np.asarray(paths, dtype=float)
-        if paths.shape != (n_paths, horizon):
-            # a broken model, not a data problem: fail loudly
-            raise ValueError(
-                f"{model_name}.simulate returned shape {paths.shape}, expected {(n_paths, horizon)}"
-            )
-        if not np.all(np.isfinite(paths)):
-            failures.append((origin, f"{model_name} simulated non-finite values"))
+    for origin, n_train, paths, failure in origin_paths(series, model, run, horizon=horizon,
+                                                        n_paths=n_paths, seed=seed):
+        if failure:
+            failures.append((origin, failure))
             continue
         frames.append(
             _score_origin(
@@ -217,6 +204,34 @@ def rolling_origin(
     rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
     rows = rows.sort_values(["origin", "target_year"], ignore_index=True)
     return BacktestResult(rows=rows, failures=sorted(failures))
+
+
+def origin_paths(series: Series, model: Model, origins: Sequence[int], *, horizon: int,
+                 n_paths: int, seed: int) -> Iterator[tuple[int, int, np.ndarray | None, str]]:
+    """For each origin: ``(origin, n_train, paths, failure)`` -- the model fitted to the
+    observations up to the origin and ``n_paths`` paths ``horizon`` years ahead from
+    ``default_rng([seed, origin])``, or ``paths`` None and the reason when the model raised
+    :class:`ModelFailure` or simulated non-finite values. Paths of the wrong shape raise
+    ``ValueError``: that is a broken model, not a data problem."""
+    model_name = getattr(model, "name", type(model).__name__)
+    years, values = series.years, series.values
+    for origin in origins:
+        n_train = int(np.searchsorted(years, origin, side="right"))
+        train = Series(years[:n_train], values[:n_train])
+        rng = np.random.default_rng([seed, origin])
+        try:
+            paths = np.asarray(model.fit(train).simulate(horizon, n_paths, rng), dtype=float)
+        except ModelFailure as exc:
+            yield origin, n_train, None, str(exc)
+            continue
+        if paths.shape != (n_paths, horizon):
+            raise ValueError(
+                f"{model_name}.simulate returned shape {paths.shape}, expected {(n_paths, horizon)}"
+            )
+        if not np.all(np.isfinite(paths)):
+            yield origin, n_train, None, f"{model_name} simulated non-finite values"
+            continue
+        yield origin, n_train, paths, ""
 
 
 def _score_origin(

@@ -25,15 +25,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .backtest import (COLUMNS, COVERAGE_LEVELS, _score_origin, default_origins,
+from .backtest import (COLUMNS, COVERAGE_LEVELS, _score_origin, default_origins, origin_paths,
                        summarise, summarise_by)
 from .coverage import assess
 from .data import Dataset
 from .engine import run_tasks
 from .ensemble import Ensemble
 from .errors import InputError
-from .models import DEFAULT_MODELS, MODELS
-from .models.base import ModelFailure, Series
+from .models import model_names
+from .models.base import Series
 from .transforms import Transform
 
 #: source files (stem) whose regions form the comparison panel by default
@@ -108,11 +108,7 @@ def pooled_backtest(dataset: Dataset, series: list[tuple[str, str]] | None = Non
     are backtested as tasks on ``engine`` (:mod:`forecast.engine`; default serial, which is
     what a notebook kernel wants); every engine gives the same rows for the same seed.
     """
-    models = tuple(models or DEFAULT_MODELS)
-    bad = [m for m in models if m not in MODELS]
-    if bad:
-        raise InputError(None, f"unknown model(s) {', '.join(bad)}", field="models",
-                         expected="any of " + ", ".join(MODELS))
+    models = model_names(models)
     for name, value, low in (("horizon", horizon, 1), ("min_train", min_train, 3),
                              ("n_paths", n_paths, 50)):
         if not isinstance(value, int) or value < low:
@@ -179,17 +175,10 @@ def _backtest_one(series: Series, ensemble: Ensemble, origins: list[int], horizo
     """
     years, values = series.years, series.values
     rows, events, failures = [], [], []
-    for origin in origins:
-        n_train = int(np.searchsorted(years, origin, side="right"))
-        train = Series(years[:n_train], values[:n_train])
-        try:
-            paths = np.asarray(ensemble.fit(train).simulate(
-                horizon, n_paths, np.random.default_rng([seed, origin])), dtype=float)
-        except ModelFailure as exc:
-            failures.append((origin, str(exc)))
-            continue
-        if not np.all(np.isfinite(paths)):
-            failures.append((origin, "non-finite paths"))
+    for origin, n_train, paths, failure in origin_paths(series, ensemble, origins, horizon=horizon,
+                                                        n_paths=n_paths, seed=seed):
+        if failure:
+            failures.append((origin, failure))
             continue
         rows.append(_score_origin(paths, years, values, n_train, horizon, None, ensemble.name))
         last = float(values[n_train - 1])
