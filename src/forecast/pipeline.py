@@ -25,7 +25,7 @@ from .data import Dataset
 from .ensemble import Ensemble, FittedEnsemble, Weighting, backtest_weights
 from .errors import InputError
 from .backtest import rolling_origin
-from .models import DEFAULT_MODELS, MODELS, get_model
+from .models import model_names
 from .models.base import ModelFailure, Series
 from .probability import (Pace, TargetProbability, fan_quantiles, joint_probability, pace,
                           target_probability)
@@ -337,11 +337,7 @@ def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | Non
                              field="target_years",
                              expected="years among " + ", ".join(str(t.year) for t in targets))
         targets = [t for t in targets if t.year in target_years]
-    models = tuple(models or DEFAULT_MODELS)
-    bad = [m for m in models if m not in MODELS]
-    if bad:
-        raise InputError(None, f"unknown model(s) {', '.join(bad)}", field="models",
-                         expected="any of " + ", ".join(MODELS))
+    models = model_names(models)
     if n_paths < 100:
         raise InputError(None, f"n_paths {n_paths} is too few for a probability",
                          field="n_paths", expected="at least 100")

@@ -48,7 +48,7 @@ import pandas as pd
 from . import __version__, data
 from .coverage import SUPPLY_DATA_HINT, assess
 from .errors import InputError
-from .models import DEFAULT_MODELS, MODELS
+from .models import DEFAULT_MODELS, MODELS, model_names
 from .scenario import Scenario, load_scenario
 
 DEFAULT_PATHS = 4000
@@ -155,11 +155,7 @@ def notebook_inputs(*, indicator: str | None = None, region: str | None = None, 
         if not isinstance(models, (list, tuple)) or not models:
             raise InputError(None, f"models is {models!r}", field="models",
                              expected="None or a list of " + ", ".join(MODELS))
-        bad = [m for m in models if m not in MODELS]
-        if bad:
-            raise InputError(None, f"unknown model(s) {', '.join(map(str, bad))}", field="models",
-                             expected="any of " + ", ".join(MODELS))
-        models = tuple(models)
+        models = model_names(models)
     n_paths = _int("n_paths", n_paths, 100)
     seed = _int("seed", seed, 0)
     return NotebookInputs(dataset, indicator, region, dataset.as_of, target_years, models,
@@ -339,9 +335,10 @@ def git_commit(root: Path | None = None) -> str:
     return "unknown"
 
 
-def package_versions() -> dict[str, str]:
+def package_versions(names: tuple[str, ...] = PACKAGES) -> dict[str, str]:
+    """Python, this package and the installed version of each of ``names``."""
     out = {"python": platform.python_version(), "forecast": __version__}
-    for name in PACKAGES:
+    for name in names:
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -576,10 +573,7 @@ def build_report(as_of=None, out: str | Path = "reports", *, indicators: list[st
     _int("seed", seed, 0)
     _int("jobs", jobs, 1)
     if models:
-        bad = [m for m in models if m not in MODELS]
-        if bad:
-            raise InputError(None, f"unknown model(s) {', '.join(bad)}", field="models",
-                             expected="any of " + ", ".join(MODELS))
+        model_names(models)
     source = Path(source_dir) if source_dir else notebooks_dir()
     plan = plan_jobs(dataset, indicators, n_paths=n_paths, seed=seed, models=models,
                      calibration_paths=calibration_paths, calibration_origins=calibration_origins)

@@ -43,6 +43,19 @@ MODELS: dict[str, type[Model]] = {
 DEFAULT_MODELS: tuple[str, ...] = ("rw_drift", "ets_damped", "arima")
 
 
+def model_names(models) -> tuple[str, ...]:
+    """``models`` as a tuple of known family names (None or empty: :data:`DEFAULT_MODELS`);
+    an unknown name is an :class:`~forecast.errors.InputError` on the field ``models``."""
+    from ..errors import InputError
+
+    names = tuple(models) if models else DEFAULT_MODELS
+    bad = [m for m in names if m not in MODELS]
+    if bad:
+        raise InputError(None, f"unknown model(s) {', '.join(map(str, bad))}", field="models",
+                         expected="any of " + ", ".join(MODELS))
+    return names
+
+
 def get_model(name: str) -> Model:
     """A model family with default settings, by its short name (see ``MODELS``)."""
     try:
@@ -53,4 +66,4 @@ def get_model(name: str) -> Model:
         ) from None
 
 
-__all__ = ["MODELS", "DEFAULT_MODELS", "get_model", "Model", "FittedModel", "ModelFailure", "Series"]
+__all__ = ["MODELS", "DEFAULT_MODELS", "get_model", "model_names", "Model", "FittedModel", "ModelFailure", "Series"]
