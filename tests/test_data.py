@@ -7,7 +7,6 @@ import shutil
 from datetime import date
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from forecast import cli, data

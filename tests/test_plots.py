@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import io
 
-import matplotlib
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from forecast import calibration, data, plots, sensitivity
+from forecast import calibration, plots, sensitivity
 from forecast.pipeline import forecast_indicator
 
 FAST = ("rw_drift", "linear_trend")

@@ -42,19 +42,18 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import __version__
 from . import scores
 from .engine import add_engine_options, run_tasks
 from .ensemble import (M3_CALIBRATION, Calibration, Ensemble, FittedEnsemble, backtest_weights,
                        calibration_record, learn_calibration)
 from .models import DEFAULT_MODELS, MODELS, get_model
 from .models.base import ModelFailure, Series
+from .reports import package_versions
 
 HORIZON = 6
 LEVELS = (80, 95)
@@ -73,6 +72,8 @@ METRICS: tuple[str, ...] = ("smape", "mase", "cov80", "cov95", "msis", "crps", "
 #: inner backtest of the ensemble weights in the bench (time budget: see bench_origins)
 BENCH_BACKTEST_PATHS = 200
 BENCH_MIN_TRAIN = 6
+#: packages whose versions RESULTS.md records
+BENCH_PACKAGES = ("numpy", "pandas", "scipy", "statsmodels", "statsforecast", "prophet")
 
 
 def default_data_path() -> Path:
@@ -458,17 +459,6 @@ def goals(summary: pd.DataFrame, ensemble: str = "ensemble") -> list[tuple[str, 
     return out
 
 
-def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-    out = {"python": platform.python_version(), "forecast": __version__}
-    for pkg in ("numpy", "pandas", "scipy", "statsmodels", "statsforecast", "prophet"):
-        try:
-            out[pkg] = version(pkg)
-        except PackageNotFoundError:
-            out[pkg] = "not installed"
-    return out
-
-
 def _fmt_table(summary: pd.DataFrame) -> str:
     cols = [("method", "method", "{}"), ("n", "n", "{:d}"), ("failed", "failed", "{:d}"),
             ("smape", "sMAPE", "{:.2f}"), ("smape_med", "sMAPE med", "{:.2f}"),
@@ -509,7 +499,7 @@ def write_results(per_series: pd.DataFrame, out_dir: Path, *, command: str, wall
              f"- data: `{data_path}` ({n_series} series, horizon {HORIZON}, official train/test split)",
              f"- paths per suite forecast: {n_paths}; seed {seed}; wall time of the whole run: "
              f"**{wall:.0f} s**",
-             "- versions: " + ", ".join(f"{k} {v}" for k, v in _versions().items()),
+             "- versions: " + ", ".join(f"{k} {v}" for k, v in package_versions(BENCH_PACKAGES).items()),
              f"- per-series scores: `{csv_path.relative_to(out_dir)}`", "",
              "## Results (one origin per series: the end of the training part)", "",
              _fmt_table(summary), "",

@@ -17,7 +17,7 @@ log-odds. Every scenario is recorded with the result it produced.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
