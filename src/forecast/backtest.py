@@ -217,7 +217,7 @@ def origin_paths(series: Series, model: Model, origins: Sequence[int], *, horizo
     years, values = series.years, series.values
     for origin in origins:
         n_train = int(np.searchsorted(years, origin, side="right"))
-        train = Series(years[:n_train], values[:n_train])
+        train = series.head(n_train)
         rng = np.random.default_rng([seed, origin])
         try:
             paths = np.asarray(model.fit(train).simulate(horizon, n_paths, rng), dtype=float)

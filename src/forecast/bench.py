@@ -49,19 +49,21 @@ from scipy import stats
 
 from . import scores
 from .engine import add_engine_options, run_tasks
-from .ensemble import (M3_CALIBRATION, Calibration, Ensemble, FittedEnsemble, backtest_weights,
+from .ensemble import (Calibration, Ensemble, FittedEnsemble, backtest_weights,
                        calibration_record, learn_calibration)
 from .models import DEFAULT_MODELS, MODELS, get_model
 from .models.base import ModelFailure, Series
 from .reports import package_versions
+from .transforms import Transform
 
 HORIZON = 6
+#: the modelling scale of every M3 series (all positive levels)
+LOG = Transform("log")
 LEVELS = (80, 95)
 _Z975 = stats.norm.ppf(0.975)
 
-#: the suite's rows in the results: every family alone, the default ensemble, and the same
-#: ensemble with the M3-learned calibration (not the default; see ensemble.M3_CALIBRATION)
-SUITE_METHODS: tuple[str, ...] = tuple(MODELS) + ("ensemble", "ensemble_m3cal")
+#: the suite's rows in the results: every family alone and the default ensemble
+SUITE_METHODS: tuple[str, ...] = tuple(MODELS) + ("ensemble",)
 #: the anchors (statsforecast + Prophet on the published scale)
 ANCHOR_METHODS: tuple[str, ...] = ("sf_autoets", "sf_autoarima", "sf_theta", "sf_optimizedtheta",
                                    "sf_rwd", "sf_naive", "sf_comb_ets_arima_theta",
@@ -196,13 +198,13 @@ def run_suite(s: BenchSeries, n_paths: int, seed: int,
     deterministic) with weights from :func:`backtest_weights` on the training part. Its
     ``seconds`` are the weighting backtest plus the members' fits and its simulation.
     """
-    series = Series(s.years, np.log(s.train))
+    series = Series(s.years, LOG.forward(s.train), LOG)
     out: dict[str, dict] = {}
     rngs = dict(zip(SUITE_METHODS, np.random.default_rng([seed, s.index]).spawn(len(SUITE_METHODS))))
     fitted: dict[str, object] = {}
     fit_seconds: dict[str, float] = {}
     failed: dict[str, str] = {}
-    need = set(methods) | (set(members) if {"ensemble", "ensemble_m3cal"} & set(methods) else set())
+    need = set(methods) | (set(members) if "ensemble" in methods else set())
     for name in [m for m in MODELS if m in need]:
         t0 = time.perf_counter()
         try:
@@ -231,7 +233,7 @@ def run_suite(s: BenchSeries, n_paths: int, seed: int,
 
     for name in [m for m in MODELS if m in methods]:
         out[name] = scored(name, lambda name=name: member(name), fit_seconds[name])
-    if {"ensemble", "ensemble_m3cal"} & set(methods):
+    if "ensemble" in methods:
         t0 = time.perf_counter()
         weighting = backtest_weights(series, members, horizon=HORIZON,
                                      min_train=BENCH_MIN_TRAIN, n_paths=BENCH_BACKTEST_PATHS,
@@ -240,16 +242,12 @@ def run_suite(s: BenchSeries, n_paths: int, seed: int,
         members = {m: fitted[m] for m in members
                    if m in fitted and weighting.weights.get(m, 0.0) > 0}
         total = sum(weighting.weights[m] for m in members)
-        for name, calibration in (("ensemble", None), ("ensemble_m3cal", M3_CALIBRATION)):
-            if name not in methods:
-                continue
-            if not members or total <= 0:
-                out[name] = _failed_row("every member failed or has weight 0", base)
-                continue
-            ens = FittedEnsemble(members, {m: weighting.weights[m] / total for m in members},
-                                 calibration=calibration)
-            out[name] = scored(name, lambda ens=ens, name=name: ens.simulate(
-                HORIZON, n_paths, rngs[name]), base)
+        if not members or total <= 0:
+            out["ensemble"] = _failed_row("every member failed or has weight 0", base)
+        else:
+            ens = FittedEnsemble(members, {m: weighting.weights[m] / total for m in members})
+            out["ensemble"] = scored("ensemble", lambda: ens.simulate(
+                HORIZON, n_paths, rngs["ensemble"]), base)
     return out
 
 
@@ -374,7 +372,7 @@ def _inner_ratios(item: tuple) -> list:
     out = []
     for s in batch:
         inner = inner_split(s)
-        series = Series(inner.years, np.log(inner.train))
+        series = Series(inner.years, LOG.forward(inner.train), LOG)
         try:
             weighting = backtest_weights(series, DEFAULT_MODELS, horizon=HORIZON,
                                          min_train=BENCH_MIN_TRAIN, n_paths=BENCH_BACKTEST_PATHS,

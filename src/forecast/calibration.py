@@ -126,7 +126,8 @@ def pooled_backtest(dataset: Dataset, series: list[tuple[str, str]] | None = Non
         indicator = dataset.registry.indicator(ind_id)
         values = dataset.series(ind_id, region).dropna()
         transform = Transform.for_indicator(indicator)
-        s = Series(np.asarray(values.index, dtype=int), transform.forward(values.to_numpy()))
+        s = Series(np.asarray(values.index, dtype=int), transform.forward(values.to_numpy()),
+                   transform)
         origins = spread_origins(default_origins(s.years, horizon=horizon,
                                                  min_train=min_train), max_origins)
         if not origins:

@@ -139,7 +139,8 @@ def learn_calibration(quantiles: np.ndarray, obs: np.ndarray, levels: tuple[floa
                        tuple(float(round(v, 3)) for v in centre), source)
 
 
-#: A calibration learned by ``forecast bench m3-calibrate`` on the *training parts* of the 645
+#: A calibration learned by ``forecast bench m3-calibrate`` (for the former default ensemble, the
+#: three log-scale families rw_drift, ets_damped, arima) on the *training parts* of the 645
 #: M3 yearly series only (the last 6 training years of each series held out as an inner test,
 #: the ensemble fitted on the years before; the M3 test years are never seen). On the log scale
 #: it moves the median down to the mixture's ~33rd percentile (log-scale drift extrapolation

@@ -141,7 +141,8 @@ class IndicatorForecast:
 
 
 def _model_series(values: pd.Series, transform: Transform) -> Series:
-    return Series(np.asarray(values.index, dtype=int), transform.forward(values.to_numpy()))
+    return Series(np.asarray(values.index, dtype=int), transform.forward(values.to_numpy()),
+                  transform)
 
 
 def fit_component(values: pd.Series, indicator: Indicator, *, horizon_to: int,

@@ -51,10 +51,17 @@ class ModelFailure(Exception):
 @dataclass(frozen=True)
 class Series:
     """An annual series on the modelling scale: strictly increasing integer years
-    (gaps allowed) and finite values of the same length."""
+    (gaps allowed) and finite values of the same length.
+
+    ``transform`` (a :class:`forecast.transforms.Transform`, or None when the values are the
+    published ones) says how the values were made from the published scale; families that
+    model the published level (:mod:`forecast.models.level`) need it, and every sub-series
+    (backtest origins, the run after a gap) keeps it (:meth:`head`, :meth:`tail`).
+    """
 
     years: np.ndarray
     values: np.ndarray
+    transform: object | None = None
 
     def __post_init__(self) -> None:
         years = np.asarray(self.years)
@@ -67,6 +74,14 @@ class Series:
             raise ValueError("values must be finite (drop missing years instead of passing NaN)")
         object.__setattr__(self, "years", years.astype(int))
         object.__setattr__(self, "values", values)
+
+    def head(self, n: int) -> "Series":
+        """The first ``n`` observations (same transform)."""
+        return Series(self.years[:n], self.values[:n], self.transform)
+
+    def tail(self, start: int) -> "Series":
+        """The observations from position ``start`` on (same transform)."""
+        return Series(self.years[start:], self.values[start:], self.transform)
 
     @property
     def last_year(self) -> int:

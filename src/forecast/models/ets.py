@@ -164,7 +164,7 @@ class ETSDamped(Model):
         gaps = np.flatnonzero(np.diff(series.years) > 1)
         if len(gaps):
             start = gaps[-1] + 1
-            tail = Series(series.years[start:], series.values[start:])
+            tail = series.tail(start)
             if len(tail) < self.min_points:
                 raise ModelFailure(
                     f"{self.name}: ETSModel cannot skip missing years and the consecutive run "
