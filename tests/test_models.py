@@ -307,3 +307,62 @@ def test_level_family_without_a_transform_is_the_family_itself():
     a = get_model("arima_level").fit(s).simulate(HORIZON, 300, np.random.default_rng(7))
     b = get_model("arima").fit(s).simulate(HORIZON, 300, np.random.default_rng(7))
     assert np.array_equal(a, b)
+
+
+# ------------------------------------------------- constant increment, shocks proportional to the level
+
+from forecast.models.rw_drift_rel import RWDriftRelative  # noqa: E402
+
+
+def synthetic_relative(n: int = 16, mu: float = 8.0, sigma: float = 0.04, seed: int = 8) -> np.ndarray:
+    """A synthetic path of y_t = y_{t-1} + mu + sigma y_{t-1} eps_t from 100 (not real data)."""
+    rng = np.random.default_rng(seed)
+    y = [100.0]
+    for _ in range(n - 1):
+        y.append(y[-1] + mu + sigma * y[-1] * rng.standard_normal())
+    return np.array(y)
+
+
+def test_rw_drift_rel_one_step_matches_its_closed_form_student_t():
+    y = synthetic_relative()
+    s = Series(np.arange(2000, 2000 + len(y)), y)
+    fitted = RWDriftRelative().fit(s)
+    # r = (y_{T+1} - y_T) / y_T ~ t_{m-1}(mu_hat x, s sqrt(1 + x^2 / Sxx)), x = 1 / y_T
+    x = 1.0 / y[-1]
+    pred = stats.t(df=fitted.df, loc=fitted.mu_hat * x, scale=np.sqrt(fitted.s2 * (1 + x * x / fitted.sxx)))
+    r = (fitted.simulate(1, 200_000, np.random.default_rng(0))[:, 0] - y[-1]) / y[-1]
+    for q in (0.1, 0.5, 0.9):  # the 1% volatility cap only moves the far tails
+        assert abs(np.mean(r <= pred.ppf(q)) - q) < 0.005
+
+
+def test_rw_drift_rel_shocks_scale_with_the_level_increments_do_not_compound():
+    y = synthetic_relative()
+    years = np.arange(2000, 2000 + len(y))
+    a = RWDriftRelative().fit(Series(years, y)).simulate(6, 500, np.random.default_rng(1))
+    b = RWDriftRelative().fit(Series(years, 10 * y)).simulate(6, 500, np.random.default_rng(1))
+    assert np.allclose(b, 10 * a)  # scale-equivariant: same relative spread at any size
+    # the median path adds the estimated increment each year; the log scale compounds a rate
+    fitted = RWDriftRelative().fit(Series(years, y))
+    med = np.median(fitted.simulate(6, 20_000, np.random.default_rng(3)), axis=0)
+    assert np.allclose(med, y[-1] + fitted.mu_hat * np.arange(1, 7), rtol=0.01)
+    on_log = np.exp(np.median(get_model("rw_drift").fit(Series(years, np.log(y))).simulate(
+        6, 20_000, np.random.default_rng(3)), axis=0))
+    assert on_log[-1] > med[-1] * 1.05
+    # its spread tracks today's level: wider than a level random walk fitted to the same growing series
+    lvl = get_model("rw_drift").fit(Series(years, y)).simulate(1, 20_000, np.random.default_rng(2))
+    rel = RWDriftRelative().fit(Series(years, y)).simulate(1, 20_000, np.random.default_rng(2))
+    assert np.subtract(*np.percentile(rel, [90, 10])) > np.subtract(*np.percentile(lvl, [90, 10]))
+
+
+def test_rw_drift_rel_gap_counts_as_k_steps_and_needs_positive_levels():
+    y = synthetic_relative(n=12)
+    keep = np.ones(12, bool)
+    keep[[4, 5]] = False
+    years = np.arange(2000, 2012)[keep]
+    fitted = RWDriftRelative().fit(Series(years, y[keep]))
+    k = np.diff(years).astype(float)
+    r, x = np.diff(y[keep]) / y[keep][:-1], k / y[keep][:-1]
+    assert np.isclose(fitted.mu_hat, np.sum(r * x / k) / np.sum(x * x / k))
+    assert any("gap" in note for note in fitted.notes)
+    with pytest.raises(ModelFailure, match="rw_drift_rel needs positive levels"):
+        RWDriftRelative().fit(Series(np.arange(2000, 2008), np.array([3, 2, 1, -1, -2, -3, -5, -6.0])))
