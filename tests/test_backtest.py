@@ -238,3 +238,45 @@ def test_wrong_path_shape_is_a_bug_not_a_failure():
     s = synthetic_rw_series(np.random.default_rng(1), 10, 0.0, 1.0)
     with pytest.raises(ValueError, match="shape"):
         rolling_origin(s, Transposed(0.0, 1.0), horizon=2, min_train=5, n_paths=10, seed=0)
+
+
+def test_mixture_backtest_mixes_the_members_backtest_paths_without_refitting():
+    from forecast.ensemble import Weighting, allocate_paths, mixture_backtest
+
+    def members(**results):  # what backtest_weights keeps of each member's backtest
+        return Weighting({}, "test", {}, {n: [list(f) for f in r.failures] for n, r in results.items()},
+                         {n: r.paths for n, r in results.items()})
+
+    s = synthetic_rw_series(np.random.default_rng(3), 14, 0.05, 0.1)
+    kw = dict(horizon=3, min_train=6, n_paths=400, seed=5)
+    wide = rolling_origin(s, SyntheticRandomWalk(0.05, 0.3), keep_paths=True, **kw)
+    flaky = rolling_origin(s, FailsAt({2007, 2009}), keep_paths=True, **kw)
+    plain = rolling_origin(s, SyntheticRandomWalk(0.05, 0.3), **kw)
+    assert plain.paths == {} and set(wide.paths) == set(range(2005, 2013))
+    both = members(wide=wide, flaky=flaky)
+
+    # one member with all the weight: exactly its own backtest
+    alone = mixture_backtest(s, both, {"wide": 1.0, "flaky": 0.0}, horizon=3)
+    pd.testing.assert_frame_equal(alone.rows.drop(columns="model"), wide.rows.drop(columns="model"))
+
+    # two members: each origin's mixture holds the allocated share of each member's paths;
+    # where one failed, the other takes all the weight (as Ensemble.fit renormalises)
+    mixed = mixture_backtest(s, both, {"wide": 0.25, "flaky": 0.75}, horizon=3)
+    assert set(mixed.rows["origin"]) == set(wide.paths) and mixed.failures == []
+    counts = allocate_paths({"wide": 0.25, "flaky": 0.75}, 400)
+    for origin in (2006, 2008):
+        expect = np.concatenate([wide.paths[origin][:counts["wide"]],
+                                 flaky.paths[origin][:counts["flaky"]]])
+        got = mixture_backtest(s, Weighting({}, "test", {}, {}, {"w": {origin: expect}}),
+                               {"w": 1.0}, horizon=3).rows
+        pd.testing.assert_frame_equal(mixed.rows[mixed.rows["origin"] == origin]
+                                      .reset_index(drop=True), got)
+    only_wide = mixed.rows[mixed.rows["origin"] == 2007].reset_index(drop=True)
+    pd.testing.assert_frame_equal(only_wide.drop(columns="model"),
+                                  wide.rows[wide.rows["origin"] == 2007].reset_index(drop=True)
+                                  .drop(columns="model"))
+
+    # an origin where every weighted member failed is a recorded failure, not a silent gap
+    none = mixture_backtest(s, members(flaky=flaky), {"flaky": 1.0}, horizon=3)
+    assert [o for o, _ in none.failures] == [2007, 2009]
+    assert "flaky: synthetic failure at 2007" in none.failures[0][1]

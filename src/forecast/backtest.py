@@ -55,6 +55,8 @@ class BacktestResult:
 
     rows: pd.DataFrame
     failures: list[tuple[int, str]] = field(default_factory=list)
+    #: origin -> the simulated paths (modelling scale), kept only with ``keep_paths=True``
+    paths: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
 
     def summary(self) -> dict[str, float]:
         """:func:`summarise` of ``rows`` plus ``n_failures`` (origins that produced no forecast)."""
@@ -120,6 +122,7 @@ def rolling_origin(
     seed: int,
     origins: Sequence[int] | None = None,
     back_transform: Callable[[np.ndarray], np.ndarray] | None = None,
+    keep_paths: bool = False,
 ) -> BacktestResult:
     """Rolling-origin backtest of ``model`` on ``series`` (modelling scale).
 
@@ -161,6 +164,9 @@ def rolling_origin(
     back_transform : callable, optional
         Elementwise map from the modelling scale to the scale to score on, applied to
         paths and observations before computing median, CRPS, PIT and coverage.
+    keep_paths : bool
+        Keep each origin's paths in the result (``paths``), e.g. to score a mixture of
+        several models' backtests without refitting them (:func:`score_paths`).
     """
     if horizon < 1:
         raise ValueError(f"horizon must be >= 1, got {horizon}")
@@ -188,22 +194,34 @@ def rolling_origin(
             )
 
     model_name = getattr(model, "name", type(model).__name__)
-    frames: list[pd.DataFrame] = []
     failures: list[tuple[int, str]] = []
-    for origin, n_train, paths, failure in origin_paths(series, model, run, horizon=horizon,
-                                                        n_paths=n_paths, seed=seed):
+    kept: dict[int, np.ndarray] = {}
+    for origin, _, paths, failure in origin_paths(series, model, run, horizon=horizon,
+                                                  n_paths=n_paths, seed=seed):
         if failure:
             failures.append((origin, failure))
-            continue
-        frames.append(
-            _score_origin(
-                paths, years, values, n_train, horizon, back_transform, model_name
-            )
-        )
+        else:
+            kept[origin] = paths
+    result = score_paths(series, kept, horizon=horizon, model_name=model_name,
+                         back_transform=back_transform)
+    result.failures = sorted(failures)
+    if not keep_paths:
+        result.paths = {}
+    return result
 
+
+def score_paths(series: Series, paths: dict[int, np.ndarray], *, horizon: int, model_name: str,
+                back_transform: Callable[[np.ndarray], np.ndarray] | None = None
+                ) -> BacktestResult:
+    """Score path sets already simulated from origins of ``series`` (origin -> paths of shape
+    ``(n, >= horizon)`` on the modelling scale) like :func:`rolling_origin` does."""
+    years, values = series.years, series.values
+    frames = [_score_origin(p, years, values, int(np.searchsorted(years, origin, side="right")),
+                            horizon, back_transform, model_name)
+              for origin, p in sorted(paths.items())]
     rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
     rows = rows.sort_values(["origin", "target_year"], ignore_index=True)
-    return BacktestResult(rows=rows, failures=sorted(failures))
+    return BacktestResult(rows=rows, paths=dict(paths))
 
 
 def origin_paths(series: Series, model: Model, origins: Sequence[int], *, horizon: int,

@@ -17,7 +17,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .backtest import rolling_origin
+from .backtest import BacktestResult, rolling_origin, score_paths
 from .models import get_model
 from .models.base import FittedModel, Model, ModelFailure, Series
 
@@ -232,6 +232,8 @@ class Weighting:
     basis: str  # "inverse mean CRPS of a rolling-origin backtest" | "equal (...)"
     scores: dict[str, dict]  # per model: backtest summary (mean CRPS, coverage, n)
     failures: dict[str, list] = field(default_factory=dict)
+    #: per model: origin -> its backtest paths, for :func:`mixture_backtest`
+    paths: dict[str, dict[int, np.ndarray]] = field(default_factory=dict, repr=False)
 
 
 def backtest_weights(series: Series, model_names: tuple[str, ...], *, horizon: int,
@@ -242,11 +244,12 @@ def backtest_weights(series: Series, model_names: tuple[str, ...], *, horizon: i
     ``origins`` (optional) restricts the backtest to these origin years (default: every
     valid origin, see :func:`forecast.backtest.default_origins`); the M3 benchmark uses a
     few origins per series to stay within its time budget."""
-    scores, failures = {}, {}
+    scores, failures, paths = {}, {}, {}
     for name in model_names:
         result = rolling_origin(series, get_model(name), horizon=horizon, min_train=min_train,
-                                n_paths=n_paths, seed=seed, origins=origins)
+                                n_paths=n_paths, seed=seed, origins=origins, keep_paths=True)
         scores[name] = result.summary()
+        paths[name] = result.paths
         if result.failures:
             failures[name] = [list(f) for f in result.failures]
     scored = {n: s for n, s in scores.items()
@@ -261,7 +264,44 @@ def backtest_weights(series: Series, model_names: tuple[str, ...], *, horizon: i
         basis = "inverse mean CRPS of a rolling-origin backtest" + (
             f"; weight 0 for {', '.join(unscored)} (fewer than {MIN_SCORED} scored forecasts)"
             if unscored else "")
-        return Weighting(weights, basis, scores, failures)
+        return Weighting(weights, basis, scores, failures, paths)
     return Weighting({n: 1.0 / len(model_names) for n in model_names},
                      f"equal: fewer than two models with {MIN_SCORED} scored backtest forecasts",
-                     scores, failures)
+                     scores, failures, paths)
+
+
+def mixture_backtest(series: Series, weighting: Weighting, weights: dict[str, float], *,
+                     horizon: int) -> BacktestResult:
+    """The rolling-origin backtest of the ensemble with ``weights``, built from its members'
+    backtest paths (``weighting`` from :func:`backtest_weights`) instead of refitting every
+    member at every origin a second time.
+
+    At each origin the mixture is what :class:`Ensemble` would simulate there: the members with
+    a positive weight that produced paths at that origin (a member that failed there is
+    dropped and the others' weights renormalised, as :meth:`Ensemble.fit` does), their paths
+    split by :func:`allocate_paths`. The draws differ from a refitted ensemble's (each member
+    reuses its own backtest draws), the distribution is the same. An origin where no weighted
+    member has paths is a failure, with the members' reasons.
+    """
+    paths = weighting.paths
+    reasons: dict[int, list[str]] = {}
+    for name, failed in weighting.failures.items():
+        for origin, reason in failed:
+            reasons.setdefault(int(origin), []).append(f"{name}: {reason}")
+    origins = sorted({o for member in paths.values() for o in member} | set(reasons))
+    mixed, failures = {}, []
+    for origin in origins:
+        have = {m: paths[m][origin] for m, w in weights.items()
+                if w > 0 and origin in paths.get(m, {})}
+        if not have:
+            failures.append((origin, "every weighted member failed: "
+                             + "; ".join(reasons.get(origin, ["no paths"]))))
+            continue
+        total = sum(weights[m] for m in have)
+        n_paths = min(len(p) for p in have.values())
+        counts = allocate_paths({m: weights[m] / total for m in have}, n_paths)
+        mixed[origin] = np.concatenate([have[m][:counts[m]] for m in have])
+    result = score_paths(series, mixed, horizon=horizon, model_name="ensemble")
+    result.failures = failures
+    result.paths = {}
+    return result

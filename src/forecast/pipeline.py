@@ -22,9 +22,8 @@ import pandas as pd
 
 from .coverage import Coverage, assess
 from .data import Dataset
-from .ensemble import Ensemble, FittedEnsemble, Weighting, backtest_weights
+from .ensemble import Ensemble, FittedEnsemble, Weighting, backtest_weights, mixture_backtest
 from .errors import InputError
-from .backtest import rolling_origin
 from .models import model_names
 from .models.base import ModelFailure, Series
 from .probability import (Pace, TargetProbability, fan_quantiles, joint_probability, pace,
@@ -180,8 +179,8 @@ def fit_component(values: pd.Series, indicator: Indicator, *, horizon_to: int,
     years = np.arange(series.last_year + 1, horizon_to + 1)
     calibration = {}
     if backtest and len(series) > BACKTEST_MIN_TRAIN:
-        result = rolling_origin(series, ensemble, horizon=bt_horizon, min_train=BACKTEST_MIN_TRAIN,
-                                n_paths=BACKTEST_PATHS, seed=seed)
+        # the members' backtest paths, mixed with the final weights (no second refit)
+        result = mixture_backtest(series, weighting, fitted.weights, horizon=bt_horizon)
         calibration = {**result.summary(), "horizon": bt_horizon,
                        "min_train": BACKTEST_MIN_TRAIN, "scale": indicator.scale,
                        "note": "ensemble with the final weights (mild look-ahead in the weights)"}
