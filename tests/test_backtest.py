@@ -280,3 +280,60 @@ def test_mixture_backtest_mixes_the_members_backtest_paths_without_refitting():
     none = mixture_backtest(s, members(flaky=flaky), {"flaky": 1.0}, horizon=3)
     assert [o for o, _ in none.failures] == [2007, 2009]
     assert "flaky: synthetic failure at 2007" in none.failures[0][1]
+
+
+class _FittedTail(_FittedRW):
+    """Synthetic: the random walk's paths, 5% of them shifted far up (a log-scale upper tail
+    that exponentiates into an enormous published-scale one)."""
+
+    def simulate(self, horizon, n_paths, rng):
+        paths = super().simulate(horizon, n_paths, rng)
+        paths[: max(1, n_paths // 20)] += 4.0
+        return paths
+
+
+class SyntheticTail(SyntheticRandomWalk):
+    name = "synthetic_tail"
+
+    def fit(self, series):
+        return _FittedTail(float(series.values[-1]), self.drift, self.sigma)
+
+
+@pytest.fixture
+def synthetic_families(monkeypatch):
+    from forecast.models import MODELS
+
+    monkeypatch.setitem(MODELS, "synthetic_good", lambda: SyntheticRandomWalk(0.05, 0.1))
+    monkeypatch.setitem(MODELS, "synthetic_wide", lambda: SyntheticRandomWalk(0.05, 0.6))
+    monkeypatch.setitem(MODELS, "synthetic_tail", lambda: SyntheticTail(0.05, 0.1))
+    monkeypatch.setitem(MODELS, "synthetic_flaky", lambda: FailsAt(set(range(2000, 2030))))
+
+
+def test_backtest_weights_favour_the_calibrated_model_and_zero_the_unscoreable(synthetic_families):
+    from forecast.ensemble import backtest_weights
+
+    s = synthetic_rw_series(np.random.default_rng(11), 20, 0.05, 0.1)
+    kw = dict(horizon=3, min_train=6, n_paths=400, seed=1)
+    w = backtest_weights(s, ("synthetic_good", "synthetic_wide", "synthetic_flaky"), **kw)
+    assert w.weights["synthetic_good"] > 2 * w.weights["synthetic_wide"] > 0
+    assert w.weights["synthetic_flaky"] == 0 and "weight 0 for synthetic_flaky" in w.basis
+    assert sum(w.weights.values()) == pytest.approx(1.0)
+    short = backtest_weights(s.head(8), ("synthetic_good", "synthetic_wide"), **kw)
+    assert short.weights == {"synthetic_good": 0.5, "synthetic_wide": 0.5}
+    assert short.basis.startswith("equal")
+
+
+def test_backtest_weights_judge_on_the_published_scale_when_the_series_has_a_transform(
+        synthetic_families):
+    from forecast.ensemble import backtest_weights
+    from forecast.transforms import Transform
+
+    s = synthetic_rw_series(np.random.default_rng(12), 20, 0.05, 0.1)
+    kw = dict(horizon=3, min_train=6, n_paths=400, seed=1)
+    names = ("synthetic_good", "synthetic_tail")
+    on_log = backtest_weights(s, names, **kw)  # no transform: scored as given
+    published = backtest_weights(Series(s.years, s.values, Transform("log")), names, **kw)
+    assert "modelling scale" in on_log.basis and "published scale" in published.basis
+    share = lambda w: w.weights["synthetic_tail"] / w.weights["synthetic_good"]  # noqa: E731
+    # exp(+4) on 5% of the paths costs far more on the published scale
+    assert share(published) < 0.6 * share(on_log) < 0.6
