@@ -10,6 +10,7 @@ from pathlib import Path
 
 import nbformat
 import papermill as pm
+import pandas as pd
 import pytest
 import scrapbook as sb
 
@@ -279,3 +280,15 @@ def test_report_opens_in_headless_chromium(report, page, tmp_path):
     console_errors = [line for line in proc.stderr.splitlines()
                       if "CONSOLE" in line and ("Uncaught" in line or "Error" in line)]
     assert not console_errors, console_errors
+
+
+def test_summary_shows_the_range_of_the_members_probabilities(shipped):
+    table = reports.summary_table(shipped, n_paths=400, seed=3, models=("rw_drift", "linear_trend"))
+    rd = table.set_index("target_id").loc["rd_intensity_2025"]
+    # the mixture is the union of the members' paths: its P is a weighted average of theirs
+    assert rd["p_members_min"] <= rd["p_in_year"] <= rd["p_members_max"]
+    assert rd["p_members_min"] < rd["p_members_max"]  # two different models disagree
+    unforecastable = table.set_index("target_id").loc["brand_sales_share_mfg_2025"]
+    assert unforecastable["p_members_min"] is None or pd.isna(unforecastable["p_members_min"])
+    html_text = reports.summary_html(table)
+    assert f"models {rd['p_members_min']:.0%}-{rd['p_members_max']:.0%}" in html_text

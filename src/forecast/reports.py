@@ -198,7 +198,8 @@ def summary_table(dataset: data.Dataset, *, n_paths: int = DEFAULT_PATHS,
 
     Columns: target id and names, year, target value, unit, status, last observed value and
     year, observed vs required compound annual growth and the pace label, P(in the target
-    year), P(by the target year), joint P of all the indicator's targets, the series' own
+    year) and its range over the ensemble's members, P(by the target year), joint P of all the
+    indicator's targets, the series' own
     backtest coverage of the 80% interval, the data-sufficiency reason, the route to data
     when there is none, the colour class (:func:`status_key`) and the page link. Forecasts
     use :func:`forecast.pipeline.forecast_indicator` with the given paths and seed, so the
@@ -220,6 +221,10 @@ def summary_table(dataset: data.Dataset, *, n_paths: int = DEFAULT_PATHS,
         pc = res.pace.get(target.id)
         obs = res.observed.get(target.id)
         comp = next(iter(res.components.values()), None)
+        # the ensemble's P is a weighted average of its members' (the mixture is their union),
+        # so their range shows how much the headline rests on the choice of model
+        members = [m[target.id].p_in_year for m in res.member_probabilities.values()
+                   if target.id in m] if prob else []
         row = {
             "target_id": target.id, "indicator": ind.id, "name_en": ind.name_en,
             "name_zh": ind.name_zh, "year": target.year, "target": target.value,
@@ -230,6 +235,8 @@ def summary_table(dataset: data.Dataset, *, n_paths: int = DEFAULT_PATHS,
             "pace_ratio": pc.ratio if pc else None, "pace_label": pc.label if pc else None,
             "p_in_year": prob.p_in_year if prob else None,
             "p_by_year": prob.p_by_year if prob else None,
+            "p_members_min": min(members) if members else None,
+            "p_members_max": max(members) if members else None,
             "median": prob.median if prob else None,
             "q10": prob.q10 if prob else None, "q90": prob.q90 if prob else None,
             "joint": res.joint["p_all_met"] if res.joint and prob else None,
@@ -278,6 +285,12 @@ def summary_html(table: pd.DataFrame, *, link_prefix: str = "") -> str:
     def num(x, fmt="{:.4g}"):
         return "" if x is None or _isnan(x) else fmt.format(x)
 
+    def member_range(r):
+        lo, hi = r.get("p_members_min"), r.get("p_members_max")
+        if lo is None or _isnan(lo):
+            return ""
+        return f"<br><small title='range over the ensemble members'>models {pct(lo)}-{pct(hi)}</small>"
+
     head = ("<tr><th>target</th><th>year</th><th>goal</th><th>last observed</th>"
             "<th>growth: observed / required</th><th>pace</th><th>P(in year)</th>"
             "<th>P(by year)</th><th>joint</th><th>own backtest 80% coverage</th>"
@@ -297,14 +310,15 @@ def summary_html(table: pd.DataFrame, *, link_prefix: str = "") -> str:
             f"<td>{name}</td><td>{r['year']}</td>"
             f"<td>{html.escape(r['comparison'])} {r['target']:g} {html.escape(r['unit'])}</td>"
             f"<td>{last}</td><td>{growth}</td><td>{html.escape(r['pace_label'] or '')}</td>"
-            f"<td><b>{pct(r['p_in_year'])}</b></td><td>{pct(r['p_by_year'])}</td>"
+            f"<td><b>{pct(r['p_in_year'])}</b>{member_range(r)}</td><td>{pct(r['p_by_year'])}</td>"
             f"<td>{pct(r['joint'])}</td><td>{pct(r['backtest_coverage_80'])}</td>"
             f"<td><small>{html.escape(r['status'])}: {data_text}</small></td></tr>")
     legend = " ".join(f"<span style='background:{c};padding:1px 6px;border:1px solid #ddd'>"
                       f"{html.escape(k)}</span>" for k, c in STATUS_COLOURS.items())
     return (f"<table class='summary'>{head}{''.join(body)}</table>"
             f"<p><small>colours: {legend}; likely = P &ge; 80%, balanced = 50-80%, "
-            f"unlikely &lt; 50%</small></p>")
+            f"unlikely &lt; 50%; 'models' = the lowest and highest P(in year) among the "
+            f"ensemble's members (the ensemble's P is their weighted average)</small></p>")
 
 
 # ----------------------------------------------------------------- provenance
