@@ -244,7 +244,7 @@ def backtest_weights(series: Series, model_names: tuple[str, ...], *, horizon: i
     The CRPS is taken on the published scale when the series carries its transform
     (``series.transform``): that is the scale targets and readers use, and on it a member whose
     log-scale paths have an explosive upper tail pays for it, which a log-scale CRPS barely
-    notices (measured on the M3 inner split: benchmarks/RESULTS.md, step 7). ``origins``
+    notices (measured on the M3 inner split: benchmarks/RESULTS.md, step 8). ``origins``
     (optional) restricts the backtest to these origin years (default: every valid origin, see
     :func:`forecast.backtest.default_origins`); the M3 benchmark uses a few origins per series
     to stay within its time budget."""
