@@ -265,8 +265,9 @@ def test_mixture_backtest_mixes_the_members_backtest_paths_without_refitting():
     assert set(mixed.rows["origin"]) == set(wide.paths) and mixed.failures == []
     counts = allocate_paths({"wide": 0.25, "flaky": 0.75}, 400)
     for origin in (2006, 2008):
+        # each member contributes its own range of path indices (no shared random numbers)
         expect = np.concatenate([wide.paths[origin][:counts["wide"]],
-                                 flaky.paths[origin][:counts["flaky"]]])
+                                 flaky.paths[origin][counts["wide"]:400]])
         got = mixture_backtest(s, Weighting({}, "test", {}, {}, {"w": {origin: expect}}),
                                {"w": 1.0}, horizon=3).rows
         pd.testing.assert_frame_equal(mixed.rows[mixed.rows["origin"] == origin]
@@ -275,6 +276,16 @@ def test_mixture_backtest_mixes_the_members_backtest_paths_without_refitting():
     pd.testing.assert_frame_equal(only_wide.drop(columns="model"),
                                   wide.rows[wide.rows["origin"] == 2007].reset_index(drop=True)
                                   .drop(columns="model"))
+
+    # the ensemble's calibration, when it has one, is applied to each origin's mixture
+    from forecast.backtest import score_paths
+    from forecast.ensemble import Calibration, calibrate_paths
+    cal = Calibration(levels=(0.5, 0.95), upper=((2.0, 2.0),), lower=((1.5, 1.5),))
+    wider = mixture_backtest(s, both, {"wide": 1.0}, horizon=3, calibration=cal)
+    expect = score_paths(s, {o: calibrate_paths(p, cal) for o, p in wide.paths.items()},
+                         horizon=3, model_name="ensemble")
+    pd.testing.assert_frame_equal(wider.rows, expect.rows)
+    assert not np.allclose(wider.rows["crps"], alone.rows["crps"])
 
     # an origin where every weighted member failed is a recorded failure, not a silent gap
     none = mixture_backtest(s, members(flaky=flaky), {"flaky": 1.0}, horizon=3)

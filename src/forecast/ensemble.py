@@ -278,7 +278,7 @@ def backtest_weights(series: Series, model_names: tuple[str, ...], *, horizon: i
 
 
 def mixture_backtest(series: Series, weighting: Weighting, weights: dict[str, float], *,
-                     horizon: int) -> BacktestResult:
+                     horizon: int, calibration: Calibration | None = None) -> BacktestResult:
     """The rolling-origin backtest of the ensemble with ``weights``, built from its members'
     backtest paths (``weighting`` from :func:`backtest_weights`) instead of refitting every
     member at every origin a second time.
@@ -286,9 +286,13 @@ def mixture_backtest(series: Series, weighting: Weighting, weights: dict[str, fl
     At each origin the mixture is what :class:`Ensemble` would simulate there: the members with
     a positive weight that produced paths at that origin (a member that failed there is
     dropped and the others' weights renormalised, as :meth:`Ensemble.fit` does), their paths
-    split by :func:`allocate_paths`. The draws differ from a refitted ensemble's (each member
-    reuses its own backtest draws), the distribution is the same. An origin where no weighted
-    member has paths is a failure, with the members' reasons.
+    split by :func:`allocate_paths` and, with a ``calibration``, calibrated as a whole
+    (:func:`calibrate_paths`). Every member's backtest at an origin draws from the same seed, so
+    each member contributes a *different* range of path indices (the first member paths
+    ``0..c1-1``, the next ``c1..c1+c2-1``, ...): two members' paths in the mixture never share
+    their random numbers. The draws differ from a refitted ensemble's, the distribution is the
+    same. A member whose backtest failed at an origin (or simulated non-finite values) is left
+    out there; an origin where no weighted member has paths is a failure, with the reasons.
     """
     paths = weighting.paths
     reasons: dict[int, list[str]] = {}
@@ -307,7 +311,9 @@ def mixture_backtest(series: Series, weighting: Weighting, weights: dict[str, fl
         total = sum(weights[m] for m in have)
         n_paths = min(len(p) for p in have.values())
         counts = allocate_paths({m: weights[m] / total for m in have}, n_paths)
-        mixed[origin] = np.concatenate([have[m][:counts[m]] for m in have])
+        starts = np.cumsum([0] + [counts[m] for m in have])
+        mixed[origin] = calibrate_paths(np.concatenate(
+            [have[m][a:a + counts[m]] for m, a in zip(have, starts)]), calibration)
     result = score_paths(series, mixed, horizon=horizon, model_name="ensemble")
     result.failures = failures
     result.paths = {}

@@ -180,7 +180,8 @@ def fit_component(values: pd.Series, indicator: Indicator, *, horizon_to: int,
     calibration = {}
     if backtest and len(series) > BACKTEST_MIN_TRAIN:
         # the members' backtest paths, mixed with the final weights (no second refit)
-        result = mixture_backtest(series, weighting, fitted.weights, horizon=bt_horizon)
+        result = mixture_backtest(series, weighting, fitted.weights, horizon=bt_horizon,
+                                  calibration=fitted.calibration)
         calibration = {**result.summary(), "horizon": bt_horizon,
                        "min_train": BACKTEST_MIN_TRAIN, "scale": indicator.scale,
                        "note": "ensemble with the final weights (mild look-ahead in the weights)"}

@@ -12,9 +12,6 @@ from .targets import Indicator
 # A share observed exactly at a bound (a 100% pass rate) has no logit; it is moved this
 # fraction of the range inside, which the back-transform maps to within rounding of the bound.
 _EDGE = 1e-6
-# A simulated level at or below zero (a model of the published level can cross zero) is
-# censored here on the log scale: log(1e-300) = -690.8, inside inverse()'s clip of +-700.
-_LOG_FLOOR = 1e-300
 
 
 @dataclass(frozen=True)
@@ -41,14 +38,14 @@ class Transform:
             return np.log(p) - np.log1p(-p)
         return x.copy()
 
-    def forward_censored(self, x) -> np.ndarray:
+    def forward_censored(self, x, floor: float) -> np.ndarray:
         """:meth:`forward` of values that may lie outside the scale's domain (paths of a model
-        of the published level): a level at or below 0 on the log scale is censored at
-        :data:`_LOG_FLOOR` (it back-transforms to ~0), a share beyond its bounds at the bound
-        (as :meth:`forward` already does). Only for simulated paths, never for data."""
+        of the published level): on the log scale a level below the positive ``floor`` is
+        censored at the floor, a share beyond its bounds at the bound (as :meth:`forward`
+        already does). Only for simulated paths, never for data."""
         x = np.asarray(x, dtype=float)
         if self.scale == "log":
-            return np.log(np.maximum(x, _LOG_FLOOR))
+            return np.log(np.maximum(x, floor))
         return self.forward(x)
 
     def inverse(self, z) -> np.ndarray:

@@ -11,8 +11,9 @@ the simulated level paths back to the modelling scale with
 :meth:`forecast.transforms.Transform.forward_censored`, so the ensemble still mixes paths on one
 scale. A level model can cross zero (or a share's bounds): such paths are censored at the
 edge of the domain (a level at ~0, a share at its bound), never dropped, so the path count and
-every path's place in joint events are kept. A series without a ``transform`` is taken to be
-on its published scale already, and the wrapper is then the family itself.
+every path's place in joint events are kept. On a series already modelled on its published scale
+(no ``transform``, or the identity) the level version *is* the family, so it refuses to fit
+(:class:`ModelFailure`) rather than enter the ensemble twice.
 """
 from __future__ import annotations
 
@@ -24,20 +25,23 @@ from .base import FittedModel, Model, ModelFailure, Series
 
 #: suffix of the names of the level versions of the families (``rw_drift_level``, ...)
 LEVEL_SUFFIX = "_level"
+#: on the log scale a level path at or below zero is censored at this fraction of the lowest
+#: observed level: ~13.8 below it on the log scale, ~0 for any target or event, and not so far
+#: that one censored path dominates a CRPS scored on the modelling scale
+CENSOR_FRACTION = 1e-6
 
 
 @dataclass
 class FittedOnLevel(FittedModel):
     inner: FittedModel
-    transform: object | None
+    transform: object
+    floor: float
     name: str = ""
     notes: list[str] = field(default_factory=list)
 
     def simulate(self, horizon: int, n_paths: int, rng: np.random.Generator) -> np.ndarray:
-        level = self.inner.simulate(horizon, n_paths, rng)
-        if self.transform is None:
-            return level
-        return self.transform.forward_censored(level)
+        return self.transform.forward_censored(self.inner.simulate(horizon, n_paths, rng),
+                                               self.floor)
 
 
 class OnLevel(Model):
@@ -50,11 +54,14 @@ class OnLevel(Model):
 
     def fit(self, series: Series) -> FittedOnLevel:
         transform = series.transform
-        level = series if transform is None else Series(
-            series.years, transform.inverse(series.values))
+        if transform is None or transform.scale == "identity":
+            raise ModelFailure(f"{self.name}: the series is modelled on its published scale "
+                               f"already, where this is {self.base.name} itself")
+        level = Series(series.years, transform.inverse(series.values))
         try:
             inner = self.base.fit(level)
         except ModelFailure as exc:  # say which version failed: the ensemble reports it by name
             raise ModelFailure(f"{self.name}: {exc}") from None
         notes = [*inner.notes, "fitted to the published level, paths mapped to the modelling scale"]
-        return FittedOnLevel(inner, transform, name=self.name, notes=notes)
+        floor = CENSOR_FRACTION * float(np.min(level.values))
+        return FittedOnLevel(inner, transform, floor, name=self.name, notes=notes)
