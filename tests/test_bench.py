@@ -120,3 +120,14 @@ def test_shipped_data_matches_its_provenance():
     frame = pd.read_csv(bench.default_data_path())
     assert len(frame) == 18_319 and frame["series_id"].nunique() == 645
     assert (frame["split"] == "test").sum() == 3_870 and (frame["value"] > 0).all()
+
+
+def test_bench_origins_are_the_lags_that_leave_enough_training_points():
+    from forecast.bench import BENCH_MIN_TRAIN, bench_origins
+    from forecast.models.base import Series
+
+    long = Series(np.arange(1980, 2000), np.linspace(1.0, 2.0, 20))
+    assert bench_origins(long) == [1993, 1995, 1997]
+    short = Series(np.arange(1990, 1990 + BENCH_MIN_TRAIN + 5), np.linspace(1.0, 2.0, BENCH_MIN_TRAIN + 5))
+    # 6 years back leaves fewer than BENCH_MIN_TRAIN points: only the later origins
+    assert bench_origins(short) == [short.last_year - 4, short.last_year - 2]
