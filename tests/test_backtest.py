@@ -284,7 +284,7 @@ def test_mixture_backtest_mixes_the_members_backtest_paths_without_refitting():
     wider = mixture_backtest(s, both, {"wide": 1.0}, horizon=3, calibration=cal)
     expect = score_paths(s, {o: calibrate_paths(p, cal) for o, p in wide.paths.items()},
                          horizon=3, model_name="ensemble")
-    pd.testing.assert_frame_equal(wider.rows, expect.rows)
+    pd.testing.assert_frame_equal(wider.rows, expect)
     assert not np.allclose(wider.rows["crps"], alone.rows["crps"])
 
     # an origin where every weighted member failed is a recorded failure, not a silent gap

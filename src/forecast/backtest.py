@@ -202,26 +202,23 @@ def rolling_origin(
             failures.append((origin, failure))
         else:
             kept[origin] = paths
-    result = score_paths(series, kept, horizon=horizon, model_name=model_name,
-                         back_transform=back_transform)
-    result.failures = sorted(failures)
-    if not keep_paths:
-        result.paths = {}
-    return result
+    rows = score_paths(series, kept, horizon=horizon, model_name=model_name,
+                       back_transform=back_transform)
+    return BacktestResult(rows, sorted(failures), kept if keep_paths else {})
 
 
 def score_paths(series: Series, paths: dict[int, np.ndarray], *, horizon: int, model_name: str,
                 back_transform: Callable[[np.ndarray], np.ndarray] | None = None
-                ) -> BacktestResult:
-    """Score path sets already simulated from origins of ``series`` (origin -> paths of shape
-    ``(n, >= horizon)`` on the modelling scale) like :func:`rolling_origin` does."""
+                ) -> pd.DataFrame:
+    """The rows (:data:`COLUMNS`) of path sets already simulated from origins of ``series``
+    (origin -> paths of shape ``(n, >= horizon)`` on the modelling scale), scored like
+    :func:`rolling_origin` does."""
     years, values = series.years, series.values
     frames = [_score_origin(p, years, values, int(np.searchsorted(years, origin, side="right")),
                             horizon, back_transform, model_name)
               for origin, p in sorted(paths.items())]
     rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
-    rows = rows.sort_values(["origin", "target_year"], ignore_index=True)
-    return BacktestResult(rows=rows, paths=dict(paths))
+    return rows.sort_values(["origin", "target_year"], ignore_index=True)
 
 
 def origin_paths(series: Series, model: Model, origins: Sequence[int], *, horizon: int,

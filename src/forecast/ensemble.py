@@ -314,7 +314,5 @@ def mixture_backtest(series: Series, weighting: Weighting, weights: dict[str, fl
         starts = np.cumsum([0] + [counts[m] for m in have])
         mixed[origin] = calibrate_paths(np.concatenate(
             [have[m][a:a + counts[m]] for m, a in zip(have, starts)]), calibration)
-    result = score_paths(series, mixed, horizon=horizon, model_name="ensemble")
-    result.failures = failures
-    result.paths = {}
-    return result
+    return BacktestResult(score_paths(series, mixed, horizon=horizon, model_name="ensemble"),
+                          failures)

@@ -224,7 +224,7 @@ def summary_table(dataset: data.Dataset, *, n_paths: int = DEFAULT_PATHS,
         # the ensemble's P is a weighted average of its members' (the mixture is their union),
         # so their range shows how much the headline rests on the choice of model
         members = [m[target.id].p_in_year for m in res.member_probabilities.values()
-                   if target.id in m] if prob else []
+                   if target.id in m]
         row = {
             "target_id": target.id, "indicator": ind.id, "name_en": ind.name_en,
             "name_zh": ind.name_zh, "year": target.year, "target": target.value,
