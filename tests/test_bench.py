@@ -61,6 +61,55 @@ def test_inner_split_holds_out_the_last_training_years():
     assert list(inner.train) == list(range(1, 9)) and list(inner.test) == list(range(9, 15))
 
 
+def test_a_second_inner_round_holds_out_the_six_years_before_and_drops_short_series():
+    long = BenchSeries(0, "SYN3", "SYNTHETIC", np.arange(1980, 2000), np.arange(1.0, 21.0), np.ones(6))
+    short = BenchSeries(1, "SYN4", "SYNTHETIC", np.arange(1990, 2004), np.arange(1.0, 15.0), np.ones(6))
+    inner2 = bench.inner_split(long, rounds=2)
+    assert list(inner2.train) == list(range(1, 9)) and list(inner2.test) == list(range(9, 15))
+    assert list(inner2.years) == list(range(1980, 1988))
+    # 14 training years leave 2 for a second round: below INNER_MIN_TRAIN, so the series is left out
+    assert [s.series_id for s in bench.inner_series([long, short], 2)] == ["SYN3"]
+    assert [s.series_id for s in bench.inner_series([long, short], 1)] == ["SYN3", "SYN4"]
+    with pytest.raises(ValueError, match="SYN4"):
+        bench.inner_split(short, rounds=3)
+
+
+def _per_series(ens_mase, anchor_mase):
+    rows = []
+    for i, (e, a) in enumerate(zip(ens_mase, anchor_mase)):
+        for method, v in (("ensemble", e), ("sf_optimizedtheta", a)):
+            rows.append(dict(series_id=f"S{i}", method=method, smape=1.0, mase=v, cov80=0.8,
+                             cov95=0.95, msis=1.0, crps=1.0, brier=0.1, brier_all=0.1,
+                             error="", seconds=0.0))
+    return pd.DataFrame(rows)
+
+
+def test_goal_intervals_separate_a_clear_difference_from_noise():
+    rng = np.random.default_rng(5)
+    anchor = rng.gamma(2.0, 1.5, size=300)
+    # the ensemble is 0.5 better on every series: the interval excludes zero
+    clear = bench.paired_difference(_per_series(anchor - 0.5, anchor), "ensemble",
+                                    "sf_optimizedtheta", "mase")
+    assert clear["diff"] == pytest.approx(-0.5) and clear["hi"] < 0
+    assert clear["share_lower"] == 1.0 and clear["share_higher"] == 0.0
+    # the same mean gap made of large symmetric noise: the interval straddles zero
+    noisy = anchor + rng.choice([-3.0, 3.0], size=300)
+    d = bench.paired_difference(_per_series(noisy, anchor), "ensemble", "sf_optimizedtheta", "mase")
+    assert d["lo"] < 0 < d["hi"] and d["n"] == 300
+    # a failed series is left out of the pairing
+    frame = _per_series(anchor, anchor)
+    frame.loc[0, "error"] = "fit failed"
+    assert bench.paired_difference(frame, "ensemble", "sf_optimizedtheta", "mase")["n"] == 299
+
+
+def test_goals_report_the_paired_interval_next_to_the_verdict():
+    frame = _per_series(np.full(50, 2.0), np.full(50, 1.0))
+    verdicts = {g: (met, text) for g, met, text in bench.goals(bench.summarise(frame), frame)}
+    met, text = verdicts["MASE no worse than the best anchor's"]
+    assert not met and "paired difference +1, 95% interval [+1, +1]" in text
+    assert "higher on 100% of 50 series" in text
+
+
 @pytest.mark.slow
 def test_bench_m3_sample_runs_and_writes_results(tmp_path):
     parser = argparse.ArgumentParser()
@@ -100,6 +149,9 @@ def test_bench_inner_run_never_sees_the_test_years_and_takes_members(tmp_path, m
         assert list(s.test) == list(full[s.series_id].train[-6:])
     assert (out / "RESULTS_sample2_inner.md").read_text().startswith(
         "# M3 yearly benchmark on the training parts only")
+    with pytest.raises(SystemExit, match="1 or more"):
+        args = parser.parse_args(["bench", "m3", "--inner", "-1", "--out", str(out)])
+        args.func(args)
 
 
 @pytest.mark.slow

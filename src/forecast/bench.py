@@ -365,11 +365,30 @@ def run_bench(series: list[BenchSeries], *, n_paths: int, seed: int, jobs: int |
 CALIBRATION_LEVELS: tuple[float, ...] = (0.5, 0.8, 0.95, 0.99)
 
 
-def inner_split(s: BenchSeries) -> BenchSeries:
-    """The training part of ``s`` split again: its last HORIZON years become the inner test.
-    Learning anything on these never touches the M3 test years."""
-    k = len(s.train) - HORIZON
-    return BenchSeries(s.index, s.series_id, s.category, s.years[:k], s.train[:k], s.train[k:])
+#: fewest training points a series keeps in a deeper inner split (``--inner 2``): as many as
+#: the shortest M3 series keeps in the one-round split (14 training years minus 6)
+INNER_MIN_TRAIN = 8
+
+
+def inner_split(s: BenchSeries, rounds: int = 1) -> BenchSeries:
+    """The training part of ``s`` split again: the HORIZON years that end ``(rounds - 1) x
+    HORIZON`` years before its end become the inner test, the years before them the inner
+    training part (rounds=1: the last 6 training years are the test). Learning anything on
+    these never touches the M3 test years; a second round gives a second, earlier period on
+    which to check that a choice made on the first one holds."""
+    k = len(s.train) - rounds * HORIZON
+    if k < 2:
+        raise ValueError(f"series {s.series_id}: {len(s.train)} training years leave {k} "
+                         f"for an inner split of {rounds} round(s)")
+    return BenchSeries(s.index, s.series_id, s.category, s.years[:k], s.train[:k],
+                       s.train[k:k + HORIZON])
+
+
+def inner_series(series: list[BenchSeries], rounds: int) -> list[BenchSeries]:
+    """:func:`inner_split` of every series that keeps at least :data:`INNER_MIN_TRAIN`
+    training points (all of M3 for rounds=1)."""
+    return [inner_split(s, rounds) for s in series
+            if len(s.train) - rounds * HORIZON >= INNER_MIN_TRAIN]
 
 
 def _inner_ratios(item: tuple) -> list:
@@ -444,8 +463,37 @@ def summarise(per_series: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def goals(summary: pd.DataFrame, ensemble: str = "ensemble") -> list[tuple[str, bool, str]]:
-    """The issue's goals for the default ensemble: (goal, met, the numbers)."""
+#: resamples of the paired bootstrap behind each goal's interval (see :func:`paired_difference`)
+GOAL_BOOTSTRAP = 2000
+
+
+def paired_difference(per_series: pd.DataFrame, method: str, other: str, col: str, *,
+                      n_boot: int = GOAL_BOOTSTRAP, seed: int = 20261127) -> dict[str, float]:
+    """The mean over series of ``method``'s score minus ``other``'s on metric ``col`` (series
+    both scored), a 95% interval for it from a paired bootstrap over series, and the share of
+    series on which ``method`` scores lower and higher (the rest are ties).
+
+    Why: a goal's verdict compares two means over 645 series whose per-series scores are
+    heavy-tailed (a few series carry much of a MASE mean), so a small difference can be noise
+    in which series happen to be in M3. The interval treats series as independent; M3 holds
+    groups of related series (same source and years), so it is, if anything, too narrow."""
+    ok = per_series[per_series["error"].fillna("") == ""]
+    wide = ok.pivot_table(index="series_id", columns="method", values=col).dropna(
+        subset=[method, other])
+    diff = (wide[method] - wide[other]).to_numpy(float)
+    rng = np.random.default_rng(seed)
+    boot = diff[rng.integers(0, len(diff), size=(n_boot, len(diff)))].mean(axis=1)
+    lo, hi = np.percentile(boot, [2.5, 97.5])
+    return {"diff": float(diff.mean()), "lo": float(lo), "hi": float(hi),
+            "share_lower": float(np.mean(diff < 0)), "share_higher": float(np.mean(diff > 0)),
+            "n": len(diff)}
+
+
+def goals(summary: pd.DataFrame, per_series: pd.DataFrame | None = None,
+          ensemble: str = "ensemble") -> list[tuple[str, bool, str]]:
+    """The issue's goals for the default ensemble: (goal, met, the numbers). With the
+    per-series scores, each comparison with the best anchor also gives the paired difference
+    and its bootstrap interval (:func:`paired_difference`)."""
     t = summary.set_index("method")
     e = t.loc[ensemble]
     anchors = t.loc[[m for m in ANCHOR_METHODS if m in t.index]]
@@ -453,13 +501,23 @@ def goals(summary: pd.DataFrame, ensemble: str = "ensemble") -> list[tuple[str, 
     for col, nominal in (("cov80", 80.0), ("cov95", 95.0)):
         out.append((f"{col[3:]}% coverage within 2 points of nominal",
                     abs(e[col] - nominal) <= 2.0, f"{e[col]:.1f} (nominal {nominal:.0f})"))
-    for col in ("crps", "msis", "brier"):
+
+    def versus(col: str) -> str:
         best = anchors[col].idxmin()
-        out.append((f"{col.upper()} lower than every anchor's", bool(e[col] < anchors[col].min()),
-                    f"{e[col]:.4g} vs best anchor {best} {anchors[col].min():.4g}"))
-    best = anchors["mase"].idxmin()
-    out.append(("MASE no worse than the best anchor's", bool(e["mase"] <= anchors["mase"].min()),
-                f"{e['mase']:.3f} vs best anchor {best} {anchors['mase'].min():.3f}"))
+        text = f"{e[col]:.4g} vs best anchor {best} {anchors[col].min():.4g}"
+        if per_series is None:
+            return text
+        d = paired_difference(per_series, ensemble, best, col)
+        return (text + f"; paired difference {d['diff']:+.3g}, 95% interval "
+                f"[{d['lo']:+.3g}, {d['hi']:+.3g}] (bootstrap over series); lower on "
+                f"{100 * d['share_lower']:.0f}% and higher on {100 * d['share_higher']:.0f}% "
+                f"of {d['n']} series")
+
+    for col in ("crps", "msis", "brier"):
+        out.append((f"{col.upper()} lower than every anchor's",
+                    bool(e[col] < anchors[col].min()), versus(col)))
+    out.append(("MASE no worse than the best anchor's",
+                bool(e["mase"] <= anchors["mase"].min()), versus("mase")))
     return out
 
 
@@ -485,22 +543,26 @@ def _fmt_table(summary: pd.DataFrame) -> str:
 
 def write_results(per_series: pd.DataFrame, out_dir: Path, *, command: str, wall: float,
                   jobs: int, n_paths: int, seed: int, data_path: Path, n_series: int,
-                  extra: str = "", inner: bool = False) -> Path:
+                  extra: str = "", inner: int = 0, sampled: bool = False) -> Path:
     """Write ``results/m3_per_series.csv`` and ``RESULTS.md`` (table, goals, versions, run info)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "results").mkdir(exist_ok=True)
-    tag = ("" if n_series == 645 else f"_sample{n_series}") + ("_inner" if inner else "")
+    tag = (f"_sample{n_series}" if sampled else "") + (
+        "" if not inner else "_inner" if inner == 1 else f"_inner{inner}")
     csv_path = out_dir / "results" / f"m3_per_series{tag}.csv"
     per_series.to_csv(csv_path, index=False, float_format="%.6g")
     summary = summarise(per_series)
     summary.to_csv(out_dir / "results" / f"m3_summary{tag}.csv", index=False, float_format="%.6g")
-    what = " on the training parts only (last 6 training years held out)" if inner else ""
-    lines = [f"# M3 yearly benchmark{what}{'' if n_series == 645 else f' (sample of {n_series} series)'}", "",
+    what = ("" if not inner else " on the training parts only (last 6 training years held out)"
+            if inner == 1 else f" on the training parts only (the 6 years that end "
+            f"{6 * (inner - 1)} years before their end held out; years after them unused)")
+    lines = [f"# M3 yearly benchmark{what}{f' (sample of {n_series} series)' if sampled else ''}", "",
              f"- command: `{command}`",
              f"- date: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
              f"- machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}; "
              f"{jobs} worker process(es)",
-             f"- data: `{data_path}` ({n_series} series, horizon {HORIZON}, official train/test split)",
+             f"- data: `{data_path}` ({n_series} series, horizon {HORIZON}, "
+             + ("official train/test split)" if not inner else "test years unused)"),
              f"- paths per suite forecast: {n_paths}; seed {seed}; wall time of the whole run: "
              f"**{wall:.0f} s**",
              "- versions: " + ", ".join(f"{k} {v}" for k, v in package_versions(BENCH_PACKAGES).items()),
@@ -519,8 +581,13 @@ def write_results(per_series: pd.DataFrame, out_dir: Path, *, command: str, wall
              "excluded from a method's means (`failed`).", "",
              "## Goals (default ensemble = `ensemble`)", ""]
     if "ensemble" in set(summary["method"]) and any(m in set(summary["method"]) for m in ANCHOR_METHODS):
-        for goal, met, numbers in goals(summary):
+        for goal, met, numbers in goals(summary, per_series):
             lines.append(f"- [{'x' if met else ' '}] {goal}: {numbers}")
+        lines += ["", "A paired difference is the ensemble's score minus the anchor's, averaged "
+                  "over the series both scored; its 95% interval comes from resampling series "
+                  f"({GOAL_BOOTSTRAP} times). A verdict whose interval straddles zero rests on "
+                  "which series happen to be in the sample; M3 holds groups of related series, "
+                  "so the intervals are if anything too narrow."]
     lines += ["", extra] if extra else []
     path = out_dir / ("RESULTS.md" if not tag else f"RESULTS{tag}.md")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -533,8 +600,11 @@ def write_results(per_series: pd.DataFrame, out_dir: Path, *, command: str, wall
 def _cmd_bench_m3(args: argparse.Namespace) -> int:
     data_path = Path(args.data) if args.data else default_data_path()
     series = load_m3(data_path)
+    if args.inner < 0:
+        raise SystemExit(f"forecast bench m3: --inner {args.inner}: the number of held-out "
+                         "rounds must be 1 or more")
     if args.inner:
-        series = [inner_split(s) for s in series]
+        series = inner_series(series, args.inner)
     if args.sample:
         pick = np.sort(np.random.default_rng(args.seed).choice(len(series), size=min(args.sample, len(series)),
                                                                 replace=False))
@@ -551,7 +621,8 @@ def _cmd_bench_m3(args: argparse.Namespace) -> int:
     command = "forecast " + " ".join(sys.argv[1:]) if args.command_line is None else args.command_line
     path = write_results(per_series, Path(args.out), command=command, wall=wall, jobs=args.jobs,
                          n_paths=args.paths, seed=args.seed, data_path=data_path,
-                         n_series=len(series), extra=extra, inner=args.inner)
+                         n_series=len(series), extra=extra, inner=args.inner,
+                         sampled=bool(args.sample))
     print(_fmt_table(summarise(per_series)))
     print(f"\n{len(series)} series in {wall:.0f} s with {args.jobs} process(es); wrote {path}")
     return 0
@@ -571,9 +642,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--methods", nargs="+", choices=SUITE_METHODS + ANCHOR_METHODS,
                    help="only these methods (default: all)")
     p.add_argument("--notes", help="markdown file appended to RESULTS.md (what moved each figure)")
-    p.add_argument("--inner", action="store_true", help=(
+    p.add_argument("--inner", type=int, nargs="?", const=1, default=0, metavar="ROUNDS", help=(
         "score on the training parts only, their last 6 years held out: where model choices "
-        "are made, so the M3 test years are never used for tuning (writes RESULTS*_inner.md)"))
+        "are made, so the M3 test years are never used for tuning (writes RESULTS*_inner.md); "
+        "--inner 2 holds out the 6 years before those instead, on the series that keep at "
+        f"least {INNER_MIN_TRAIN} training years (writes RESULTS*_inner2.md)"))
     p.add_argument("--members", nargs="+", choices=tuple(MODELS),
                    help="the ensemble's families (default: the suite's default ensemble)")
     p.add_argument("--no-progress", action="store_true")
