@@ -293,6 +293,23 @@ def test_mixture_backtest_mixes_the_members_backtest_paths_without_refitting():
     assert "flaky: synthetic failure at 2007" in none.failures[0][1]
 
 
+def test_mixture_backtest_scores_a_transformed_series_on_its_published_scale():
+    from forecast.ensemble import Weighting, mixture_backtest
+    from forecast.transforms import Transform
+
+    log = Transform("log")
+    raw = synthetic_rw_series(np.random.default_rng(4), 14, 0.05, 0.1)
+    s = Series(raw.years, raw.values, log)   # synthetic values, read as log levels
+    kw = dict(horizon=3, min_train=6, n_paths=400, seed=5)
+    member = rolling_origin(s, SyntheticRandomWalk(0.05, 0.3), keep_paths=True, **kw)
+    published = rolling_origin(s, SyntheticRandomWalk(0.05, 0.3), back_transform=log.inverse, **kw)
+    mixed = mixture_backtest(s, Weighting({}, "test", {}, {}, {"rw": member.paths}), {"rw": 1.0},
+                             horizon=3)
+    # the same CRPS as the member's backtest scored in published units, not in log units
+    np.testing.assert_allclose(mixed.rows["crps"], published.rows["crps"])
+    assert not np.allclose(mixed.rows["crps"], member.rows["crps"])
+
+
 class _FittedTail(_FittedRW):
     """Synthetic: the random walk's paths, 5% of them shifted far up (a log-scale upper tail
     that exponentiates into an enormous published-scale one)."""

@@ -40,6 +40,8 @@ def test_rd_intensity_probabilities_are_sane_and_reproducible(shipped):
     comp = a.components["rd_intensity"]
     assert sum(comp.weighting.weights.values()) == pytest.approx(1)
     assert {"coverage_80", "coverage_95", "crps"} <= set(comp.calibration)
+    # scored in the published unit (percent of GDP), like the weights
+    assert comp.calibration["scale"] == "published" and comp.calibration["unit"] == "%"
 
 
 def test_as_of_uses_only_what_was_published(shipped):

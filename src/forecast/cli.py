@@ -142,8 +142,8 @@ def render_forecast(result) -> str:
             lines.append(f"[{name}] own backtest of the ensemble ({cal['n_forecasts']} forecasts, "
                          f"{cal['n_origins']} origins, horizon <= {cal['horizon']}): coverage "
                          f"50/80/95% = {_fmt_p(cal['coverage_50'])}/{_fmt_p(cal['coverage_80'])}/"
-                         f"{_fmt_p(cal['coverage_95'])}, CRPS {cal['crps']:.4f} ({cal['scale']} "
-                         f"scale), Brier {cal['brier']:.3f}")
+                         f"{_fmt_p(cal['coverage_95'])}, CRPS {cal['crps']:.4g} (in {cal['unit']}, the "
+                         f"published unit), Brier {cal['brier']:.3f}")
     if result.paths is not None:
         table = {}
         for name, paths in {**result.member_paths, "ENSEMBLE": result.paths}.items():

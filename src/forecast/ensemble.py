@@ -293,6 +293,8 @@ def mixture_backtest(series: Series, weighting: Weighting, weights: dict[str, fl
     their random numbers. The draws differ from a refitted ensemble's, the distribution is the
     same. A member whose backtest failed at an origin (or simulated non-finite values) is left
     out there; an origin where no weighted member has paths is a failure, with the reasons.
+    Like the weights, the scores are on the published scale when ``series`` carries its
+    transform: a reader compares them with the published figures.
     """
     paths = weighting.paths
     reasons: dict[int, list[str]] = {}
@@ -314,5 +316,6 @@ def mixture_backtest(series: Series, weighting: Weighting, weights: dict[str, fl
         starts = np.cumsum([0] + [counts[m] for m in have])
         mixed[origin] = calibrate_paths(np.concatenate(
             [have[m][a:a + counts[m]] for m, a in zip(have, starts)]), calibration)
-    return BacktestResult(score_paths(series, mixed, horizon=horizon, model_name="ensemble"),
-                          failures)
+    back_transform = series.transform.inverse if series.transform is not None else None
+    return BacktestResult(score_paths(series, mixed, horizon=horizon, model_name="ensemble",
+                                      back_transform=back_transform), failures)
