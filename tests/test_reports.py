@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -196,6 +197,10 @@ def test_report_pages_index_and_summary(report):
     html = (report / "rd_intensity.html").read_text()
     assert "forecast_indicator(inputs.dataset" not in html, "code cells must be hidden"
     assert "data:image/png;base64" in html
+    # self-contained: no page loads a script from elsewhere (readers may be offline, or
+    # behind a firewall that blocks the CDN)
+    for page in report.glob("*.html"):
+        assert not re.search(r"<script[^>]+src=", page.read_text()), page.name
 
 
 @pytest.mark.slow

@@ -482,6 +482,10 @@ def _short_error(exc: BaseException) -> str:
     return f"{name}: {value}".strip()
 
 
+#: nbconvert's "lab" page without its CDN scripts (see the template's comment)
+OFFLINE_TEMPLATE = Path(__file__).parent / "templates" / "offline.html.j2"
+
+
 def _export_html(notebook: Path, target: Path, footer: str, exclude_input: bool) -> None:
     import nbformat
     from nbconvert import HTMLExporter
@@ -489,7 +493,8 @@ def _export_html(notebook: Path, target: Path, footer: str, exclude_input: bool)
     import warnings
 
     nb = nbformat.read(notebook, as_version=4)
-    exporter = HTMLExporter(exclude_input=exclude_input, exclude_input_prompt=True,
+    exporter = HTMLExporter(template_name="lab", template_file=str(OFFLINE_TEMPLATE),
+                            exclude_input=exclude_input, exclude_input_prompt=True,
                             exclude_output_prompt=True)
     with warnings.catch_warnings():  # scrapbook's JSON outputs have no HTML form: skipped
         warnings.simplefilter("ignore", UserWarning)
