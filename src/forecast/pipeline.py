@@ -183,7 +183,8 @@ def fit_component(values: pd.Series, indicator: Indicator, *, horizon_to: int,
         result = mixture_backtest(series, weighting, fitted.weights, horizon=bt_horizon,
                                   calibration=fitted.calibration)
         calibration = {**result.summary(), "horizon": bt_horizon,
-                       "min_train": BACKTEST_MIN_TRAIN, "scale": "published", "unit": indicator.unit,
+                       "min_train": BACKTEST_MIN_TRAIN, "scale": "published",
+                       "unit": indicator.unit,
                        "note": "ensemble with the final weights (mild look-ahead in the weights)"}
     return ComponentFit(indicator.id, years, transform, members, weighting,
                         fitted.dropped, calibration, len(series))
