@@ -618,6 +618,9 @@ def build_report(as_of=None, out: str | Path = "reports", *, indicators: list[st
     results: dict[str, JobResult] = {}
     bar = _progress(len(plan), progress)
     try:
+        # Not forecast.engine.run_tasks: that one raises at the first failed task, by design
+        # (nothing silently lost). Here a failed or crashed notebook is a result to report
+        # next to the others, and each finished page updates the bar with its name.
         with ProcessPoolExecutor(max_workers=jobs) as pool:
             futures = {pool.submit(run_job, job, str(source.resolve()), str(staging),
                                    kernel=kernel, start_timeout=start_timeout,
