@@ -70,8 +70,8 @@ def test_pace_labels_follow_eurostat_thresholds():
     history = pd.Series([100.0, 110.0], index=[2018, 2023])  # ~1.92%/yr observed
     observed = (110 / 100) ** (1 / 5) - 1
 
-    def required_for(ratio):  # target that needs observed/ratio growth for 2 years
-        return 110 * (1 + observed / ratio) ** 2
+    def required_for(ratio):  # target that needs observed/ratio growth from the base, 2018-2025
+        return 100 * (1 + observed / ratio) ** 7
 
     for ratio, label in ((1.0, "significant"), (0.96, "significant"), (0.94, "moderate"),
                          (0.61, "moderate"), (0.59, "insufficient"), (0.01, "insufficient")):
@@ -87,4 +87,20 @@ def test_pace_uses_actual_span_across_gaps():
     p = pace(history, target(2027, 4.0))
     assert p.base_year == 2016
     assert p.observed_cagr == pytest.approx((3.0 / 2.5) ** (1 / 7) - 1)
-    assert p.required_cagr == pytest.approx((4.0 / 3.0) ** (1 / 4) - 1)
+    # Eurostat: required from the same base as observed; what is left: from the last value
+    assert p.required_cagr == pytest.approx((4.0 / 2.5) ** (1 / 11) - 1)
+    assert p.required_from_last == pytest.approx((4.0 / 3.0) ** (1 / 4) - 1)
+    assert p.ratio == pytest.approx(p.observed_cagr / p.required_cagr)
+
+
+def test_pace_from_a_base_that_met_the_target_is_movement_away():
+    slipped = pd.Series([4.2, 4.1, 3.9], index=[2018, 2020, 2023])
+    p = pace(slipped, target(2025, 4.0))
+    assert p.label == PACE_AWAY and p.ratio is None and p.base_year == 2018
+    assert p.required_from_last == pytest.approx((4.0 / 3.9) ** (1 / 2) - 1)
+
+
+def test_pace_with_one_observation_says_so_and_keeps_what_is_left():
+    p = pace(pd.Series([3.0], index=[2023]), target(2027, 4.0))
+    assert p.ratio is None and "one observation" in p.label
+    assert p.required_from_last == pytest.approx((4.0 / 3.0) ** (1 / 4) - 1)

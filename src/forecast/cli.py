@@ -175,12 +175,14 @@ def render_forecast(result) -> str:
         parts.append(f"employment {be['employment_level_wan']:.0f} 万人 at median GDP")
         lines.append(f"{tid}: P(hit) falls to 50% at " + "; ".join(parts))
     for tid, pc in result.pace.items():
+        left = ("" if pc.required_from_last is None else
+                f"; from {pc.last_year} on it needs {pc.required_from_last:+.2%}/yr")
         if pc.ratio is not None:
             lines.append(f"{tid} pace: observed {pc.observed_cagr:+.2%}/yr ({pc.base_year}-"
-                         f"{pc.last_year}) vs required {pc.required_cagr:+.2%}/yr, ratio "
-                         f"{pc.ratio:.2f}: {pc.label}")
+                         f"{pc.last_year}) vs required {pc.required_cagr:+.2%}/yr (from "
+                         f"{pc.base_year}), ratio {pc.ratio:.2f}: {pc.label}{left}")
         else:
-            lines.append(f"{tid} pace: {pc.label}")
+            lines.append(f"{tid} pace: {pc.label}{left}")
     if result.status in ("pace only", "not forecastable"):
         reasons = dict.fromkeys(c.reason for c in result.coverage.values())
         lines.append(f"NO PROBABILITY: {result.status}; " + "; ".join(reasons))

@@ -88,7 +88,11 @@ def fan_quantiles(paths: np.ndarray, years: np.ndarray,
 
 @dataclass(frozen=True)
 class Pace:
-    """Observed vs required compound annual growth (Eurostat / open-sdg assessment)."""
+    """Observed vs required compound annual growth (Eurostat / open-sdg assessment).
+
+    ``required_cagr`` is Eurostat's: from the base year of the observed window to the target;
+    ``required_from_last`` is what the target needs from the last observation on (what is
+    left to do, not part of the assessment)."""
 
     target_id: str
     base_year: int | None
@@ -98,38 +102,46 @@ class Pace:
     required_cagr: float | None
     ratio: float | None
     label: str
+    required_from_last: float | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
+def _cagr(start: float, end: float, years: int) -> float:
+    return (end / start) ** (1.0 / max(years, 1)) - 1.0
+
+
 def pace(series: pd.Series, target: Target) -> Pace:
     """Pace diagnostic of ``target`` from the observed ``series`` (indexed by year).
 
-    Observed growth is the compound annual rate from the observation closest to
-    ``PACE_WINDOW`` years before the last one (earlier if that year is missing; the actual
-    span is used) to the last; required growth is the rate that takes the last observation to
-    the target in the target year. The label follows Eurostat's thresholds 0.95 / 0.6 / 0 on
-    their ratio.
+    As in Eurostat's assessment of quantified targets (and open-sdg's, which follows it), both
+    growth rates start from the same base: the observation closest to ``PACE_WINDOW`` years
+    before the last one (earlier if that year is missing; the actual span is used). Observed
+    growth runs from there to the last observation, required growth from there to the target
+    in the target year, and the label follows Eurostat's thresholds 0.95 / 0.6 / 0 on their
+    ratio: the window's pace against the pace the target asked for over the same years on.
+    A series that met the target at its base year and no longer does has moved away from it.
     """
     series = series.dropna().sort_index()
     last_year, last_value = int(series.index[-1]), float(series.iloc[-1])
     if target.is_met(last_value):
         return Pace(target.id, None, last_year, last_value, None, None, None, PACE_MET)
+    from_last = _cagr(last_value, target.value, target.year - last_year)
     earlier = series[series.index <= last_year - 1]
-    required = (target.value / last_value) ** (1.0 / max(target.year - last_year, 1)) - 1.0
     if earlier.empty:
-        return Pace(target.id, None, last_year, last_value, None, required, None,
-                    "no observed growth (one observation)")
+        return Pace(target.id, None, last_year, last_value, None, None, None,
+                    "no observed growth (one observation)", from_last)
     candidates = earlier.index[earlier.index <= last_year - PACE_WINDOW]
     base_year = int(candidates[-1]) if len(candidates) else int(earlier.index[0])
     base_value = float(series[base_year])
-    observed = (last_value / base_value) ** (1.0 / (last_year - base_year)) - 1.0
-    ratio = observed / required if required > 0 else None
-    if ratio is None:
-        label = PACE_MET
-    elif ratio < 0:
-        label = PACE_AWAY
-    else:
-        label = next(text for threshold, text in PACE_THRESHOLDS if ratio >= threshold)
-    return Pace(target.id, base_year, last_year, last_value, observed, required, ratio, label)
+    observed = _cagr(base_value, last_value, last_year - base_year)
+    if target.is_met(base_value):
+        return Pace(target.id, base_year, last_year, last_value, observed, None, None,
+                    PACE_AWAY, from_last)
+    required = _cagr(base_value, target.value, target.year - base_year)
+    ratio = observed / required
+    label = PACE_AWAY if ratio < 0 else next(
+        text for threshold, text in PACE_THRESHOLDS if ratio >= threshold)
+    return Pace(target.id, base_year, last_year, last_value, observed, required, ratio, label,
+                from_last)

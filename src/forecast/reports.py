@@ -232,6 +232,8 @@ def summary_table(dataset: data.Dataset, *, n_paths: int = DEFAULT_PATHS,
             "last_value": cov.last_value, "last_year": cov.last_year, "n_years": cov.n_years,
             "observed_cagr": pc.observed_cagr if pc else None,
             "required_cagr": pc.required_cagr if pc else None,
+            "required_from_last": pc.required_from_last if pc else None,
+            "pace_base_year": pc.base_year if pc else None,
             "pace_ratio": pc.ratio if pc else None, "pace_label": pc.label if pc else None,
             "p_in_year": prob.p_in_year if prob else None,
             "p_by_year": prob.p_by_year if prob else None,
@@ -303,7 +305,10 @@ def summary_html(table: pd.DataFrame, *, link_prefix: str = "") -> str:
         last = "" if r["last_value"] is None or _isnan(r["last_value"]) else \
             f"{r['last_value']:.4g} ({int(r['last_year'])})"
         growth = "" if r["required_cagr"] is None or _isnan(r["required_cagr"]) else \
-            f"{num(r['observed_cagr'], '{:+.1%}')} / {num(r['required_cagr'], '{:+.1%}')}"
+            f"{num(r['observed_cagr'], '{:+.1%}')} / {num(r['required_cagr'], '{:+.1%}')} " \
+            f"(since {int(r['pace_base_year'])})"
+        if r.get("required_from_last") is not None and not _isnan(r["required_from_last"]):
+            growth += f"<br>needs {num(r['required_from_last'], '{:+.1%}')}/yr from now"
         data_text = html.escape(r["route"] or r["sufficiency"])
         body.append(
             f"<tr style='background:{STATUS_COLOURS.get(r['colour'], '#fff')}'>"
