@@ -26,6 +26,18 @@ def test_probabilities_from_known_paths():
     assert p.shortfall_median == pytest.approx(0.0)
 
 
+def test_monte_carlo_error_matches_the_spread_of_repeated_runs():
+    # a member with 500 paths (its share of 10,000 at weight 0.05), true P = 0.3
+    rng = np.random.default_rng(7)
+    years = np.array([2025])
+    runs = [target_probability(rng.normal(0.0, 1.0, (500, 1)) + 0.4756, years, target(2025, 1.0))
+            for _ in range(400)]
+    spread = np.std([r.p_in_year for r in runs])
+    assert all(r.n_paths == 500 for r in runs)
+    assert np.mean([r.p_se for r in runs]) == pytest.approx(spread, rel=0.12)
+    assert np.mean([r.p_in_year for r in runs]) == pytest.approx(0.3, abs=0.005)
+
+
 def test_joint_comes_from_the_same_paths_not_the_product():
     years = np.array([2025, 2027])
     # perfectly correlated misses: both met or both missed

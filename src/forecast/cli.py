@@ -153,11 +153,16 @@ def render_forecast(result) -> str:
             probs = result.probabilities if name == "ENSEMBLE" else \
                 result.member_probabilities.get(name, {})
             for tid, p in probs.items():
-                row[f"P({p.year}>={p.target:g})"] = _fmt_p(p.p_in_year)
+                # a member's P rests on its share of the paths only: say how noisy that is
+                noise = 1.96 * p.p_se
+                row[f"P({p.year}>={p.target:g})"] = _fmt_p(p.p_in_year) + (
+                    f" ±{noise:.0%}" if noise >= 0.005 else "")
                 row[f"P(by {p.year})"] = _fmt_p(p.p_by_year)
             table[name] = row
         lines.append("\nmedian [10%, 90%] per year and probability of meeting each target:")
         lines.append(pd.DataFrame(table).T.to_string())
+        lines.append("(± : 95% Monte Carlo error of a probability from that row's paths; a "
+                     "model's row has only its share of the ensemble's paths)")
     if result.joint:
         lines.append(f"joint P(all of {', '.join(result.joint['targets'])} met) = "
                      f"{_fmt_p(result.joint['p_all_met'])} (product of marginals would say "

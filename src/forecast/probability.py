@@ -39,6 +39,8 @@ class TargetProbability:
     median: float
     q10: float
     q90: float
+    n_paths: int              # the paths these figures come from
+    p_se: float               # Monte Carlo standard error of p_in_year: sqrt(p (1 - p) / n)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -57,9 +59,11 @@ def target_probability(paths: np.ndarray, years: np.ndarray, target: Target) -> 
     shortfall = target.value - at_year
     q = np.quantile(shortfall, [0.1, 0.5, 0.9])
     v = np.quantile(at_year, [0.1, 0.5, 0.9])
-    return TargetProbability(target.id, target.year, target.value, float(met.mean()),
+    p = float(met.mean())
+    return TargetProbability(target.id, target.year, target.value, p,
                              float(met_by.mean()), float(q[0]), float(q[1]), float(q[2]),
-                             float(v[1]), float(v[0]), float(v[2]))
+                             float(v[1]), float(v[0]), float(v[2]), len(at_year),
+                             float(np.sqrt(p * (1.0 - p) / len(at_year))))
 
 
 def joint_probability(paths: np.ndarray, years: np.ndarray, targets: list[Target]) -> float:

@@ -223,8 +223,8 @@ def summary_table(dataset: data.Dataset, *, n_paths: int = DEFAULT_PATHS,
         comp = next(iter(res.components.values()), None)
         # the ensemble's P is a weighted average of its members' (the mixture is their union),
         # so their range shows how much the headline rests on the choice of model
-        members = [m[target.id].p_in_year for m in res.member_probabilities.values()
-                   if target.id in m]
+        member_probs = [m[target.id] for m in res.member_probabilities.values() if target.id in m]
+        members = [m.p_in_year for m in member_probs]
         row = {
             "target_id": target.id, "indicator": ind.id, "name_en": ind.name_en,
             "name_zh": ind.name_zh, "year": target.year, "target": target.value,
@@ -239,6 +239,8 @@ def summary_table(dataset: data.Dataset, *, n_paths: int = DEFAULT_PATHS,
             "p_by_year": prob.p_by_year if prob else None,
             "p_members_min": min(members) if members else None,
             "p_members_max": max(members) if members else None,
+            # a member's P comes from its share of the paths only
+            "p_members_mc95": max(1.96 * m.p_se for m in member_probs) if members else None,
             "median": prob.median if prob else None,
             "q10": prob.q10 if prob else None, "q90": prob.q90 if prob else None,
             "joint": res.joint["p_all_met"] if res.joint and prob else None,
@@ -291,7 +293,11 @@ def summary_html(table: pd.DataFrame, *, link_prefix: str = "") -> str:
         lo, hi = r.get("p_members_min"), r.get("p_members_max")
         if lo is None or _isnan(lo):
             return ""
-        return f"<br><small title='range over the ensemble members'>models {pct(lo)}-{pct(hi)}</small>"
+        mc = r.get("p_members_mc95")
+        noise = "" if mc is None or _isnan(mc) else \
+            f"; each within about ±{mc:.0%} Monte Carlo error (its share of the paths)"
+        return (f"<br><small title='range over the ensemble members{noise}'>models "
+                f"{pct(lo)}-{pct(hi)}</small>")
 
     head = ("<tr><th>target</th><th>year</th><th>goal</th><th>last observed</th>"
             "<th>growth: observed / required</th><th>pace</th><th>P(in year)</th>"
