@@ -79,6 +79,19 @@ def test_tornado_covers_every_assumption_and_ranks_by_swing(shipped, rd):
     assert trend["low_variant"].startswith("-") and trend["low"] < trend["base"] < trend["high"]
 
 
+def test_tornado_swing_of_a_one_variant_assumption_runs_from_the_base():
+    rows = [("as_of", "as of 2025-11-27", 0.653), ("trend", "-0.01/yr", 0.62),
+            ("trend", "+0.01/yr", 0.635)]
+    table = pd.DataFrame([{"assumption": a, "variant": v, "target_id": "t", "year": 2027,
+                           "p": p, "base": 0.628, "note": ""} for a, v, p in rows])
+    ranking = sensitivity.tornado_ranking(table, "t").set_index("assumption")
+    assert ranking.loc["as_of", "swing"] == pytest.approx(0.025)
+    assert ranking.loc["as_of", "low_variant"] == "base"
+    assert ranking.loc["as_of", "high_variant"] == "as of 2025-11-27"
+    assert ranking.loc["trend", "swing"] == pytest.approx(0.015)
+    assert list(ranking.index) == ["as_of", "trend"]
+
+
 def test_dataset_variants(shipped):
     earlier = sensitivity.dataset_as_of(shipped, shipped.as_of.replace(year=2022))
     assert earlier.series("rd_intensity").index.max() <= 2021

@@ -227,8 +227,10 @@ def _data_variant(add, assumption: str, variant: str, dataset: Dataset,
 
 
 def tornado_ranking(table: pd.DataFrame, target_id: str) -> pd.DataFrame:
-    """One row per assumption for ``target_id``: lowest and highest probability over its
-    variants (with their names), the base, and the swing (max - min), largest swing first."""
+    """One row per assumption for ``target_id``: the lowest and highest probability over its
+    variants and the base (with their names; "base" where the base is an end), the base, and
+    the swing (high - low), largest swing first. An assumption with one variant, such as
+    ``as_of``, thus swings from the base to that variant."""
     sub = table[table["target_id"] == target_id]
     out = []
     for assumption, group in sub.groupby("assumption", sort=False):
@@ -238,11 +240,13 @@ def tornado_ranking(table: pd.DataFrame, target_id: str) -> pd.DataFrame:
                         "high": None, "high_variant": None, "base": group["base"].iloc[0],
                         "swing": 0.0, "note": "; ".join(n for n in group["note"] if n)})
             continue
-        lo, hi = valid.loc[valid["p"].idxmin()], valid.loc[valid["p"].idxmax()]
-        out.append({"assumption": assumption, "low": float(lo["p"]), "low_variant": lo["variant"],
-                    "high": float(hi["p"]), "high_variant": hi["variant"],
-                    "base": float(group["base"].iloc[0]), "swing": float(hi["p"] - lo["p"]),
-                    "note": "; ".join(n for n in group["note"] if n)})
+        base = float(group["base"].iloc[0])
+        ends = [(float(p), v) for p, v in zip(valid["p"], valid["variant"])] + [(base, "base")]
+        (low, low_variant), (high, high_variant) = min(ends, key=lambda e: e[0]), \
+            max(ends, key=lambda e: e[0])
+        out.append({"assumption": assumption, "low": low, "low_variant": low_variant,
+                    "high": high, "high_variant": high_variant, "base": base,
+                    "swing": high - low, "note": "; ".join(n for n in group["note"] if n)})
     return pd.DataFrame(out).sort_values("swing", ascending=False, ignore_index=True)
 
 
