@@ -116,3 +116,10 @@ def test_pace_with_one_observation_says_so_and_keeps_what_is_left():
     p = pace(pd.Series([3.0], index=[2023]), target(2027, 4.0))
     assert p.ratio is None and "one observation" in p.label
     assert p.required_from_last == pytest.approx((4.0 / 3.0) ** (1 / 4) - 1)
+
+
+def test_probabilities_never_print_as_certain():
+    from forecast.probability import format_probability
+    assert format_probability(1.0) == ">99.9%" and format_probability(0.0) == "<0.1%"
+    assert format_probability(0.9996) == ">99.9%" and format_probability(0.998) == "99.8%"
+    assert format_probability(0.634) == "63%" and format_probability(float("nan")) == "–"

@@ -16,6 +16,7 @@ from . import bench, data, reports
 from .coverage import assess
 from .errors import InputError
 from .pipeline import forecast_indicator
+from .probability import format_probability
 from .engine import add_engine_options
 from .scenario import Scenario, load_scenario, load_scenarios
 from .sensitivity import parse_grid, sweep
@@ -111,7 +112,7 @@ def _cmd_targets(args: argparse.Namespace) -> int:
 
 
 def _fmt_p(p: float | None) -> str:
-    return "-" if p is None else f"{p:.0%}" if 0.005 < p < 0.995 else f"{p:.1%}"
+    return "-" if p is None else format_probability(p)
 
 
 def render_forecast(result) -> str:

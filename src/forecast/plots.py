@@ -24,7 +24,7 @@ import pandas as pd
 from matplotlib import font_manager, rcParams
 from matplotlib.figure import Figure
 
-from .probability import fan_quantiles
+from .probability import fan_quantiles, format_probability
 
 #: CJK families tried in order (the first installed one is used)
 CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Micro Hei",
@@ -211,8 +211,8 @@ def model_views(result) -> Figure:
             ax.plot([q10, q90], [i, i], color=colour, lw=2.2 if name == "ENSEMBLE" else 1.4)
             ax.scatter([q50], [i], color=colour, s=28, zorder=3)
             p = float(np.mean(v >= target.value))
-            ax.annotate(f"P={p:.0%}", (q90, i), textcoords="offset points", xytext=(4, -3),
-                        fontsize=8)
+            ax.annotate(f"P={format_probability(p)}", (q90, i), textcoords="offset points",
+                        xytext=(4, -3), fontsize=8)
         ax.axvline(target.value, color=COLOURS["target"], lw=1.2, ls="--")
         ax.set_yticks(range(len(names)), names)
         ax.set_ylim(-0.6, len(names) - 0.4)
@@ -236,7 +236,7 @@ def probability_curve(curve: pd.DataFrame, levels: pd.DataFrame | None, indicato
         ax.axvline(target, color=colour, lw=1, ls="--")
         if p_target is not None:
             ax.scatter([target], [p_target], color=colour, marker="*", s=120, zorder=4)
-            ax.annotate(f"target {target:g}: P={p_target:.0%}", (target, p_target),
+            ax.annotate(f"target {target:g}: P={format_probability(p_target)}", (target, p_target),
                         textcoords="offset points", xytext=(6, 4), fontsize=8.5, color=colour)
         if levels is not None:
             row = levels[levels["target_id"] == tid]
@@ -275,20 +275,23 @@ def tornado(ranking: pd.DataFrame, *, title: str) -> Figure:
                 color=COLOURS["band"], alpha=0.7, height=0.55)
         if row.low_variant == row.high_variant:  # one variant: label it on its side
             side = (lo, -4, "right") if lo < base else (hi, 4, "left")
-            text = f"{row.low_variant} {lo:.0%}" if lo < base else f"{hi:.0%} {row.high_variant}"
+            text = f"{row.low_variant} {format_probability(lo)}" if lo < base else \
+                f"{format_probability(hi)} {row.high_variant}"
             ax.annotate(text, (side[0], y), textcoords="offset points", xytext=(side[1], 0),
                         ha=side[2], va="center", fontsize=8)
             continue
-        ax.annotate(f"{row.low_variant} {lo:.0%}", (left, y), textcoords="offset points",
-                    xytext=(-4, 0), ha="right", va="center", fontsize=8)
-        ax.annotate(f"{hi:.0%} {row.high_variant}", (right, y), textcoords="offset points",
-                    xytext=(4, 0), ha="left", va="center", fontsize=8)
+        ax.annotate(f"{row.low_variant} {format_probability(lo)}", (left, y),
+                    textcoords="offset points", xytext=(-4, 0), ha="right", va="center",
+                    fontsize=8)
+        ax.annotate(f"{format_probability(hi)} {row.high_variant}", (right, y),
+                    textcoords="offset points", xytext=(4, 0), ha="left", va="center",
+                    fontsize=8)
     ax.axvline(base, color=COLOURS["target"], lw=1.2)
     ax.set_yticks(range(n), list(ranking["assumption"])[::-1])
     ax.set_xlim(-0.3, 1.3)
     ax.set_xticks(np.linspace(0, 1, 6))
     ax.xaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
-    ax.set_xlabel(f"probability of meeting the target (base {base:.0%}, red line)")
+    ax.set_xlabel(f"probability of meeting the target (base {format_probability(base)}, red line)")
     ax.grid(axis="y", visible=False)
     ax.set_title(title)
     return fig

@@ -24,6 +24,19 @@ PACE_MET = "target already met"
 PACE_WINDOW = 5  # years of observed growth, as in Eurostat's short-term assessment
 
 
+def format_probability(p: float | None) -> str:
+    """A probability as readers see it everywhere: whole percent between 0.5% and 99.5%, one
+    decimal nearer the ends, and never "0%" or "100%": a finite number of simulated paths
+    cannot show certainty, so the ends read "<0.1%" and ">99.9%". None or NaN: "–"."""
+    if p is None or p != p:
+        return "–"
+    if p > 0.999:
+        return ">99.9%"
+    if p < 0.001:
+        return "<0.1%"
+    return f"{p:.0%}" if 0.005 < p < 0.995 else f"{p:.1%}"
+
+
 @dataclass(frozen=True)
 class TargetProbability:
     """Probabilities for one target from a set of paths."""

@@ -49,6 +49,7 @@ from . import __version__, data
 from .coverage import SUPPLY_DATA_HINT, assess
 from .errors import InputError
 from .models import DEFAULT_MODELS, MODELS, model_names
+from .probability import format_probability
 from .scenario import Scenario, load_scenario
 
 DEFAULT_PATHS = 4000
@@ -284,7 +285,7 @@ def records(frame: pd.DataFrame) -> list[dict]:
 def summary_html(table: pd.DataFrame, *, link_prefix: str = "") -> str:
     """The summary table as an HTML table with a colour per status and links to the pages."""
     def pct(x):
-        return "" if x is None or _isnan(x) else f"{x:.0%}" if 0.005 < x < 0.995 else f"{x:.1%}"
+        return "" if x is None or _isnan(x) else format_probability(x)
 
     def num(x, fmt="{:.4g}"):
         return "" if x is None or _isnan(x) else fmt.format(x)
@@ -314,7 +315,8 @@ def summary_html(table: pd.DataFrame, *, link_prefix: str = "") -> str:
             f"{num(r['observed_cagr'], '{:+.1%}')} / {num(r['required_cagr'], '{:+.1%}')} " \
             f"(since {int(r['pace_base_year'])})"
         if r.get("required_from_last") is not None and not _isnan(r["required_from_last"]):
-            growth += f"<br>needs {num(r['required_from_last'], '{:+.1%}')}/yr from now"
+            growth += (f"<br>needs {num(r['required_from_last'], '{:+.1%}')}/yr after "
+                       f"{int(r['last_year'])}")
         data_text = html.escape(r["route"] or r["sufficiency"])
         body.append(
             f"<tr style='background:{STATUS_COLOURS.get(r['colour'], '#fff')}'>"
