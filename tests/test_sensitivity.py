@@ -115,8 +115,8 @@ def test_parse_grid():
 SWEEP_KW = dict(models=("rw_drift", "linear_trend"), n_paths=400, seed=5, backtest=False)
 
 
-def _sweep(engine, **kw):
-    scenarios = [Scenario(), Scenario(name="slow", trend=-0.01)]
+def _sweep(engine, scenarios=None, **kw):
+    scenarios = scenarios or [Scenario(), Scenario(name="slow", trend=-0.01)]
     return sweep(data.load("2026-11-27"), "rd_intensity", parse_grid("3.9:4.3:0.1"), scenarios,
                  engine=engine, progress=False, **SWEEP_KW, **kw)
 
@@ -131,6 +131,15 @@ def test_sweep_same_numbers_serial_and_local_processes():
     assert (slow <= base).all() and (slow < base).any()
     for _, block in serial.groupby(["scenario", "year"]):
         assert (np.diff(block.sort_values("level")["p"]) <= 0).all()
+
+
+def test_sweep_gives_no_number_for_an_employment_scenario_on_a_series_of_its_own():
+    emp = Scenario(name="emp", employment=Employment())
+    table = _sweep("serial", scenarios=[Scenario(), emp])
+    rows = table[table.scenario == "emp"]
+    assert len(rows) == 2 * 5 and rows["p"].isna().all()
+    assert rows["note"].str.contains("applies only to a ratio indicator").all()
+    assert table[table.scenario == "baseline"]["p"].notna().all()
 
 
 @pytest.mark.slow

@@ -227,6 +227,7 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
         return 0
     valid = table.dropna(subset=["year"])
     for year, block in valid.groupby("year"):
+        # scenarios that do not apply to the indicator (all NaN) drop out; their note stays
         wide = block.pivot_table(index="level", columns="scenario", values="p", sort=False)
         print(f"\nP({args.indicator} in {int(year)} >= level), as of {dataset.as_of} "
               f"(plan target {block['plan_target'].iloc[0]:g}):")

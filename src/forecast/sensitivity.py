@@ -328,9 +328,12 @@ def _sweep_task(item: tuple) -> pd.DataFrame:
     if result.paths is None:
         return pd.DataFrame([{"scenario": scenario.name, "year": None, "level": None, "p": None,
                               "note": f"no probability ({result.status})"}])
+    # an employment scenario changes nothing on a series of its own: no number, the note says so
+    applies = scenario.employment is None or result.indicator.derived is not None
     frames = []
     for target in result.forecast_targets:
-        p = probability_curve(result.paths, result.years, target.year, grid)
+        p = probability_curve(result.paths, result.years, target.year, grid) if applies \
+            else np.full(len(grid), np.nan)
         frames.append(pd.DataFrame({"scenario": scenario.name, "target_id": target.id,
                                     "year": target.year, "plan_target": target.value,
                                     "level": grid, "p": p, "note": "; ".join(result.notes)}))
