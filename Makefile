@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 AS_OF ?= $(shell date +%F)
 JOBS ?= 2
-PATHS ?= 4000
+PATHS ?= 10000
 
 .PHONY: report test install system-fonts system-browser clean-venv
 

@@ -297,3 +297,28 @@ def test_summary_shows_the_range_of_the_members_probabilities(shipped):
     assert unforecastable["p_members_min"] is None or pd.isna(unforecastable["p_members_min"])
     html_text = reports.summary_html(table)
     assert f"models {rd['p_members_min']:.0%}-{rd['p_members_max']:.0%}" in html_text
+
+
+def test_every_entry_point_defaults_to_the_same_paths_and_seed():
+    """The same target must show the same probability in `forecast run`, the report, the
+    notebooks and a sweep: one default number of paths and one seed."""
+    import ast
+
+    from forecast import cli
+    from forecast.probability import DEFAULT_PATHS
+    from forecast.reports import DEFAULT_SEED
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        cell = next(c for c in json.loads(path.read_text(encoding="utf-8"))["cells"]
+                    if "parameters" in c.get("metadata", {}).get("tags", []))
+        values = {t.id: ast.literal_eval(node.value)
+                  for node in ast.parse("".join(cell["source"])).body
+                  if isinstance(node, ast.Assign) for t in node.targets
+                  if isinstance(t, ast.Name) and t.id in ("n_paths", "seed")}
+        if path.name != "calibration.ipynb":  # its paths are per backtest origin
+            assert values.get("n_paths") == DEFAULT_PATHS, path.name
+        assert values.get("seed") == DEFAULT_SEED, path.name
+    parser = cli.build_parser()
+    for command in (["run", "--indicator", "x"],
+                    ["sensitivity", "--indicator", "x", "--targets", "1"]):
+        args = parser.parse_args(command)
+        assert (args.paths, args.seed) == (DEFAULT_PATHS, DEFAULT_SEED), command

@@ -26,8 +26,8 @@ from .ensemble import Ensemble, FittedEnsemble, Weighting, backtest_weights, mix
 from .errors import InputError
 from .models import model_names
 from .models.base import ModelFailure, Series
-from .probability import (Pace, TargetProbability, fan_quantiles, joint_probability, pace,
-                          target_probability)
+from .probability import (DEFAULT_PATHS, Pace, TargetProbability, fan_quantiles,
+                          joint_probability, pace, target_probability)
 from .scenario import Employment, Scenario
 from .targets import Indicator, Target
 from .transforms import Transform
@@ -317,7 +317,7 @@ def _break_even(gdp: np.ndarray, denominator_scale, target: float,
 
 
 def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | None = None,
-                       models: tuple[str, ...] | None = None, n_paths: int = 10_000,
+                       models: tuple[str, ...] | None = None, n_paths: int = DEFAULT_PATHS,
                        seed: int = 20261127, scenario: Scenario | None = None,
                        target_years: tuple[int, ...] | None = None,
                        backtest: bool = True) -> IndicatorForecast:

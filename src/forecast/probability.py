@@ -15,6 +15,11 @@ import pandas as pd
 
 from .targets import Target
 
+#: simulated paths of every forecast unless told otherwise (forecast run, the report, the
+#: notebooks, sweeps): one default, so the same target shows the same probability everywhere;
+#: its Monte Carlo error on a probability is at most +-1 point (95%)
+DEFAULT_PATHS = 10_000
+
 # Eurostat's assessment of progress towards quantified targets (also used by open-sdg): the
 # ratio of the observed compound annual growth to the growth required to reach the target.
 PACE_THRESHOLDS = ((0.95, "significant progress (on track)"), (0.6, "moderate progress"),

@@ -49,10 +49,9 @@ from . import __version__, data
 from .coverage import SUPPLY_DATA_HINT, assess
 from .errors import InputError
 from .models import DEFAULT_MODELS, MODELS, model_names
-from .probability import format_probability
+from .probability import DEFAULT_PATHS, format_probability
 from .scenario import Scenario, load_scenario
 
-DEFAULT_PATHS = 4000
 DEFAULT_SEED = 20261127
 START_TIMEOUT = 120        # seconds for a kernel to start
 CELL_TIMEOUT = 900         # seconds for one cell
