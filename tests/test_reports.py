@@ -54,6 +54,8 @@ def test_scenario_files_load_and_say_what_they_assume():
     for path in paths:
         scenario = reports.resolve_scenario(path.stem)
         assert scenario.name == path.stem and len(scenario.description) > 40
+        # pages show where the file lives in the project, not this machine's absolute path
+        assert scenario.source == f"notebooks/scenarios/{path.name}"
 
 
 @pytest.mark.parametrize("kwargs,field", [

@@ -28,6 +28,7 @@ hash, as_of, all parameters, seed, package versions and git commit.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import html
 import json
 import math
@@ -84,7 +85,13 @@ def resolve_scenario(value: str | None) -> Scenario:
         path = notebooks_dir() / "scenarios" / f"{value}.yaml"
     if not path.is_absolute() and not path.exists():
         path = notebooks_dir() / path
-    return load_scenario(path)
+    scenario = load_scenario(path)
+    # pages name the file as a reader of the project finds it, not this machine's path
+    try:
+        shown = path.resolve().relative_to(data.project_root().resolve()).as_posix()
+    except ValueError:
+        shown = path.name
+    return dataclasses.replace(scenario, source=shown)
 
 
 @dataclass
