@@ -299,6 +299,10 @@ def test_summary_shows_the_range_of_the_members_probabilities(shipped):
     assert unforecastable["p_members_min"] is None or pd.isna(unforecastable["p_members_min"])
     html_text = reports.summary_html(table)
     assert f"models {rd['p_members_min']:.0%}-{rd['p_members_max']:.0%}" in html_text
+    # a ratio's backtest is its numerator's, and the page says so; a series' own is unlabelled
+    lp = table.set_index("target_id").loc["labour_productivity_2027"]
+    assert lp["backtest_of"] == "gdp" and rd["backtest_of"] is None
+    assert "<br><small>of gdp</small>" in html_text
 
 
 def test_every_entry_point_defaults_to_the_same_paths_and_seed():

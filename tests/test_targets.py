@@ -67,3 +67,9 @@ def test_unknown_target_lookup_lists_valid_ids():
     registry = load_registry(REPO / "data" / "raw" / "targets.yaml")
     with pytest.raises(InputError, match="rd_intensity_2027"):
         registry.target("rd_intensity_2030")
+
+
+def test_a_difference_of_percentages_is_in_percentage_points():
+    registry = load_registry(REPO / "data" / "raw" / "targets.yaml")
+    assert registry.indicators["rd_intensity"].difference_unit == "percentage points"
+    assert registry.indicators["gdp"].difference_unit == registry.indicators["gdp"].unit

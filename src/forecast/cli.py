@@ -169,8 +169,9 @@ def render_forecast(result) -> str:
                      f"{_fmt_p(result.joint['p_all_met'])} (product of marginals would say "
                      f"{_fmt_p(result.joint['p_product_of_marginals'])})")
     for tid, p in result.probabilities.items():
-        lines.append(f"{tid}: shortfall (target - value) median {p.shortfall_median:+.3g}, "
-                     f"10% {p.shortfall_q10:+.3g}, 90% {p.shortfall_q90:+.3g} {ind.unit}")
+        lines.append(f"{tid}: shortfall (target - value; negative = above the target) median "
+                     f"{p.shortfall_median:+.3g}, 10% {p.shortfall_q10:+.3g}, 90% "
+                     f"{p.shortfall_q90:+.3g} {ind.difference_unit}")
     for tid, be in (result.break_even or {}).items():
         parts = []
         if be.get("employment_to_population_ratio") is not None:

@@ -253,6 +253,8 @@ def summary_table(dataset: data.Dataset, *, n_paths: int = DEFAULT_PATHS,
             "joint": res.joint["p_all_met"] if res.joint and prob else None,
             "backtest_coverage_80": (comp.calibration or {}).get("coverage_80") if comp and prob
             else None,
+            # a ratio indicator's backtest is its modelled numerator's (e.g. GDP's)
+            "backtest_of": comp.indicator if comp and prob and comp.indicator != ind.id else None,
             "observed_value": obs["value"] if obs else None,
             "observed_met": obs["met"] if obs else None,
             "sufficiency": cov.reason,
@@ -296,6 +298,11 @@ def summary_html(table: pd.DataFrame, *, link_prefix: str = "") -> str:
     def num(x, fmt="{:.4g}"):
         return "" if x is None or _isnan(x) else fmt.format(x)
 
+    def backtest_of(r):
+        of = r.get("backtest_of")
+        return "" if not of or (isinstance(of, float) and _isnan(of)) else \
+            f"<br><small>of {html.escape(str(of))}</small>"
+
     def member_range(r):
         lo, hi = r.get("p_members_min"), r.get("p_members_max")
         if lo is None or _isnan(lo):
@@ -330,14 +337,18 @@ def summary_html(table: pd.DataFrame, *, link_prefix: str = "") -> str:
             f"<td>{html.escape(r['comparison'])} {r['target']:g} {html.escape(r['unit'])}</td>"
             f"<td>{last}</td><td>{growth}</td><td>{html.escape(r['pace_label'] or '')}</td>"
             f"<td><b>{pct(r['p_in_year'])}</b>{member_range(r)}</td><td>{pct(r['p_by_year'])}</td>"
-            f"<td>{pct(r['joint'])}</td><td>{pct(r['backtest_coverage_80'])}</td>"
+            f"<td>{pct(r['joint'])}</td><td>{pct(r['backtest_coverage_80'])}"
+            f"{backtest_of(r)}</td>"
             f"<td><small>{html.escape(r['status'])}: {data_text}</small></td></tr>")
     legend = " ".join(f"<span style='background:{c};padding:1px 6px;border:1px solid #ddd'>"
                       f"{html.escape(k)}</span>" for k, c in STATUS_COLOURS.items())
     return (f"<table class='summary'>{head}{''.join(body)}</table>"
             f"<p><small>colours: {legend}; likely = P &ge; 80%, balanced = 50-80%, "
             f"unlikely &lt; 50%; 'models' = the lowest and highest P(in year) among the "
-            f"ensemble's members (the ensemble's P is their weighted average)</small></p>")
+            f"ensemble's members (the ensemble's P is their weighted average); joint = P(every "
+            f"forecast target of the indicator is met, e.g. both 2025 and 2027), read off the "
+            f"same paths; own backtest = the ensemble's rolling-origin forecasts of the series' "
+            f"own past ('of gdp': the modelled numerator of a ratio)</small></p>")
 
 
 # ----------------------------------------------------------------- provenance

@@ -50,6 +50,12 @@ class Indicator:
             return self.bounds[0] <= value <= self.bounds[1]
         return value > 0 if self.scale == "log" else True
 
+    @property
+    def difference_unit(self) -> str:
+        """The unit of a difference of two values: a difference of percentages is in
+        percentage points."""
+        return "percentage points" if self.unit == "%" else self.unit
+
     def bounds_text(self) -> str:
         if self.bounds is not None:
             return f"between {self.bounds[0]:g} and {self.bounds[1]:g} {self.unit}"
