@@ -83,3 +83,17 @@ def test_components_chart_for_a_ratio_and_none_otherwise(shipped, rd):
     assert "亿元" in fig.axes[0].get_ylabel() or "100 million" in fig.axes[0].get_ylabel()
     assert _png(fig)[:4] == b"\x89PNG"
     assert plots.components_chart(rd, shipped) is None
+
+
+def test_scenario_comparison_draws_every_scenario_against_the_baseline(rd):
+    years, paths = rd.years, rd.paths
+    runs = {"baseline": (years, paths)}
+    runs.update({f"s{i}": (years, paths * (1 + 0.01 * i)) for i in range(1, 9)})
+    fig = plots.scenario_comparison(runs, rd)
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in panels] == [f"s{i}" for i in range(1, 9)]
+    for ax in panels:  # the baseline and the scenario in every panel
+        labels = set(ax.get_legend_handles_labels()[1])
+        assert {"baseline", ax.get_title()} <= labels
+    assert "%" in panels[0].get_ylabel()
+    assert _png(fig).startswith(b"\x89PNG")

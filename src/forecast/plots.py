@@ -100,7 +100,8 @@ def _unit_label(indicator) -> str:
 
 
 def _value_axis(indicator) -> str:
-    return f"{indicator.id.replace('_', ' ')} ({_unit_label(indicator)})"
+    # the title names the indicator in full; the axis only needs its unit
+    return f"value ({_unit_label(indicator)})"
 
 
 def _as_of_x(as_of: date) -> float:
@@ -340,26 +341,47 @@ def reliability_diagram(table: pd.DataFrame, *, title: str = "Reliability of eve
 
 def scenario_comparison(runs: dict[str, tuple[np.ndarray, np.ndarray]], result, *,
                         title: str | None = None) -> Figure:
-    """Median and 80% band of each named scenario's paths (``runs``: name -> (years,
-    paths)), over the observed history and the targets."""
+    """One small panel per scenario: its median and 80% band over the reference run's (the
+    first of ``runs``: name -> (years, paths), normally the baseline), the observed history and
+    the targets, on a shared value axis. Every scenario gets a panel however many there are;
+    overlaid on one axis, eight bands hide each other and the baseline."""
     ind = result.indicator
-    fig, (ax,) = _new(width=8, height=4.4)
+    names = list(runs)
+    reference, others = names[0], names[1:] or names[:1]
+    ncols = min(4, len(others))
+    nrows = -(-len(others) // ncols)
+    use_briefing_style()
+    fig = Figure(figsize=(3.2 * ncols + 0.6, 2.9 * nrows + 0.8), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True, sharey=True)
     hist = result.history
-    if not hist.empty:
-        ax.plot(hist["year"], hist["value"], color=COLOURS["history"], marker="o", ms=3, lw=1.4,
-                label="observed")
-    palette = ["#2b6cb0", "#c05621", "#2f855a", "#6b46c1", "#b83280", "#718096", "#d69e2e"]
-    for colour, (name, (years, paths)) in zip(palette, runs.items()):
+    ref_years, ref_paths = runs[reference]
+    ref_q = np.quantile(ref_paths, [0.1, 0.5, 0.9], axis=0)
+    for i, ax in enumerate(axes.flat):
+        if i >= len(others):
+            ax.set_visible(False)
+            continue
+        name = others[i]
+        years, paths = runs[name]
         q = np.quantile(paths, [0.1, 0.5, 0.9], axis=0)
-        ax.fill_between(years, q[0], q[2], color=colour, alpha=0.12, lw=0)
-        ax.plot(years, q[1], color=colour, lw=1.7, label=name)
-    for target in result.targets:
-        ax.scatter([target.year], [target.value], marker="*", s=150, color=COLOURS["target"],
-                   zorder=4, edgecolor="white")
-    ax.set_xlabel("year")
-    ax.set_ylabel(_value_axis(ind))
-    ax.xaxis.get_major_locator().set_params(integer=True)
-    ax.set_title(title or f"{indicator_label(ind)}\nscenarios: median and 80% band "
-                 "(stars: targets)", fontsize=10)
-    ax.legend(loc="upper left", fontsize=8)
+        if not hist.empty:
+            ax.plot(hist["year"], hist["value"], color=COLOURS["history"], marker="o", ms=2,
+                    lw=1.2, label="observed")
+        ax.fill_between(ref_years, ref_q[0], ref_q[2], color="#a0aec0", alpha=0.35, lw=0)
+        ax.plot(ref_years, ref_q[1], color="#4a5568", lw=1.2, ls="--", label=reference)
+        if name != reference:
+            ax.fill_between(years, q[0], q[2], color=COLOURS["band"], alpha=0.45, lw=0)
+            ax.plot(years, q[1], color=COLOURS["median"], lw=1.6, label=name)
+        for target in result.targets:
+            ax.scatter([target.year], [target.value], marker="*", s=110,
+                       color=COLOURS["target"], zorder=4, edgecolor="white")
+        ax.set_title(name, fontsize=9)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        if i % ncols == 0:
+            ax.set_ylabel(_value_axis(ind))
+        if i + ncols >= len(others):  # no panel below: this one carries the year axis
+            ax.set_xlabel("year")
+            ax.tick_params(labelbottom=True)
+    axes.flat[0].legend(loc="upper left", fontsize=7)
+    fig.suptitle(title or f"{indicator_label(ind)}: each scenario (blue, median and 80% band) "
+                 f"against the {reference} (grey); stars: targets", fontsize=10)
     return fig
