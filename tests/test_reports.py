@@ -196,6 +196,12 @@ def test_report_pages_index_and_summary(report):
     assert set(summary["wall_seconds"]["notebooks"]) == {n["stem"] for n in summary["notebooks"]}
     index = (report / "index.html").read_text()
     assert "rd_intensity.html" in index and "全社会研发投入强度" in index
+    # beside the headline: how far the probabilities have earned trust, from this run's own
+    # calibration page, and how current the data are
+    pooled = next(g for g in summary["calibration"]["coverage_by_group"] if g["group"] == "all")
+    assert "How far to trust these probabilities" in index
+    assert f"Brier score of {pooled['brier']:.3f}" in index
+    assert "the newest figure used was published on" in index
     html = (report / "rd_intensity.html").read_text()
     assert "forecast_indicator(inputs.dataset" not in html, "code cells must be hidden"
     assert "data:image/png;base64" in html
@@ -328,3 +334,13 @@ def test_every_entry_point_defaults_to_the_same_paths_and_seed():
                     ["sensitivity", "--indicator", "x", "--targets", "1"]):
         args = parser.parse_args(command)
         assert (args.paths, args.seed) == (DEFAULT_PATHS, DEFAULT_SEED), command
+
+
+def test_trust_paragraph_says_when_probabilities_do_not_beat_a_coin():
+    group = {"group": "all", "n_forecasts": 295, "coverage_50": 0.49, "coverage_80": 0.81,
+             "coverage_95": 0.91}
+    worse = reports._trust_html({"coverage_by_group": [{**group, "brier": 0.262}]})
+    better = reports._trust_html({"coverage_by_group": [{**group, "brier": 0.20}]})
+    assert "worse than always saying 50%" in worse and "49%/81%/91%" in worse
+    assert "better than always saying 50%" in better
+    assert reports._trust_html(None) == "" and reports._trust_html({}) == ""
