@@ -287,6 +287,9 @@ def test_targets_command_lists_every_target(capsys):
     registry = load_registry(REPO / "data" / "raw" / "targets.yaml")
     assert all(tid in out for tid in registry.targets)
     assert "not forecastable" in out and "probability" in out
+    # a ratio's single observed year is not what its status rests on: the footnote says what is
+    assert "probability *" in out
+    assert "* labour_productivity: derived as gdp / employed_persons" in out
 
 
 def test_as_of_parsing():

@@ -89,22 +89,27 @@ def _cmd_data_add(args: argparse.Namespace) -> int:
 
 def _cmd_targets(args: argparse.Namespace) -> int:
     dataset = data.load(args.as_of)
-    rows = []
+    rows, derived = [], {}
     for target in dataset.registry.targets.values():
         indicator = dataset.registry.indicator(target.indicator)
         cov = assess(dataset, target)
         span = f"{cov.first_year}-{cov.last_year}" if cov.n_years else "-"
+        if indicator.derived is not None:  # its few years are not what the status rests on
+            derived[indicator.id] = cov.reason
         rows.append({
             "target": target.id, "year": target.year,
             "goal": f"{target.comparison} {target.value:g} {indicator.unit}",
             "scale": indicator.scale, "years": cov.n_years, "span": span,
             "last": "-" if cov.last_value is None else f"{cov.last_value:.4g}",
-            "status": cov.status, "name": indicator.name_zh,
+            "status": cov.status + (" *" if indicator.derived is not None else ""),
+            "name": indicator.name_zh,
         })
     print(f"{len(rows)} targets of {dataset.registry.plan.get('title_zh', 'the plan')}, "
           f"sourced history for {dataset.registry.plan.get('region', 'Hangzhou')} as of "
           f"{dataset.as_of}")
     print(pd.DataFrame(rows).to_string(index=False))
+    for indicator_id, reason in derived.items():
+        print(f"* {indicator_id}: {reason}")
     if args.verbose:
         for target in dataset.registry.targets.values():
             print(f"- {target.id}: {assess(dataset, target).reason}")
