@@ -79,6 +79,17 @@ def test_tornado_covers_every_assumption_and_ranks_by_swing(shipped, rd):
     assert trend["low_variant"].startswith("-") and trend["low"] < trend["base"] < trend["high"]
 
 
+def test_tornado_of_a_ratio_holds_its_employment_assumption_at_each_end(shipped):
+    lp = forecast_indicator(shipped, "labour_productivity", models=("rw_drift",), n_paths=2000,
+                            backtest=False)
+    table = sensitivity.tornado(shipped, lp, vintage=False)
+    ranking = sensitivity.tornado_ranking(table, "labour_productivity_2027")
+    row = ranking.set_index("assumption").loc["employment ratio"]
+    # more employed per resident = more employment = lower productivity for the same GDP
+    assert (row["low_variant"], row["high_variant"]) == ("ratio 0.74", "ratio 0.58")
+    assert row["low"] < row["base"] < row["high"]
+
+
 def test_tornado_swing_of_a_one_variant_assumption_runs_from_the_base():
     rows = [("as_of", "as of 2025-11-27", 0.653), ("trend", "-0.01/yr", 0.62),
             ("trend", "+0.01/yr", 0.635)]

@@ -19,6 +19,7 @@ re-run the pipeline on the changed data.
 """
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
 import numpy as np
@@ -29,7 +30,7 @@ from .engine import run_tasks
 from .errors import InputError
 from .pipeline import IndicatorForecast, forecast_indicator, scenario_member_paths
 from .probability import probability_curve, target_probability
-from .scenario import Scenario
+from .scenario import Employment, Scenario
 
 
 def _at_year(result: IndicatorForecast, year: int) -> np.ndarray:
@@ -161,8 +162,9 @@ def tornado(dataset: Dataset, result: IndicatorForecast, *, volatility: tuple[fl
     the ensemble's paths), ``volatility`` (multipliers on each path's deviation from the
     median), ``growth shock`` (a permanent level shift of -/+ ``growth_shock`` on the
     modelling scale from ``shock_year``, default the first simulated year), ``trend`` (-/+
-    ``trend`` per year on the modelling scale), ``as_of`` (one year earlier unless given) and
-    ``data vintage`` (first releases instead of the chosen vintages). Sort with
+    ``trend`` per year on the modelling scale), ``as_of`` (one year earlier unless given),
+    ``data vintage`` (first releases instead of the chosen vintages) and, for a ratio such as
+    labour productivity, ``employment ratio`` (held at each end of its assumed range). Sort with
     :func:`tornado_ranking`.
     """
     if result.paths is None:
@@ -192,6 +194,14 @@ def tornado(dataset: Dataset, result: IndicatorForecast, *, volatility: tuple[fl
         ("trend", f"{-trend:+g}/yr", Scenario(name="slower trend", trend=-trend)),
         ("trend", f"{trend:+g}/yr", Scenario(name="faster trend", trend=trend)),
     ]
+    if result.indicator.derived is not None:
+        # the ratio's denominator is an assumption: hold it at each end of its stated range
+        base_employment = Employment()  # apply_scenario takes baseline results only
+        if base_employment.method == "population_ratio":
+            for end in base_employment.ratio:
+                variants.append(("employment ratio", f"ratio {end:.2f}", Scenario(
+                    name=f"employment ratio {end:.2f}",
+                    employment=dataclasses.replace(base_employment, ratio=(end, end)))))
     for assumption, variant, scenario in variants:
         paths = apply_scenario(result, scenario, dataset)
         add(assumption, variant,
