@@ -308,6 +308,9 @@ def test_summary_shows_the_range_of_the_members_probabilities(shipped):
     # a ratio's backtest is its numerator's, and the page says so; a series' own is unlabelled
     lp = table.set_index("target_id").loc["labour_productivity_2027"]
     assert lp["backtest_of"] == "gdp" and rd["backtest_of"] is None
+    # a ratio's P is conditional on its employment assumption: the page says where it is 50%
+    assert 0.2 < lp["break_even_ratio"] < 1.0 and pd.isna(rd["break_even_ratio"])
+    assert f"P = 50% at {lp['break_even_ratio']:.3f}" in html_text
     assert "<br><small>of gdp</small>" in html_text
 
 

@@ -253,6 +253,10 @@ def summary_table(dataset: data.Dataset, *, n_paths: int = DEFAULT_PATHS,
             "joint": res.joint["p_all_met"] if res.joint and prob else None,
             "backtest_coverage_80": (comp.calibration or {}).get("coverage_80") if comp and prob
             else None,
+            # a ratio's P rests on its employment assumption: where it crosses 50%
+            "break_even_ratio": ((res.break_even or {}).get(target.id) or {}).get(
+                "employment_to_population_ratio") if prob else None,
+            "assumed_ratio": (f"{res.assumption}" if prob and res.break_even else None),
             # a ratio indicator's backtest is its modelled numerator's (e.g. GDP's)
             "backtest_of": comp.indicator if comp and prob and comp.indicator != ind.id else None,
             "observed_value": obs["value"] if obs else None,
@@ -303,6 +307,13 @@ def summary_html(table: pd.DataFrame, *, link_prefix: str = "") -> str:
         return "" if not of or (isinstance(of, float) and _isnan(of)) else \
             f"<br><small>of {html.escape(str(of))}</small>"
 
+    def break_even(r):
+        ratio = r.get("break_even_ratio")
+        if ratio is None or _isnan(ratio):
+            return ""
+        return (f"<br><small title='{html.escape(str(r.get('assumed_ratio') or ''))}'>"
+                f"conditional on the assumed employment ratio: P = 50% at {ratio:.3f}</small>")
+
     def member_range(r):
         lo, hi = r.get("p_members_min"), r.get("p_members_max")
         if lo is None or _isnan(lo):
@@ -336,7 +347,8 @@ def summary_html(table: pd.DataFrame, *, link_prefix: str = "") -> str:
             f"<td>{name}</td><td>{r['year']}</td>"
             f"<td>{html.escape(r['comparison'])} {r['target']:g} {html.escape(r['unit'])}</td>"
             f"<td>{last}</td><td>{growth}</td><td>{html.escape(r['pace_label'] or '')}</td>"
-            f"<td><b>{pct(r['p_in_year'])}</b>{member_range(r)}</td><td>{pct(r['p_by_year'])}</td>"
+            f"<td><b>{pct(r['p_in_year'])}</b>{member_range(r)}{break_even(r)}</td>"
+            f"<td>{pct(r['p_by_year'])}</td>"
             f"<td>{pct(r['joint'])}</td><td>{pct(r['backtest_coverage_80'])}"
             f"{backtest_of(r)}</td>"
             f"<td><small>{html.escape(r['status'])}: {data_text}</small></td></tr>")
