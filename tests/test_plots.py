@@ -81,6 +81,12 @@ def test_components_chart_for_a_ratio_and_none_otherwise(shipped, rd):
     titles = [ax.get_title() for ax in fig.axes]
     assert len(fig.axes) == 2 and "25 sourced years" in titles[0] and "5 sourced years" in titles[1]
     assert "亿元" in fig.axes[0].get_ylabel() or "100 million" in fig.axes[0].get_ylabel()
+    # population is modelled since the 2020 census recount: earlier years are drawn apart
+    gdp_labels = fig.axes[0].get_legend_handles_labels()[1]
+    pop_lines = {line.get_label(): line for line in fig.axes[1].get_lines()}
+    assert "earlier, not modelled" not in gdp_labels
+    assert max(pop_lines["earlier, not modelled"].get_xdata()) < 2020
+    assert min(pop_lines["observed"].get_xdata()) == 2020
     assert _png(fig)[:4] == b"\x89PNG"
     assert plots.components_chart(rd, shipped) is None
 

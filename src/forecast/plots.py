@@ -178,7 +178,15 @@ def components_chart(result, dataset) -> Figure | None:
     for ax, (name, comp) in zip(axes, comps.items()):
         indicator = dataset.registry.indicator(name)
         observed = dataset.series(name, result.region)
-        ax.plot(observed.index, observed.to_numpy(), color=COLOURS["history"], lw=1.4,
+        # a component may be modelled on its latest years only (population since the 2020
+        # census recount): earlier years are drawn apart so a series break does not read as
+        # growth the model saw
+        used = observed.iloc[-comp.n_points:] if 0 < comp.n_points < len(observed) else observed
+        earlier = observed.loc[observed.index < used.index[0]] if len(used) else observed.iloc[:0]
+        if len(earlier):
+            ax.plot(earlier.index, earlier.to_numpy(), color="#a0aec0", lw=1.0, ls=":",
+                    marker="o", ms=2, label="earlier, not modelled")
+        ax.plot(used.index, used.to_numpy(), color=COLOURS["history"], lw=1.4,
                 marker="o", ms=3, label="observed")
         fan = fan_quantiles(comp.paths(result.scenario), comp.years)
         for (lo, hi), alpha in (((0.025, 0.975), 0.15), ((0.1, 0.9), 0.25), ((0.25, 0.75), 0.4)):
@@ -188,7 +196,7 @@ def components_chart(result, dataset) -> Figure | None:
         ax.set_ylabel(_value_axis(indicator))
         ax.set_xlabel("year")
         ax.xaxis.get_major_locator().set_params(integer=True)
-    axes[0].legend(loc="upper left")
+        ax.legend(loc="upper left", fontsize=7)
     return fig
 
 
