@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -92,6 +93,16 @@ def test_short_history_gives_pace_only(shipped):
     result = run(shipped, "digital_core_share_gdp")
     assert result.status == "pace only" and not result.probabilities
     assert result.pace["digital_core_share_gdp_2025"].ratio is not None
+
+
+def test_a_pace_on_a_secondary_figure_says_so(shipped):
+    pc = run(shipped, "air_quality_good_days_ratio").pace["air_quality_good_days_ratio_2025"]
+    history = shipped.rows("air_quality_good_days_ratio", "Hangzhou").set_index("year")
+    assert pc.weakest_source == history.loc[pc.weakest_source_year, "reliability"]
+    assert pc.weakest_source.startswith("secondary")
+    assert pc.source_caveat().startswith(f"rests on a lower-grade figure ({pc.weakest_source_year}")
+    official = replace(pc, weakest_source="official")
+    assert official.source_caveat() == ""
 
 
 def test_labour_productivity_rests_on_a_stated_assumption(shipped):

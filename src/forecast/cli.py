@@ -189,6 +189,8 @@ def render_forecast(result) -> str:
     for tid, pc in result.pace.items():
         left = ("" if pc.required_from_last is None else
                 f"; from {pc.last_year} on it needs {pc.required_from_last:+.2%}/yr")
+        if pc.source_caveat():
+            left += f"; {pc.source_caveat()}"
         if pc.ratio is not None:
             lines.append(f"{tid} pace: observed {pc.observed_cagr:+.2%}/yr ({pc.base_year}-"
                          f"{pc.last_year}) vs required {pc.required_cagr:+.2%}/yr (from "

@@ -14,14 +14,14 @@ denominator from a stated, ranged assumption where it has no history of its own.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
 from .coverage import Coverage, assess
-from .data import Dataset
+from .data import Dataset, reliability_rank
 from .ensemble import Ensemble, FittedEnsemble, Weighting, backtest_weights, mixture_backtest
 from .errors import InputError
 from .models import model_names
@@ -188,6 +188,18 @@ def fit_component(values: pd.Series, indicator: Indicator, *, horizon_to: int,
                        "note": "ensemble with the final weights (mild look-ahead in the weights)"}
     return ComponentFit(indicator.id, years, transform, members, weighting,
                         fitted.dropped, calibration, len(series))
+
+
+def _with_weakest_source(pc: Pace, rows: pd.DataFrame) -> Pace:
+    """``pc`` with the lowest reliability grade among the figures its rates rest on (the
+    base and the last observation): a pace on a secondary figure must say so."""
+    years = [y for y in (pc.base_year, pc.last_year) if y is not None]
+    used = rows[rows["year"].isin(years)]
+    if used.empty:
+        return pc
+    worst = used.loc[used["reliability"].map(reliability_rank).idxmax()]
+    return replace(pc, weakest_source=str(worst["reliability"]),
+                               weakest_source_year=int(worst["year"]))
 
 
 def _observed_target(rows: pd.DataFrame, target: Target) -> dict:
@@ -367,7 +379,7 @@ def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | Non
         if result.coverage[target.id].status == "observed":
             result.observed[target.id] = _observed_target(rows, target)
         if not series.empty and indicator.derived is None:
-            result.pace[target.id] = pace(series, target)
+            result.pace[target.id] = _with_weakest_source(pace(series, target), rows)
     open_targets = [t for t in targets if t.id not in result.observed]
     statuses = {result.coverage[t.id].status for t in open_targets}
     if not open_targets:

@@ -125,9 +125,23 @@ class Pace:
     ratio: float | None
     label: str
     required_from_last: float | None = None
+    #: the lowest reliability grade of the (base and last) figures the rates rest on, and its year
+    weakest_source: str | None = None
+    weakest_source_year: int | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+    def source_caveat(self) -> str:
+        """'' or, when a figure the rates rest on is below the official grades (a copy of an
+        official text, a compiled dataset, an article), a warning that names it."""
+        from .data import RELIABILITY_GRADES, reliability_rank
+        if self.weakest_source is None or \
+                reliability_rank(self.weakest_source) < RELIABILITY_GRADES.index(
+                    "copy of an official text"):
+            return ""
+        return (f"rests on a lower-grade figure ({self.weakest_source_year}: "
+                f"{self.weakest_source.split(';')[0].strip()})")
 
 
 def _cagr(start: float, end: float, years: int) -> float:

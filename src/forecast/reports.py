@@ -242,6 +242,7 @@ def summary_table(dataset: data.Dataset, *, n_paths: int = DEFAULT_PATHS,
             "required_from_last": pc.required_from_last if pc else None,
             "pace_base_year": pc.base_year if pc else None,
             "pace_ratio": pc.ratio if pc else None, "pace_label": pc.label if pc else None,
+            "pace_caveat": pc.source_caveat() if pc else None,
             "p_in_year": prob.p_in_year if prob else None,
             "p_by_year": prob.p_by_year if prob else None,
             "p_members_min": min(members) if members else None,
@@ -307,6 +308,10 @@ def summary_html(table: pd.DataFrame, *, link_prefix: str = "") -> str:
         return "" if not of or (isinstance(of, float) and _isnan(of)) else \
             f"<br><small>of {html.escape(str(of))}</small>"
 
+    def pace_caveat(r):
+        text = r.get("pace_caveat")
+        return f"<br><small>{html.escape(text)}</small>" if isinstance(text, str) and text else ""
+
     def break_even(r):
         ratio = r.get("break_even_ratio")
         if ratio is None or _isnan(ratio):
@@ -346,7 +351,8 @@ def summary_html(table: pd.DataFrame, *, link_prefix: str = "") -> str:
             f"<tr style='background:{STATUS_COLOURS.get(r['colour'], '#fff')}'>"
             f"<td>{name}</td><td>{r['year']}</td>"
             f"<td>{html.escape(r['comparison'])} {r['target']:g} {html.escape(r['unit'])}</td>"
-            f"<td>{last}</td><td>{growth}</td><td>{html.escape(r['pace_label'] or '')}</td>"
+            f"<td>{last}</td><td>{growth}</td><td>{html.escape(r['pace_label'] or '')}"
+            f"{pace_caveat(r)}</td>"
             f"<td><b>{pct(r['p_in_year'])}</b>{member_range(r)}{break_even(r)}</td>"
             f"<td>{pct(r['p_by_year'])}</td>"
             f"<td>{pct(r['joint'])}</td><td>{pct(r['backtest_coverage_80'])}"
