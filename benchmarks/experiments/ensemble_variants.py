@@ -27,7 +27,9 @@ from forecast.bench import (BENCH_BACKTEST_PATHS, BENCH_MIN_TRAIN, HORIZON, LOG,
                             default_data_path, inner_series, load_m3, score_samples)
 from forecast.engine import run_tasks
 from forecast.ensemble import allocate_paths, backtest_weights
-from forecast.models import DEFAULT_MODELS, get_model
+import robust_trend  # noqa: F401  (registers the experimental families)
+from forecast.ensemble import MIN_SCORED
+from forecast.models import DEFAULT_MODELS, MODELS, get_model
 from forecast.models.base import ModelFailure, Series
 
 
@@ -68,25 +70,50 @@ def variants(weighting, series: Series) -> dict[str, dict[str, float]]:
     return out
 
 
+def subset_weights(weighting, names: tuple[str, ...]) -> dict[str, float]:
+    """What :func:`forecast.ensemble.backtest_weights` gives for the members ``names``, from a
+    weighting backtest of a superset (the rule: inverse mean CRPS once two members have
+    MIN_SCORED scored forecasts, a member short of them weight 0; equal weights otherwise)."""
+    scored = {n: weighting.scores[n]["crps"] for n in names
+              if weighting.scores.get(n, {}).get("n_forecasts", 0) >= MIN_SCORED
+              and np.isfinite(weighting.scores[n].get("crps", np.nan))}
+    if len(scored) >= 2:
+        return _normalise({n: 1.0 / max(c, 1e-12) for n, c in scored.items()})
+    return {n: 1.0 / len(names) for n in names}
+
+
+def candidate_variants(weighting, candidate: str) -> dict[str, dict[str, float]]:
+    """The default, the default plus ``candidate``, and ``candidate`` in place of each level
+    member, weighted as the product would weigh them."""
+    out = {"default": subset_weights(weighting, DEFAULT_MODELS),
+           f"+ {candidate}": subset_weights(weighting, DEFAULT_MODELS + (candidate,))}
+    for member in DEFAULT_MODELS:
+        out[f"{candidate} instead of {member}"] = subset_weights(
+            weighting, tuple(m if m != member else candidate for m in DEFAULT_MODELS))
+    return out
+
+
 def _one(item) -> list[dict]:
-    s, n_paths, seed = item
+    s, n_paths, seed, candidate = item
+    members = DEFAULT_MODELS + ((candidate,) if candidate else ())
     series = Series(s.years, LOG.forward(s.train), LOG)
     rng = np.random.default_rng([seed, s.index])
     try:
-        weighting = backtest_weights(series, DEFAULT_MODELS, horizon=HORIZON,
+        weighting = backtest_weights(series, members, horizon=HORIZON,
                                      min_train=BENCH_MIN_TRAIN, n_paths=BENCH_BACKTEST_PATHS,
                                      seed=seed, origins=bench_origins(series))
     except ModelFailure:
         return []
     paths = {}
-    for name, child in zip(DEFAULT_MODELS, rng.spawn(len(DEFAULT_MODELS))):
+    for name, child in zip(members, rng.spawn(len(members))):
         try:
             paths[name] = np.exp(np.clip(get_model(name).fit(series).simulate(
                 HORIZON, n_paths, child), -700, 700))
         except ModelFailure:
             pass
     rows = []
-    for label, weights in variants(weighting, series).items():
+    sets = candidate_variants(weighting, candidate) if candidate else variants(weighting, series)
+    for label, weights in sets.items():
         weights = {m: w for m, w in weights.items() if m in paths}
         if not weights:  # every weighted member failed on the full inner training part
             continue
@@ -95,7 +122,7 @@ def _one(item) -> list[dict]:
         mixture = np.concatenate([paths[m][:counts[m]] for m in weights if counts[m] > 0])
         row = score_samples(mixture, s)
         rows.append({"series": s.series_id, "variant": label, **row})
-        if label == "default":
+        if label == "default" and not candidate:
             # the same distribution, other point forecasts
             medians = {m: np.median(paths[m], axis=0) for m in weights}
             for point_label, point in (
@@ -115,12 +142,18 @@ def main() -> None:
     parser.add_argument("--paths", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=20261127)
     parser.add_argument("--sample", type=int, help="first N series only")
+    parser.add_argument("--candidate", help="score this family (e.g. rw_robust_level, from "
+                        "robust_trend.py) added to the default and in place of each member, "
+                        "instead of the weight and point-forecast variants")
     args = parser.parse_args()
+    if args.candidate and args.candidate not in MODELS:
+        parser.error(f"unknown family {args.candidate}; known: {', '.join(MODELS)}")
     series = inner_series(load_m3(default_data_path()), args.inner)[: args.sample]
-    results = run_tasks(_one, [(s, args.paths, args.seed) for s in series],
+    results = run_tasks(_one, [(s, args.paths, args.seed, args.candidate) for s in series],
                         desc=f"variants (inner {args.inner})")
     frame = pd.DataFrame([r for rows in results for r in rows])
-    out = Path(__file__).parents[1] / "results" / f"ensemble_variants_inner{args.inner}.csv"
+    tag = f"_{args.candidate}" if args.candidate else ""
+    out = Path(__file__).parents[1] / "results" / f"ensemble_variants{tag}_inner{args.inner}.csv"
     frame.to_csv(out, index=False)
     table = frame.groupby("variant", sort=False)[
         ["smape", "mase", "cov80", "cov95", "msis", "crps", "brier"]].mean()
