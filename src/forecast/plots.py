@@ -17,6 +17,7 @@ import functools
 import logging
 import shutil
 import subprocess
+import textwrap
 from datetime import date
 
 import numpy as np
@@ -192,7 +193,9 @@ def components_chart(result, dataset) -> Figure | None:
         for (lo, hi), alpha in (((0.025, 0.975), 0.15), ((0.1, 0.9), 0.25), ((0.25, 0.75), 0.4)):
             ax.fill_between(comp.years, fan[lo], fan[hi], color=COLOURS["band"], alpha=alpha, lw=0)
         ax.plot(comp.years, fan[0.5], color=COLOURS["median"], lw=1.4, ls="--", label="median")
-        ax.set_title(f"{indicator_label(indicator)}\n{comp.n_points} sourced years", fontsize=9)
+        # a panel is narrow: wrap the bilingual name rather than cut it at the edge
+        name = "\n".join(textwrap.wrap(indicator_label(indicator), 44))
+        ax.set_title(f"{name}\n{comp.n_points} sourced years", fontsize=9)
         ax.set_ylabel(_value_axis(indicator))
         ax.set_xlabel("year")
         ax.xaxis.get_major_locator().set_params(integer=True)
