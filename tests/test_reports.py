@@ -198,10 +198,10 @@ def test_report_pages_index_and_summary(report):
     assert "rd_intensity.html" in index and "全社会研发投入强度" in index
     # beside the headline: how far the probabilities have earned trust, from this run's own
     # calibration page, and how current the data are
-    pooled = next(g for g in summary["calibration"]["coverage_by_group"] if g["group"] == "all")
+    pooled = summary["calibration"]["summary"]
     assert "How far to trust these probabilities" in index
-    assert f"Brier score of {pooled['brier']:.3f}" in index
-    assert "the newest figure used was published on" in index
+    assert f"Brier score of {pooled['brier_events']:.3f}" in index
+    assert "The newest figure behind a target was published" in index
     html = (report / "rd_intensity.html").read_text()
     assert "forecast_indicator(inputs.dataset" not in html, "code cells must be hidden"
     assert "data:image/png;base64" in html
@@ -339,11 +339,26 @@ def test_every_entry_point_defaults_to_the_same_paths_and_seed():
         assert (args.paths, args.seed) == (DEFAULT_PATHS, DEFAULT_SEED), command
 
 
-def test_trust_paragraph_says_when_probabilities_do_not_beat_a_coin():
-    group = {"group": "all", "n_forecasts": 295, "coverage_50": 0.49, "coverage_80": 0.81,
-             "coverage_95": 0.91}
-    worse = reports._trust_html({"coverage_by_group": [{**group, "brier": 0.262}]})
-    better = reports._trust_html({"coverage_by_group": [{**group, "brier": 0.20}]})
-    assert "worse than always saying 50%" in worse and "49%/81%/91%" in worse
-    assert "better than always saying 50%" in better
+def test_trust_paragraph_says_which_way_the_probabilities_have_erred():
+    summary = {"n_forecasts": 295, "coverage_50": 0.49, "coverage_80": 0.81,
+               "coverage_95": 0.91, "brier_events": 0.183}
+    band = lambda p, o, n: {"mean_predicted": p, "observed_frequency": o, "n": n}  # noqa: E731
+    low = reports._trust_html({"summary": summary, "reliability": [
+        band(0.05, 0.12, 200), band(0.54, 0.80, 270), band(0.95, 0.97, 119)]})
+    high = reports._trust_html({"summary": summary, "reliability": [
+        band(0.05, 0.01, 200), band(0.54, 0.30, 270), band(0.95, 0.90, 119)]})
+    mixed = reports._trust_html({"summary": summary, "reliability": [
+        band(0.05, 0.01, 200), band(0.54, 0.80, 270)]})
+    assert "49%/81%/91%" in low and "Brier score of 0.183" in low
+    assert "may be understated" in low and "54% predicted, 80% happened, 270 events" in low
+    assert "may be overstated" in high and "no consistent direction" in mixed
     assert reports._trust_html(None) == "" and reports._trust_html({}) == ""
+
+
+def test_index_says_which_target_years_are_over_but_still_forecast():
+    rows = [{"year": 2025, "p_in_year": 0.63}, {"year": 2027, "p_in_year": 0.52},
+            {"year": 2025, "p_in_year": None}]
+    text = reports._data_currency("2025 (gdp 2024)", "2026-11-27", rows)
+    assert "published 2025 (gdp 2024)" in text and "2025 is over" in text
+    assert "2027" not in text.split("published")[0]
+    assert "is over" not in reports._data_currency(None, "2025-06-30", rows)

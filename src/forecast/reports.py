@@ -51,7 +51,7 @@ from .coverage import SUPPLY_DATA_HINT, assess
 from .errors import InputError
 from .models import DEFAULT_MODELS, MODELS, model_names
 from .probability import DEFAULT_PATHS, format_probability
-from .scenario import Scenario, load_scenario
+from .scenario import Employment, Scenario, load_scenario
 
 DEFAULT_SEED = 20261127
 START_TIMEOUT = 120        # seconds for a kernel to start
@@ -565,34 +565,55 @@ class ReportResult:
     messages: list[str] = field(default_factory=list)
 
 
-def _data_currency(data_through: str | None) -> str:
-    if not data_through:
-        return "."
-    return (f": the newest figure used was published on {html.escape(data_through)}, and each "
-            f"series ends in its own year (the 'last observed' column), often years before "
-            f"that.")
+def _data_currency(data_through: str | None, as_of: str, rows: list[dict]) -> str:
+    """How current the data are: the newest figure behind a target, and the target years that
+    are over but still forecast (their figures are not in the data yet)."""
+    over = sorted({int(r["year"]) for r in rows if r.get("p_in_year") is not None
+                   and not _isnan(r["p_in_year"]) and int(r["year"]) < int(as_of[:4])})
+    text = "." if not data_through else (
+        f". The newest figure behind a target was published {html.escape(data_through)}; each "
+        f"series ends in its own year (the 'last observed' column), often years earlier.")
+    if over:
+        text += (f" {', '.join(map(str, over))} is over, but where its figure is not in the data "
+                 f"yet the target is still forecast.")
+    return text
 
 
 def _trust_html(calibration: dict | None) -> str:
     """How far the probabilities have earned trust: the pooled backtest of the calibration
-    page (Hangzhou's series and the province panel), next to the headline table."""
-    rows = {r.get("group"): r for r in (calibration or {}).get("coverage_by_group", [])}
-    pooled = rows.get("all")
-    if not pooled:
+    page (Hangzhou's series and the province panel), next to the headline table, with the
+    direction of any bias of its event probabilities."""
+    calibration = calibration or {}
+    summary = calibration.get("summary") or {}
+    if not summary.get("n_forecasts"):
         return ""
-    brier = pooled["brier"]
-    verdict = ("better than" if brier < 0.24 else "no better than" if brier <= 0.26
-               else "worse than")
-    return (
-        f"<p><b>How far to trust these probabilities.</b> Forecast from past years and scored "
-        f"against what happened ({pooled['n_forecasts']} forecasts of Hangzhou's series "
-        f"behind the targets and of the 31 provinces' R&amp;D intensity; calibration page), "
-        f"the ensemble's 50/80/95% "
-        f"intervals covered {pooled['coverage_50']:.0%}/{pooled['coverage_80']:.0%}/"
-        f"{pooled['coverage_95']:.0%} of the outcomes, and its probabilities of trend-type "
-        f"events scored a Brier score of {brier:.3f}: {verdict} always saying 50% (0.250). "
-        f"Read a probability as the spread of plausible trends made explicit, not as a sharper "
-        f"forecast; a few points either way are within its error.</p>")
+    text = (f"<p><b>How far to trust these probabilities.</b> Forecast from past years and "
+            f"scored against what happened ({summary['n_forecasts']} forecasts of Hangzhou's "
+            f"series behind the targets and of the 31 provinces' R&amp;D intensity; calibration "
+            f"page), the ensemble's 50/80/95% intervals covered {summary['coverage_50']:.0%}/"
+            f"{summary['coverage_80']:.0%}/{summary['coverage_95']:.0%} of the outcomes.")
+    bands = [r for r in calibration.get("reliability", []) if r.get("n")]
+    if bands and summary.get("brier_events") is not None:
+        higher = sum(r["observed_frequency"] > r["mean_predicted"] for r in bands)
+        largest = max(bands, key=lambda r: r["n"])
+        example = (f"the largest band: {largest['mean_predicted']:.0%} predicted, "
+                   f"{largest['observed_frequency']:.0%} happened, {largest['n']} events")
+        if higher >= 0.8 * len(bands):
+            direction = (f"In {higher} of {len(bands)} bands of predicted probability the events "
+                         f"happened more often than predicted ({example}): on these series the "
+                         f"ensemble has been too cautious about growth continuing, so a "
+                         f"probability of meeting a growth target may be understated.")
+        elif higher <= 0.2 * len(bands):
+            direction = (f"In {len(bands) - higher} of {len(bands)} bands of predicted "
+                         f"probability the events happened less often than predicted "
+                         f"({example}): a probability of meeting a growth target may be "
+                         f"overstated.")
+        else:
+            direction = "Its misses have no consistent direction across bands."
+        text += (f" Its probabilities of target-like events (reaching 0-2 times the historical "
+                 f"pace) scored a Brier score of {summary['brier_events']:.3f}. {direction}")
+    return text + (" Read a probability as the spread of plausible trends made explicit, not "
+                   "as a measurement.</p>")
 
 
 def _index_html(as_of: str, plan: dict, jobs: list[Job], results: dict[str, JobResult],
@@ -615,7 +636,8 @@ table.summary th {{ background: #edf2f7; }}
 </style></head><body>
 <h1>Hangzhou <i>Quality Power</i> targets: how likely are they met?</h1>
 <p lang="zh">{html.escape(str(plan.get('title_zh', '')))}</p>
-<p>Sourced history published up to <b>{html.escape(as_of)}</b>{_data_currency(data_through)}
+<p>Sourced history published up to <b>{html.escape(as_of)}</b>{_data_currency(
+    data_through, as_of, summary.get("targets", []))}
 Probabilities come from an ensemble of trajectory models whose calibration is measured (see the
 calibration page). Values below are collected from the executed notebooks
 (<a href="summary.json">summary.json</a>, <a href="summary.csv">summary.csv</a>).</p>
@@ -630,9 +652,26 @@ calibration page). Values below are collected from the executed notebooks
 
 
 def _newest_publication(dataset: data.Dataset) -> str | None:
-    """The date the newest figure the run used became available (None without dates)."""
-    available = pd.to_datetime(dataset.panel.get("available"), errors="coerce").dropna()
-    return None if available.empty else available.max().date().isoformat()
+    """When and what the newest figure behind a target is (the plan's region, the target
+    indicators and the series they are derived from; None without dates). Comparison panels
+    (other provinces, other countries) do not count: no Hangzhou number rests on them."""
+    registry = dataset.registry
+    used = set()
+    for target in registry.targets.values():
+        indicator = registry.indicator(target.indicator)
+        used.add(indicator.id)
+        if indicator.derived is not None:
+            used |= {indicator.derived.numerator, indicator.derived.denominator,
+                     Employment().population}
+    region = registry.plan.get("region", "Hangzhou")
+    panel = dataset.panel
+    rows = panel[(panel["region"] == region) & panel["indicator"].isin(used)]
+    available = pd.to_datetime(rows["available"], errors="coerce").dropna()
+    if available.empty:
+        return None
+    newest = rows.loc[available.idxmax()]
+    # as the source dates it ("2025" when only the year is known), with what it is
+    return f"{newest['published']} ({newest['indicator']} {int(newest['year'])})"
 
 
 def _consistency(summary_rows: list[dict], pages: dict[str, dict]) -> list[str]:
