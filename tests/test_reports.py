@@ -362,3 +362,9 @@ def test_index_says_which_target_years_are_over_but_still_forecast():
     assert "published 2025 (gdp 2024)" in text and "2025 is over" in text
     assert "2027" not in text.split("published")[0]
     assert "is over" not in reports._data_currency(None, "2025-06-30", rows)
+
+
+def test_chance_spread_of_a_coverage():
+    # 17 forecasts (R&D's own backtest): an exactly calibrated 80% interval covers 80% +- 19
+    assert reports.chance_spread(0.8, 17) == pytest.approx(0.19, abs=0.005)
+    assert reports.chance_spread(0.8, 54) == pytest.approx(0.107, abs=0.005)

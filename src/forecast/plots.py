@@ -162,8 +162,9 @@ def fan_chart(result, *, title: str | None = None) -> Figure:
     ax.set_xlabel("year")
     ax.set_ylabel(_value_axis(ind))
     ax.xaxis.get_major_locator().set_params(integer=True)
-    ax.set_title(title or f"{indicator_label(ind)}\n{result.region}: history and ensemble fan "
-                 f"(scenario: {result.scenario.name})", fontsize=10)
+    what = (f"history and ensemble fan (scenario: {result.scenario.name})"
+            if result.paths is not None else "history (no model fitted: too little history)")
+    ax.set_title(title or f"{indicator_label(ind)}\n{result.region}: {what}", fontsize=10)
     ax.legend(loc="upper left", ncols=2)
     return fig
 
