@@ -304,7 +304,7 @@ def test_summary_shows_the_range_of_the_members_probabilities(shipped):
     unforecastable = table.set_index("target_id").loc["brand_sales_share_mfg_2025"]
     assert unforecastable["p_members_min"] is None or pd.isna(unforecastable["p_members_min"])
     html_text = reports.summary_html(table)
-    assert f"models {rd['p_members_min']:.0%}-{rd['p_members_max']:.0%}" in html_text
+    assert f"models {rd['p_members_min']:.0%} to {rd['p_members_max']:.0%}" in html_text
     # a ratio's backtest is its numerator's, and the page says so; a series' own is unlabelled
     lp = table.set_index("target_id").loc["labour_productivity_2027"]
     assert lp["backtest_of"] == "gdp" and rd["backtest_of"] is None

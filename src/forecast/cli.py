@@ -147,8 +147,8 @@ def render_forecast(result) -> str:
         if cal:
             lines.append(f"[{name}] own backtest of the ensemble ({cal['n_forecasts']} forecasts, "
                          f"{cal['n_origins']} origins, horizon <= {cal['horizon']}): coverage "
-                         f"50/80/95% = {_fmt_p(cal['coverage_50'])}/{_fmt_p(cal['coverage_80'])}/"
-                         f"{_fmt_p(cal['coverage_95'])}, CRPS {cal['crps']:.4g} (in {cal['unit']}, the "
+                         f"50/80/95% = {cal['coverage_50']:.0%}/{cal['coverage_80']:.0%}/"
+                         f"{cal['coverage_95']:.0%}, CRPS {cal['crps']:.4g} (in {cal['unit']}, the "
                          f"published unit), Brier {cal['brier']:.3f}")
     if result.paths is not None:
         table = {}
@@ -167,8 +167,9 @@ def render_forecast(result) -> str:
             table[name] = row
         lines.append("\nmedian [10%, 90%] per year and probability of meeting each target:")
         lines.append(pd.DataFrame(table).T.to_string())
-        lines.append("(± : 95% Monte Carlo error of a probability from that row's paths; a "
-                     "model's row has only its share of the ensemble's paths)")
+        lines.append("(± : 95% Monte Carlo error of a probability from that row's paths, shown "
+                     "from half a point; a model's row has only its share of the ensemble's "
+                     "paths)")
     if result.joint:
         lines.append(f"joint P(all of {', '.join(result.joint['targets'])} met) = "
                      f"{_fmt_p(result.joint['p_all_met'])} (product of marginals would say "

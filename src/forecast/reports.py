@@ -333,7 +333,7 @@ def summary_html(table: pd.DataFrame, *, link_prefix: str = "") -> str:
         noise = "" if mc is None or _isnan(mc) else \
             f"; each within about ±{mc:.0%} Monte Carlo error (its share of the paths)"
         return (f"<br><small title='range over the ensemble members{noise}'>models "
-                f"{pct(lo)}-{pct(hi)}</small>")
+                f"{pct(lo)} to {pct(hi)}</small>")
 
     head = ("<tr><th>target</th><th>year</th><th>goal</th><th>last observed</th>"
             "<th>growth: observed / required</th><th>pace</th><th>P(in year)</th>"
