@@ -310,7 +310,7 @@ def test_summary_shows_the_range_of_the_members_probabilities(shipped):
     assert lp["backtest_of"] == "gdp" and rd["backtest_of"] is None
     # a ratio's P is conditional on its employment assumption: the page says where it is 50%
     assert 0.2 < lp["break_even_ratio"] < 1.0 and pd.isna(rd["break_even_ratio"])
-    assert f"P = 50% at {lp['break_even_ratio']:.3f}" in html_text
+    assert f"(0.58-0.74): P = 50% at {lp['break_even_ratio']:.3f}" in html_text
     assert "<br><small>of gdp</small>" in html_text
 
 

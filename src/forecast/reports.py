@@ -264,6 +264,9 @@ def summary_table(dataset: data.Dataset, *, n_paths: int = DEFAULT_PATHS,
             "break_even_ratio": ((res.break_even or {}).get(target.id) or {}).get(
                 "employment_to_population_ratio") if prob else None,
             "assumed_ratio": (f"{res.assumption}" if prob and res.break_even else None),
+            "assumed_ratio_range": (
+                "{:.2f}-{:.2f}".format(*(res.scenario.employment or Employment()).ratio)
+                if prob and res.break_even else None),
             # a ratio indicator's backtest is its modelled numerator's (e.g. GDP's)
             "backtest_of": comp.indicator if comp and prob and comp.indicator != ind.id else None,
             "observed_value": obs["value"] if obs else None,
@@ -323,7 +326,9 @@ def summary_html(table: pd.DataFrame, *, link_prefix: str = "") -> str:
         if ratio is None or _isnan(ratio):
             return ""
         return (f"<br><small title='{html.escape(str(r.get('assumed_ratio') or ''))}'>"
-                f"conditional on the assumed employment ratio: P = 50% at {ratio:.3f}</small>")
+                f"conditional on the assumed employment ratio "
+                f"({html.escape(str(r.get('assumed_ratio_range') or ''))}): P = 50% at "
+                f"{ratio:.3f}</small>")
 
     def member_range(r):
         lo, hi = r.get("p_members_min"), r.get("p_members_max")
