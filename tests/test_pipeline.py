@@ -98,11 +98,11 @@ def test_short_history_gives_pace_only(shipped):
 def test_a_pace_on_a_secondary_figure_says_so(shipped):
     pc = run(shipped, "air_quality_good_days_ratio").pace["air_quality_good_days_ratio_2025"]
     history = shipped.rows("air_quality_good_days_ratio", "Hangzhou").set_index("year")
-    assert pc.weakest_source == history.loc[pc.weakest_source_year, "reliability"]
-    assert pc.weakest_source.startswith("secondary")
-    assert pc.source_caveat().startswith(f"rests on a lower-grade figure ({pc.weakest_source_year}")
-    official = replace(pc, weakest_source="official")
-    assert official.source_caveat() == ""
+    # both figures the rates rest on (2013 and 2021) are secondary: both are named
+    assert [y for y, _ in pc.lower_grade_sources] == [pc.base_year, pc.last_year]
+    assert all(grade == history.loc[y, "reliability"] for y, grade in pc.lower_grade_sources)
+    assert pc.source_caveat().startswith(f"rests on lower-grade figures ({pc.base_year}: secondary")
+    assert replace(pc, lower_grade_sources=()).source_caveat() == ""
 
 
 def test_labour_productivity_rests_on_a_stated_assumption(shipped):

@@ -190,16 +190,19 @@ def fit_component(values: pd.Series, indicator: Indicator, *, horizon_to: int,
                         fitted.dropped, calibration, len(series))
 
 
-def _with_weakest_source(pc: Pace, rows: pd.DataFrame) -> Pace:
-    """``pc`` with the lowest reliability grade among the figures its rates rest on (the
-    base and the last observation): a pace on a secondary figure must say so."""
+#: figures graded below this (data.RELIABILITY_GRADES) make a pace say what it rests on
+LOWEST_OFFICIAL_GRADE = "official media"
+
+
+def _with_source_grades(pc: Pace, rows: pd.DataFrame) -> Pace:
+    """``pc`` with the figures its rates rest on (the base and the last observation) that are
+    graded below :data:`LOWEST_OFFICIAL_GRADE`: a pace on a secondary figure must say so."""
     years = [y for y in (pc.base_year, pc.last_year) if y is not None]
-    used = rows[rows["year"].isin(years)]
-    if used.empty:
-        return pc
-    worst = used.loc[used["reliability"].map(reliability_rank).idxmax()]
-    return replace(pc, weakest_source=str(worst["reliability"]),
-                               weakest_source_year=int(worst["year"]))
+    used = rows[rows["year"].isin(years)].sort_values("year")
+    limit = reliability_rank(LOWEST_OFFICIAL_GRADE)
+    lower = tuple((int(r.year), str(r.reliability)) for r in used.itertuples()
+                  if reliability_rank(r.reliability) > limit)
+    return replace(pc, lower_grade_sources=lower)
 
 
 def _observed_target(rows: pd.DataFrame, target: Target) -> dict:
@@ -379,7 +382,7 @@ def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | Non
         if result.coverage[target.id].status == "observed":
             result.observed[target.id] = _observed_target(rows, target)
         if not series.empty and indicator.derived is None:
-            result.pace[target.id] = _with_weakest_source(pace(series, target), rows)
+            result.pace[target.id] = _with_source_grades(pace(series, target), rows)
     open_targets = [t for t in targets if t.id not in result.observed]
     statuses = {result.coverage[t.id].status for t in open_targets}
     if not open_targets:

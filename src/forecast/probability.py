@@ -125,23 +125,21 @@ class Pace:
     ratio: float | None
     label: str
     required_from_last: float | None = None
-    #: the lowest reliability grade of the (base and last) figures the rates rest on, and its year
-    weakest_source: str | None = None
-    weakest_source_year: int | None = None
+    #: (year, grade) of each figure the rates rest on (base, last) below the official grades
+    lower_grade_sources: tuple[tuple[int, str], ...] = ()
 
     def as_dict(self) -> dict:
         return asdict(self)
 
     def source_caveat(self) -> str:
-        """'' or, when a figure the rates rest on is below the official grades (a copy of an
-        official text, a compiled dataset, an article), a warning that names it."""
-        from .data import RELIABILITY_GRADES, reliability_rank
-        if self.weakest_source is None or \
-                reliability_rank(self.weakest_source) < RELIABILITY_GRADES.index(
-                    "copy of an official text"):
+        """'' or, when figures the rates rest on are below the official grades (a copy of an
+        official text, a compiled dataset, an article), a warning that names them."""
+        if not self.lower_grade_sources:
             return ""
-        return (f"rests on a lower-grade figure ({self.weakest_source_year}: "
-                f"{self.weakest_source.split(';')[0].strip()})")
+        named = "; ".join(f"{year}: {grade.split(';')[0].strip()}"
+                          for year, grade in self.lower_grade_sources)
+        many = len(self.lower_grade_sources) > 1
+        return f"rests on lower-grade figure{'s' if many else ''} ({named})"
 
 
 def _cagr(start: float, end: float, years: int) -> float:
@@ -152,8 +150,9 @@ def pace(series: pd.Series, target: Target) -> Pace:
     """Pace diagnostic of ``target`` from the observed ``series`` (indexed by year).
 
     As in Eurostat's assessment of quantified targets (and open-sdg's, which follows it), both
-    growth rates start from the same base: the observation closest to ``PACE_WINDOW`` years
-    before the last one (earlier if that year is missing; the actual span is used). Observed
+    growth rates start from the same base: the latest observation at least ``PACE_WINDOW``
+    years before the last one (the first observation when the series is shorter; the actual
+    span is used). Observed
     growth runs from there to the last observation, required growth from there to the target
     in the target year, and the label follows Eurostat's thresholds 0.95 / 0.6 / 0 on their
     ratio: the window's pace against the pace the target asked for over the same years on.

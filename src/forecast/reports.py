@@ -355,7 +355,7 @@ def summary_html(table: pd.DataFrame, *, link_prefix: str = "") -> str:
             f"{num(r['observed_cagr'], '{:+.1%}')} / {num(r['required_cagr'], '{:+.1%}')} " \
             f"(since {int(r['pace_base_year'])})"
         if r.get("required_from_last") is not None and not _isnan(r["required_from_last"]):
-            growth += (f"<br>needs {num(r['required_from_last'], '{:+.1%}')}/yr after "
+            growth += (f"<br>needs {num(r['required_from_last'], '{:+.2%}')}/yr after "
                        f"{int(r['last_year'])}")
         data_text = html.escape(r["route"] or r["sufficiency"])
         body.append(
@@ -377,7 +377,10 @@ def summary_html(table: pd.DataFrame, *, link_prefix: str = "") -> str:
             f"ensemble's members (the ensemble's P is their weighted average); joint = P(every "
             f"forecast target of the indicator is met, e.g. both 2025 and 2027), read off the "
             f"same paths; own backtest = the ensemble's rolling-origin forecasts of the series' "
-            f"own past ('of gdp': the modelled numerator of a ratio)</small></p>")
+            f"own past ('of gdp': the modelled numerator of a ratio); pace = growth over the last "
+            f"five or more years against what the target required from the same base "
+            f"(Eurostat's labels), while P uses the whole history and the models' uncertainty: "
+            f"a target can be on track by pace and a coin flip by P</small></p>")
 
 
 # ----------------------------------------------------------------- provenance
