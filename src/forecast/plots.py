@@ -375,9 +375,11 @@ def scenario_comparison(runs: dict[str, tuple[np.ndarray, np.ndarray]], result, 
         name = others[i]
         years, paths = runs[name]
         q = np.quantile(paths, [0.1, 0.5, 0.9], axis=0)
-        if not hist.empty:
-            ax.plot(hist["year"], hist["value"], color=COLOURS["history"], marker="o", ms=2,
-                    lw=1.2, label="observed")
+        if not hist.empty:  # gaps stay gaps, as in the fan chart
+            span = np.arange(int(hist["year"].min()), int(hist["year"].max()) + 1)
+            line = pd.Series(hist["value"].to_numpy(), index=hist["year"]).reindex(span)
+            ax.plot(span, line.to_numpy(), color=COLOURS["history"], lw=1.2, label="observed")
+            ax.scatter(hist["year"], hist["value"], color=COLOURS["history"], s=4)
         ax.fill_between(ref_years, ref_q[0], ref_q[2], color="#a0aec0", alpha=0.35, lw=0)
         ax.plot(ref_years, ref_q[1], color="#4a5568", lw=1.2, ls="--", label=reference)
         if name != reference:

@@ -217,7 +217,7 @@ def tornado(dataset: Dataset, result: IndicatorForecast, *, volatility: tuple[fl
             _data_variant(add, "data vintage", "first releases", first, result)
         else:
             add("data vintage", "first releases", dict(base),
-                "one vintage per year in this series: nothing to vary")
+                "the first releases are the values already used: nothing to vary")
     return pd.DataFrame(rows)
 
 
