@@ -160,7 +160,7 @@ def render_forecast(result) -> str:
                 result.member_probabilities.get(name, {})
             for tid, p in probs.items():
                 # a member's P rests on its share of the paths only: say how noisy that is
-                noise = 1.96 * p.p_se
+                noise = p.mc_error95
                 row[f"P({p.year}>={p.target:g})"] = _fmt_p(p.p_in_year) + (
                     f" ±{noise:.0%}" if noise >= 0.005 else "")
                 row[f"P(by {p.year})"] = _fmt_p(p.p_by_year)

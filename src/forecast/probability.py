@@ -63,6 +63,11 @@ class TargetProbability:
     def as_dict(self) -> dict:
         return asdict(self)
 
+    @property
+    def mc_error95(self) -> float:
+        """Half-width of the 95% Monte Carlo interval of ``p_in_year``."""
+        return 1.96 * self.p_se
+
 
 def target_probability(paths: np.ndarray, years: np.ndarray, target: Target) -> TargetProbability:
     """Probabilities of ``target`` from ``paths`` (n_paths, len(years)) in the target's unit."""

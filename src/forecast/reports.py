@@ -254,7 +254,7 @@ def summary_table(dataset: data.Dataset, *, n_paths: int = DEFAULT_PATHS,
             "p_members_min": min(members) if members else None,
             "p_members_max": max(members) if members else None,
             # a member's P comes from its share of the paths only
-            "p_members_mc95": max(1.96 * m.p_se for m in member_probs) if members else None,
+            "p_members_mc95": max(m.mc_error95 for m in member_probs) if members else None,
             "median": prob.median if prob else None,
             "q10": prob.q10 if prob else None, "q90": prob.q90 if prob else None,
             "joint": res.joint["p_all_met"] if res.joint and prob else None,
@@ -263,7 +263,7 @@ def summary_table(dataset: data.Dataset, *, n_paths: int = DEFAULT_PATHS,
             # a ratio's P rests on its employment assumption: where it crosses 50%
             "break_even_ratio": ((res.break_even or {}).get(target.id) or {}).get(
                 "employment_to_population_ratio") if prob else None,
-            "assumed_ratio": (f"{res.assumption}" if prob and res.break_even else None),
+            "assumed_ratio": res.assumption if prob and res.break_even else None,
             "assumed_ratio_range": (
                 "{:.2f}-{:.2f}".format(*(res.scenario.employment or Employment()).ratio)
                 if prob and res.break_even else None),
