@@ -320,8 +320,7 @@ def test_every_entry_point_defaults_to_the_same_paths_and_seed():
     import ast
 
     from forecast import cli
-    from forecast.probability import DEFAULT_PATHS
-    from forecast.reports import DEFAULT_SEED
+    from forecast.probability import DEFAULT_PATHS, DEFAULT_SEED
     for path in sorted(NOTEBOOKS.glob("*.ipynb")):
         cell = next(c for c in json.loads(path.read_text(encoding="utf-8"))["cells"]
                     if "parameters" in c.get("metadata", {}).get("tags", []))

@@ -16,7 +16,7 @@ from . import bench, data, reports
 from .coverage import assess
 from .errors import InputError
 from .pipeline import forecast_indicator
-from .probability import DEFAULT_PATHS, format_probability
+from .probability import DEFAULT_PATHS, DEFAULT_SEED, format_probability
 from .engine import add_engine_options
 from .scenario import Scenario, load_scenario, load_scenarios
 from .sensitivity import parse_grid, sweep
@@ -277,7 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--region", default=None, help="default: the target's region (Hangzhou)")
     p.add_argument("--as-of", help="use only values published by this year or date")
     p.add_argument("--paths", type=int, default=DEFAULT_PATHS)
-    p.add_argument("--seed", type=int, default=reports.DEFAULT_SEED)
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED)
     p.add_argument("--models", nargs="+", help="model families (default: the default ensemble)")
     p.add_argument("--target-years", nargs="+", type=int)
     p.add_argument("--scenario", help="scenario YAML (see notebooks/scenarios/)")
@@ -298,7 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "directory of them (the baseline is always included)")
     p.add_argument("--as-of")
     p.add_argument("--paths", type=int, default=DEFAULT_PATHS)
-    p.add_argument("--seed", type=int, default=reports.DEFAULT_SEED)
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED)
     p.add_argument("--models", nargs="+")
     p.add_argument("--no-backtest", action="store_true")
     p.add_argument("--out", help="write the long table as CSV here")

@@ -26,8 +26,8 @@ from .ensemble import Ensemble, FittedEnsemble, Weighting, backtest_weights, mix
 from .errors import InputError
 from .models import model_names
 from .models.base import ModelFailure, Series
-from .probability import (DEFAULT_PATHS, Pace, TargetProbability, fan_quantiles,
-                          joint_probability, pace, target_probability)
+from .probability import (DEFAULT_PATHS, DEFAULT_SEED, Pace, TargetProbability,
+                          fan_quantiles, joint_probability, pace, target_probability)
 from .scenario import Employment, Scenario
 from .targets import Indicator, Target
 from .transforms import Transform
@@ -333,7 +333,7 @@ def _break_even(gdp: np.ndarray, denominator_scale, target: float,
 
 def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | None = None,
                        models: tuple[str, ...] | None = None, n_paths: int = DEFAULT_PATHS,
-                       seed: int = 20261127, scenario: Scenario | None = None,
+                       seed: int = DEFAULT_SEED, scenario: Scenario | None = None,
                        target_years: tuple[int, ...] | None = None,
                        backtest: bool = True) -> IndicatorForecast:
     """Forecast ``indicator_id`` and estimate the probability of meeting each of its targets.

@@ -105,6 +105,14 @@ def _value_axis(indicator) -> str:
     return f"value ({_unit_label(indicator)})"
 
 
+def _history_line(hist: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Every year from the first to the last observation and its value, NaN where none was
+    published: plotted as a line, gaps stay gaps."""
+    years = np.arange(int(hist["year"].min()), int(hist["year"].max()) + 1)
+    values = pd.Series(hist["value"].to_numpy(), index=hist["year"]).reindex(years)
+    return years, values.to_numpy()
+
+
 def _as_of_x(as_of: date) -> float:
     return as_of.year + (as_of.timetuple().tm_yday - 1) / 365.0
 
@@ -123,9 +131,7 @@ def fan_chart(result, *, title: str | None = None) -> Figure:
     fig, (ax,) = _new()
     hist = result.history
     if not hist.empty:
-        years = np.arange(int(hist["year"].min()), int(hist["year"].max()) + 1)
-        values = pd.Series(hist["value"].to_numpy(), index=hist["year"]).reindex(years)
-        ax.plot(years, values.to_numpy(), color=COLOURS["history"], lw=1.6, label="observed")
+        ax.plot(*_history_line(hist), color=COLOURS["history"], lw=1.6, label="observed")
         prelim = hist["preliminary"].astype(bool).to_numpy()
         ax.scatter(hist["year"][~prelim], hist["value"][~prelim], s=18,
                    color=COLOURS["history"], zorder=3)
@@ -376,9 +382,7 @@ def scenario_comparison(runs: dict[str, tuple[np.ndarray, np.ndarray]], result, 
         years, paths = runs[name]
         q = np.quantile(paths, [0.1, 0.5, 0.9], axis=0)
         if not hist.empty:  # gaps stay gaps, as in the fan chart
-            span = np.arange(int(hist["year"].min()), int(hist["year"].max()) + 1)
-            line = pd.Series(hist["value"].to_numpy(), index=hist["year"]).reindex(span)
-            ax.plot(span, line.to_numpy(), color=COLOURS["history"], lw=1.2, label="observed")
+            ax.plot(*_history_line(hist), color=COLOURS["history"], lw=1.2, label="observed")
             ax.scatter(hist["year"], hist["value"], color=COLOURS["history"], s=4)
         ax.fill_between(ref_years, ref_q[0], ref_q[2], color="#a0aec0", alpha=0.35, lw=0)
         ax.plot(ref_years, ref_q[1], color="#4a5568", lw=1.2, ls="--", label=reference)

@@ -19,6 +19,8 @@ from .targets import Target
 #: notebooks, sweeps): one default, so the same target shows the same probability everywhere;
 #: its Monte Carlo error on a probability is at most +-1 point (95%)
 DEFAULT_PATHS = 10_000
+#: the seed of every forecast unless told otherwise, for the same reason
+DEFAULT_SEED = 20261127
 
 # Eurostat's assessment of progress towards quantified targets (also used by open-sdg): the
 # ratio of the observed compound annual growth to the growth required to reach the target.

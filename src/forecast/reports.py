@@ -50,10 +50,9 @@ from . import __version__, data
 from .coverage import SUPPLY_DATA_HINT, assess
 from .errors import InputError
 from .models import DEFAULT_MODELS, MODELS, model_names
-from .probability import DEFAULT_PATHS, format_probability
+from .probability import DEFAULT_PATHS, DEFAULT_SEED, format_probability
 from .scenario import Employment, Scenario, load_scenario
 
-DEFAULT_SEED = 20261127
 START_TIMEOUT = 120        # seconds for a kernel to start
 CELL_TIMEOUT = 900         # seconds for one cell
 KERNEL = "python3"         # jupyter_client launches "python" kernels with sys.executable

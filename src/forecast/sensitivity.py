@@ -197,11 +197,10 @@ def tornado(dataset: Dataset, result: IndicatorForecast, *, volatility: tuple[fl
     if result.indicator.derived is not None:
         # the ratio's denominator is an assumption: hold it at each end of its stated range
         base_employment = Employment()  # apply_scenario takes baseline results only
-        if base_employment.method == "population_ratio":
-            for end in base_employment.ratio:
-                variants.append(("employment ratio", f"ratio {end:.2f}", Scenario(
-                    name=f"employment ratio {end:.2f}",
-                    employment=dataclasses.replace(base_employment, ratio=(end, end)))))
+        for end in base_employment.ratio:
+            variants.append(("employment ratio", f"ratio {end:.2f}", Scenario(
+                name=f"employment ratio {end:.2f}",
+                employment=dataclasses.replace(base_employment, ratio=(end, end)))))
     for assumption, variant, scenario in variants:
         paths = apply_scenario(result, scenario, dataset)
         add(assumption, variant,
