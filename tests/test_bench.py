@@ -183,3 +183,19 @@ def test_bench_origins_are_the_lags_that_leave_enough_training_points():
     short = Series(np.arange(1990, 1990 + BENCH_MIN_TRAIN + 5), np.linspace(1.0, 2.0, BENCH_MIN_TRAIN + 5))
     # 6 years back leaves fewer than BENCH_MIN_TRAIN points: only the later origins
     assert bench_origins(short) == [short.last_year - 4, short.last_year - 2]
+
+
+def test_by_category_contributions_add_up_to_the_paired_difference_and_find_the_carrier():
+    rng = np.random.default_rng(11)
+    anchor = rng.gamma(2.0, 1.5, size=120)
+    ensemble = anchor.copy()
+    ensemble[:20] += 3.0  # the whole gap sits in the first 20 series ("FINANCE")
+    frame = _per_series(ensemble, anchor)
+    frame["category"] = np.where(frame["series_id"].str[1:].astype(int) < 20, "FINANCE", "MACRO")
+    table = bench.by_category(frame, "ensemble", "sf_optimizedtheta", "mase").set_index("category")
+    overall = bench.paired_difference(frame, "ensemble", "sf_optimizedtheta", "mase")["diff"]
+    assert table["contribution"].sum() == pytest.approx(overall)
+    assert table.loc["FINANCE", "contribution"] == pytest.approx(3.0 * 20 / 120)
+    assert table.loc["MACRO", "contribution"] == pytest.approx(0.0)
+    assert table.index[0] == "FINANCE" and table.loc["FINANCE", "n"] == 20
+    assert table.loc["FINANCE", "share_lower"] == 0.0
