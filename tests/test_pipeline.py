@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +14,7 @@ import pytest
 from forecast import cli, data
 from forecast.errors import InputError
 from forecast.pipeline import forecast_indicator
-from forecast.scenario import Employment, Scenario, load_scenario
+from forecast.scenario import Employment, Scenario, first_open_year, load_scenario
 
 from test_data import row, write_csv
 
@@ -213,6 +215,42 @@ def test_scenarios_move_the_probability_the_right_way(shipped):
     assert spread(wide) > 1.5 * spread(base)
 
 
+def test_a_trend_scenario_acts_from_the_first_year_not_over_on_the_as_of_date(shipped):
+    # as of 2026-11-27 R&D is simulated for 2024-2027; 2024 and 2025 are over (only not yet
+    # published), so a policy scenario cannot change them: P(2025) stays, P(2027) moves
+    base = run(shipped, "rd_intensity", backtest=False)
+    fast = run(shipped, "rd_intensity", backtest=False, scenario=Scenario(trend=0.05))
+    assert list(base.years) == [2024, 2025, 2026, 2027]
+    same, moved = "rd_intensity_2025", "rd_intensity_2027"
+    assert fast.probabilities[same].p_in_year == base.probabilities[same].p_in_year
+    assert fast.probabilities[moved].p_in_year > base.probabilities[moved].p_in_year + 0.1
+    # 'from' moves the start: from 2025 on, the 2025 target moves too
+    early = run(shipped, "rd_intensity", backtest=False, scenario=Scenario(trend=0.05, start=2025))
+    assert early.probabilities[same].p_in_year > base.probabilities[same].p_in_year + 0.1
+    # labour productivity: the scenario acts on GDP (simulated 2025-2027) from 2026 too
+    lp = run(shipped, "labour_productivity", backtest=False)
+    lp_fast = run(shipped, "labour_productivity", backtest=False, scenario=Scenario(trend=0.05))
+    assert lp_fast.probabilities["labour_productivity_2025"].p_in_year == \
+        lp.probabilities["labour_productivity_2025"].p_in_year
+
+
+def test_scenario_changes_that_would_change_nothing_are_errors():
+    z = np.zeros((10, 4))
+    years = np.arange(2024, 2028)
+    for scenario, field in ((Scenario(shock_year=2019, shock_size=-0.03), "growth_shock.year"),
+                            (Scenario(shock_year=2035, shock_size=-0.03), "growth_shock.year"),
+                            (Scenario(trend=0.01, start=2030), "from")):
+        with pytest.raises(InputError, match="rd_intensity is simulated for 2024-2027") as info:
+            scenario.apply(z, years, 2026, "rd_intensity")
+        assert info.value.field == field
+    # the default start is the first open year, never before the first simulated year
+    out = Scenario(trend=0.01).apply(z, years, 2026)
+    assert np.allclose(out[0], [0, 0, 0.01, 0.02])
+    assert np.allclose(Scenario(trend=0.01).apply(z, years, 2020)[0], [0.01, 0.02, 0.03, 0.04])
+    assert first_open_year(date(2026, 11, 27)) == 2026
+    assert first_open_year(date(2026, 12, 31)) == 2027
+
+
 def test_bad_parameters_are_named(shipped):
     with pytest.raises(InputError, match="2026"):
         run(shipped, "rd_intensity", target_years=(2026,))
@@ -242,6 +280,16 @@ def test_scenario_file_errors(tmp_path):
                         ("employment: {method: growth, growth: [-0.5, -0.4]}", "employment.growth")):
         bad.write_text(text + "\n", encoding="utf-8")
         with pytest.raises(InputError) as info:
+            load_scenario(bad)
+        assert info.value.field == field
+    # a percentage typed as a number would wipe out the paths: rejected, with the scale's hint
+    for text, field, hint in (("growth_shock: {year: 2026, size: -3}", "growth_shock.size",
+                               "-0.03 is about -3%"),
+                              ("trend: 1", "trend", "0.01 is about +1% a year"),
+                              ("volatility: 0", "volatility", "multiplier"),
+                              ("from: '2026'", "from", "a year")):
+        bad.write_text(text + "\n", encoding="utf-8")
+        with pytest.raises(InputError, match=re.escape(hint)) as info:
             load_scenario(bad)
         assert info.value.field == field
     with pytest.raises(InputError, match="not found"):

@@ -125,7 +125,8 @@ def render_forecast(result) -> str:
     ind = result.indicator
     lines = [f"{ind.id}: {ind.name_en} / {ind.name_zh} [{ind.unit}], {result.region}, "
              f"as of {result.as_of}", f"scenario: {result.scenario.name} "
-             f"({result.scenario.description})"]
+             f"({result.scenario.description})"
+             + (f"; acts {timing}" if (timing := result.scenario_timing()) else "")]
     hist = result.history
     if not hist.empty:
         years = hist["year"].tolist()

@@ -28,7 +28,7 @@ from .models import model_names
 from .models.base import ModelFailure, Series
 from .probability import (DEFAULT_PATHS, DEFAULT_SEED, Pace, TargetProbability,
                           fan_quantiles, joint_probability, pace, target_probability)
-from .scenario import Employment, Scenario
+from .scenario import Employment, Scenario, first_open_year
 from .targets import Indicator, Target
 from .transforms import Transform
 
@@ -53,11 +53,13 @@ class ComponentFit:
     dropped: dict[str, str]
     calibration: dict                 # the ensemble's own rolling-origin backtest summary
     n_points: int
+    first_open: int | None = None     # first year not over on the as-of date (scenario start)
 
     def member_paths(self, scenario: Scenario | None = None) -> dict[str, np.ndarray]:
         """Each member's paths in the indicator's unit under ``scenario`` (None: baseline)."""
         scenario = scenario or Scenario()
-        return {m: self.transform.inverse(scenario.apply(z, self.years))
+        return {m: self.transform.inverse(scenario.apply(z, self.years, self.first_open,
+                                                         self.indicator))
                 for m, z in self.member_z.items()}
 
     def paths(self, scenario: Scenario | None = None) -> np.ndarray:
@@ -94,6 +96,20 @@ class IndicatorForecast:
     @property
     def forecast_targets(self) -> list[Target]:
         return [t for t in self.targets if t.id in self.probabilities]
+
+    @property
+    def modelled(self) -> ComponentFit | None:
+        """The series the models simulate and scenarios act on: the indicator itself, or
+        the numerator of a ratio (GDP for labour productivity); None without a forecast."""
+        rule = self.indicator.derived
+        return self.components.get(rule.numerator if rule else self.indicator.id)
+
+    def scenario_timing(self, scenario: Scenario | None = None) -> str:
+        """Where and when ``scenario`` (default: this run's) acts, e.g. "on gdp: trend
+        from 2026" ("" for the baseline or without a forecast)."""
+        scenario = scenario or self.scenario
+        comp = self.modelled
+        return "" if comp is None else scenario.timing(comp.years, comp.first_open, comp.indicator)
 
     def fan(self) -> pd.DataFrame | None:
         return None if self.paths is None else fan_quantiles(self.paths, self.years)
@@ -146,8 +162,9 @@ def _model_series(values: pd.Series, transform: Transform) -> Series:
 
 def fit_component(values: pd.Series, indicator: Indicator, *, horizon_to: int,
                   models: tuple[str, ...], n_paths: int, seed: int,
-                  backtest: bool = True) -> ComponentFit:
+                  backtest: bool = True, first_open: int | None = None) -> ComponentFit:
     """Fit the ensemble to one observed series and simulate it up to ``horizon_to``.
+    ``first_open`` (the first year not over on the as-of date) is where scenarios start.
     Raises :class:`InputError` when the series is empty or no model can be fitted to it."""
     if values.empty:
         raise InputError(None, f"no sourced {indicator.id} to forecast from", field="indicator",
@@ -187,7 +204,7 @@ def fit_component(values: pd.Series, indicator: Indicator, *, horizon_to: int,
                        "unit": indicator.unit,
                        "note": "ensemble with the final weights (mild look-ahead in the weights)"}
     return ComponentFit(indicator.id, years, transform, members, weighting,
-                        fitted.dropped, calibration, len(series))
+                        fitted.dropped, calibration, len(series), first_open)
 
 
 #: figures graded below this (data.RELIABILITY_GRADES) make a pace say what it rests on
@@ -396,7 +413,8 @@ def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | Non
     horizon_to = max(t.year for t in open_targets)
     if indicator.derived is None:
         comp = fit_component(series, indicator, horizon_to=horizon_to, models=models,
-                             n_paths=n_paths, seed=seed, backtest=backtest)
+                             n_paths=n_paths, seed=seed, backtest=backtest,
+                             first_open=first_open_year(dataset.as_of))
         result.components[indicator_id] = comp
         result.years = comp.years
         result.member_paths = comp.member_paths(scenario)
@@ -430,7 +448,8 @@ def _forecast_derived(dataset: Dataset, result: IndicatorForecast, region: str, 
                          expected="employed_persons (the only ratio the suite simulates)")
     observed = dataset.series(rule.numerator, region)
     numerator = fit_component(observed, registry.indicator(rule.numerator), horizon_to=horizon_to,
-                              models=models, n_paths=n_paths, seed=seed, backtest=backtest)
+                              models=models, n_paths=n_paths, seed=seed, backtest=backtest,
+                              first_open=first_open_year(dataset.as_of))
     result.components[rule.numerator] = numerator
     # The ratio's years run from the first open target year (which may already have an observed
     # numerator, e.g. GDP published, employment not) or the first simulated year.

@@ -4,9 +4,10 @@ A scenario is a small YAML file (examples in ``notebooks/scenarios/``)::
 
     name: slower_trend
     description: growth one point a year slower than the models expect
-    trend: -0.01            # added per simulated year, on the modelling scale
+    trend: -0.01            # added per year from `from` on, on the modelling scale
     growth_shock: {year: 2026, size: -0.03}   # permanent level shift from that year on
     volatility: 1.5         # multiplier on each path's deviation from the median path
+    from: 2026              # first year trend and volatility act on (default: see below)
     employment:             # labour productivity only: the denominator assumption
       method: population_ratio        # or: growth
       ratio: [0.58, 0.74]             # employed / permanent population, drawn per path
@@ -14,10 +15,23 @@ A scenario is a small YAML file (examples in ``notebooks/scenarios/``)::
 
 On the log scale 0.01 is about one per cent; on the logit scale it is a change of the
 log-odds. Every scenario is recorded with the result it produced.
+
+*When* a scenario acts: a trend or volatility change is something that can still happen, so
+by default it acts from the first year not yet over on the run's ``as_of`` date
+(:func:`first_open_year`; as of 2026-11-27 that is 2026), never on years that are over but
+not yet published (their outcome is fixed, only unknown to us). ``from`` moves that start
+later or earlier (not before the first simulated year). A ``growth_shock`` names its own
+year, which must be one of the simulated years: a shock in an observed year or beyond the
+horizon would silently change nothing, so it is an error.
+
+*What* a scenario acts on: the modelled series of the indicator -- R&D intensity itself (not
+R&D spending or GDP: a GDP downturn with R&D spending held would *raise* the intensity), and
+for labour productivity its numerator, GDP (the employment block changes the denominator).
 """
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +39,17 @@ import yaml
 
 from .errors import InputError
 
-_KEYS = {"name", "description", "trend", "growth_shock", "volatility", "employment"}
+_KEYS = {"name", "description", "trend", "growth_shock", "volatility", "employment", "from"}
+#: plausibility limits on the modelling scale (log or logit): beyond them a value is almost
+#: surely a percentage typed as a number (-3 for -3%), which would silently wipe out the paths
+MAX_ABS_TREND = 0.2       # per year, about 20% a year
+MAX_ABS_SHOCK = 0.7       # about -50% / +100% of the level
+MAX_VOLATILITY = 10.0
+
+
+def first_open_year(as_of: date) -> int:
+    """The first calendar year not over on ``as_of``: what a scenario can still change."""
+    return as_of.year + 1 if (as_of.month, as_of.day) == (12, 31) else as_of.year
 _EMPLOYMENT_KEYS = {"method", "ratio", "growth", "population", "population_since"}
 
 
@@ -60,18 +84,54 @@ class Scenario:
     volatility: float = 1.0
     employment: Employment | None = None
     source: str | None = None
+    start: int | None = None   # YAML `from`: first year trend and volatility act on
+
+    def acts_from(self, years: np.ndarray, first_open: int | None) -> int:
+        """The first of ``years`` that the trend and volatility change (see module doc)."""
+        start = self.start if self.start is not None else first_open
+        return max(int(years[0]), int(start)) if start is not None else int(years[0])
 
     def is_baseline(self) -> bool:
         return self.trend == 0 and self.shock_size == 0 and self.volatility == 1.0
 
-    def apply(self, z: np.ndarray, years: np.ndarray) -> np.ndarray:
-        """The scenario's paths from ``z`` (n_paths, len(years)) on the modelling scale."""
+    def timing(self, years: np.ndarray, first_open: int | None, series: str) -> str:
+        """Where and when the scenario acts, e.g. "on gdp: trend from 2026, shock in 2026"
+        ("" for the baseline)."""
+        if self.is_baseline():
+            return ""
+        parts = []
+        if self.trend != 0 or self.volatility != 1.0:
+            what = " and ".join(w for w, on in (("trend", self.trend != 0),
+                                                ("volatility", self.volatility != 1.0)) if on)
+            parts.append(f"{what} from {self.acts_from(np.asarray(years), first_open)}")
+        if self.shock_year is not None and self.shock_size != 0:
+            parts.append(f"shock in {self.shock_year}")
+        return f"on {series}: " + ", ".join(parts)
+
+    def apply(self, z: np.ndarray, years: np.ndarray, first_open: int | None = None,
+              series: str = "the series") -> np.ndarray:
+        """The scenario's paths from ``z`` (n_paths, len(years)) on the modelling scale.
+
+        ``first_open``: the first year not over on the run's as-of date (the default start of
+        the trend and volatility change); ``series`` names what ``z`` simulates, for errors.
+        Raises :class:`InputError` when a change would fall outside ``years`` and so silently
+        do nothing."""
         if self.is_baseline():
             return z
-        years = np.asarray(years)
+        years = np.asarray(years, dtype=int)
+        span = f"{series} is simulated for {years[0]}-{years[-1]}"
+        if self.shock_year is not None and not years[0] <= self.shock_year <= years[-1]:
+            raise InputError(self.source, f"growth_shock year {self.shock_year} is not a "
+                             f"simulated year: {span}", field="growth_shock.year",
+                             expected=f"a year from {years[0]} to {years[-1]}")
+        start = self.acts_from(years, first_open)
+        if (self.trend != 0 or self.volatility != 1.0) and start > years[-1]:
+            raise InputError(self.source, f"'from' {start} is after the last simulated year: "
+                             f"{span}", field="from", expected=f"a year up to {years[-1]}")
+        acting = years >= start
         median = np.median(z, axis=0)
-        out = median + self.volatility * (z - median)
-        out = out + self.trend * (years - years[0] + 1)
+        out = np.where(acting, median + self.volatility * (z - median), z)
+        out = out + self.trend * np.where(acting, years - start + 1, 0)
         if self.shock_year is not None:
             out = out + self.shock_size * (years >= self.shock_year)
         return out
@@ -88,12 +148,14 @@ def _pair(value, path, field_name) -> tuple[float, float]:
     return float(value[0]), float(value[1])
 
 
-def _number(doc: dict, key: str, path, default: float, positive: bool = False) -> float:
+def _number(doc: dict, key: str, path, default: float, low: float, high: float,
+            hint: str, field_name: str | None = None) -> float:
+    """``doc[key]`` (or ``default``) as a float strictly between ``low`` and ``high``."""
     value = doc.get(key, default)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) \
-            or (positive and value <= 0):
-        raise InputError(path, f"'{key}' is {value!r}", field=key,
-                         expected="a positive number" if positive else "a number")
+            or not low < value < high:
+        raise InputError(path, f"'{field_name or key}' is {value!r}", field=field_name or key,
+                         expected=f"a number between {low:g} and {high:g} ({hint})")
     return float(value)
 
 
@@ -147,9 +209,14 @@ def parse_scenario(doc, path: Path, default_name: str | None = None) -> Scenario
         raise InputError(path, f"unknown key(s) {', '.join(sorted(unknown))}",
                          field=sorted(unknown)[0], expected=", ".join(sorted(_KEYS)))
     shock = doc.get("growth_shock") or {}
-    if shock and (not isinstance(shock, dict) or not isinstance(shock.get("year"), int)):
+    if shock and (not isinstance(shock, dict) or isinstance(shock.get("year"), bool)
+                  or not isinstance(shock.get("year"), int) or set(shock) - {"year", "size"}):
         raise InputError(path, f"'growth_shock' is {shock!r}", field="growth_shock",
                          expected="{year: YEAR, size: NUMBER}")
+    start = doc.get("from")
+    if start is not None and (isinstance(start, bool) or not isinstance(start, int)
+                              or not 1900 <= start <= 2100):
+        raise InputError(path, f"'from' is {start!r}", field="from", expected="a year, e.g. 2026")
     employment = None
     if doc.get("employment") is not None:
         emp = doc["employment"]
@@ -183,9 +250,13 @@ def parse_scenario(doc, path: Path, default_name: str | None = None) -> Scenario
                              expected="a range within (0, 1]")
     return Scenario(
         name=str(doc.get("name", default_name or path.stem)), description=str(doc.get("description", "")),
-        trend=_number(doc, "trend", path, 0.0),
+        trend=_number(doc, "trend", path, 0.0, -MAX_ABS_TREND, MAX_ABS_TREND,
+                      "per year on the modelling scale: 0.01 is about +1% a year"),
         shock_year=shock.get("year") if shock else None,
-        shock_size=_number(shock, "size", path, 0.0) if shock else 0.0,
-        volatility=_number(doc, "volatility", path, 1.0, positive=True),
-        employment=employment, source=str(path),
+        shock_size=_number(shock, "size", path, 0.0, -MAX_ABS_SHOCK, MAX_ABS_SHOCK,
+                           "on the modelling scale: -0.03 is about -3% of the level",
+                           "growth_shock.size") if shock else 0.0,
+        volatility=_number(doc, "volatility", path, 1.0, 0.0, MAX_VOLATILITY,
+                           "a multiplier: 1.5 widens the spread by half"),
+        employment=employment, source=str(path), start=start,
     )

@@ -161,8 +161,9 @@ def tornado(dataset: Dataset, result: IndicatorForecast, *, volatility: tuple[fl
     note says why). Assumptions: ``model choice`` (each surviving model alone; its share of
     the ensemble's paths), ``volatility`` (multipliers on each path's deviation from the
     median), ``growth shock`` (a permanent level shift of -/+ ``growth_shock`` on the
-    modelling scale from ``shock_year``, default the first simulated year), ``trend`` (-/+
-    ``trend`` per year on the modelling scale), ``as_of`` (one year earlier unless given),
+    modelling scale from ``shock_year``, default the first simulated year not over on the
+    as-of date), ``trend`` (-/+ ``trend`` per year on the modelling scale, from that year),
+    ``as_of`` (one year earlier unless given),
     ``data vintage`` (first releases instead of the chosen vintages) and, for a ratio such as
     labour productivity, ``employment ratio`` (held at each end of its assumed range). Sort with
     :func:`tornado_ranking`.
@@ -181,9 +182,10 @@ def tornado(dataset: Dataset, result: IndicatorForecast, *, volatility: tuple[fl
 
     for model, probs in result.member_probabilities.items():
         add("model choice", model, {k: v.p_in_year for k, v in probs.items()})
-    first_year = int(result.years[0]) if result.indicator.derived is None else \
-        int(result.components[result.indicator.derived.numerator].years[0])
-    shock_year = shock_year or first_year
+    modelled = result.modelled
+    # changes act from the first year not over on the as-of date (see forecast.scenario)
+    start = Scenario().acts_from(modelled.years, modelled.first_open)
+    shock_year = shock_year or min(start, int(modelled.years[-1]))
     variants = [
         ("volatility", f"x{volatility[0]:g}", Scenario(name="low volatility", volatility=volatility[0])),
         ("volatility", f"x{volatility[1]:g}", Scenario(name="high volatility", volatility=volatility[1])),
@@ -191,8 +193,8 @@ def tornado(dataset: Dataset, result: IndicatorForecast, *, volatility: tuple[fl
          Scenario(name="negative shock", shock_year=shock_year, shock_size=-growth_shock)),
         ("growth shock", f"{growth_shock:+g} in {shock_year}",
          Scenario(name="positive shock", shock_year=shock_year, shock_size=growth_shock)),
-        ("trend", f"{-trend:+g}/yr", Scenario(name="slower trend", trend=-trend)),
-        ("trend", f"{trend:+g}/yr", Scenario(name="faster trend", trend=trend)),
+        ("trend", f"{-trend:+g}/yr from {start}", Scenario(name="slower trend", trend=-trend)),
+        ("trend", f"{trend:+g}/yr from {start}", Scenario(name="faster trend", trend=trend)),
     ]
     if result.indicator.derived is not None:
         # the ratio's denominator is an assumption: hold it at each end of its stated range
@@ -306,7 +308,8 @@ def run_scenarios(dataset: Dataset, result: IndicatorForecast,
                             apply_scenario(result, scenario, dataset),
                             scenario.employment.describe()))
             continue
-        rows.append(row(scenario.name, scenario.description, "applied to the base paths",
+        rows.append(row(scenario.name, scenario.description,
+                        f"applied to the base paths, {result.scenario_timing(scenario)}",
                         apply_scenario(result, scenario, dataset)))
     return pd.DataFrame(rows)
 
