@@ -342,3 +342,35 @@ def test_cli_run_answers_for_every_indicator_with_a_target(shipped, capsys):
             assert "ENSEMBLE" in out
         else:
             assert "NO PROBABILITY" in out and "P(" not in out
+
+
+def test_labour_productivity_says_where_it_stands_in_its_last_published_year(shipped):
+    lp = run(shipped, "labour_productivity", backtest=False)
+    gdp = shipped.series("gdp", "Hangzhou")
+    pop = shipped.series("permanent_population_yearend", "Hangzhou")
+    year = max(set(gdp.index) & set(pop.index))
+    implied = lp.implied_last
+    assert implied["year"] == year
+    lo, hi = Employment().ratio
+    assert implied["low"] == pytest.approx(gdp[year] / pop[year] / hi)
+    assert implied["high"] == pytest.approx(gdp[year] / pop[year] / lo)
+    # every target at or below the low end is named as already reached on the assumption
+    below = [t.id for t in lp.targets if t.year > year and t.value <= implied["low"]]
+    assert implied["at_or_above_targets"] == below
+    assert any(implied["text"] in n for n in lp.notes)
+    # the growth assumption has no population to read a ratio on
+    grown = run(shipped, "labour_productivity", backtest=False,
+                scenario=Scenario(employment=Employment(method="growth")))
+    assert grown.implied_last is None
+
+
+def test_median_growth_is_each_models_compound_rate_from_the_last_observation(shipped):
+    rd = run(shipped, "rd_intensity", backtest=False)
+    comp = rd.modelled
+    year, value = comp.last_observed
+    assert (year, value) == (int(rd.history["year"].iloc[-1]), float(rd.history["value"].iloc[-1]))
+    growth = comp.median_growth()
+    span = int(comp.years[-1]) - year
+    for member, paths in comp.member_paths().items():
+        assert growth[member] == pytest.approx(np.median((paths[:, -1] / value) ** (1 / span) - 1))
+    assert set(growth) == set(comp.member_z) | {"ensemble"}

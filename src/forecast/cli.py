@@ -18,7 +18,7 @@ from .errors import InputError
 from .pipeline import forecast_indicator
 from .probability import DEFAULT_PATHS, DEFAULT_SEED, format_probability
 from .engine import add_engine_options
-from .scenario import Scenario, load_scenario, load_scenarios
+from .scenario import Employment, Scenario, load_scenario, load_scenarios
 from .sensitivity import parse_grid, sweep
 
 
@@ -144,6 +144,11 @@ def render_forecast(result) -> str:
         lines.append(f"[{name}] {comp.n_points} points; weights ({comp.weighting.basis}): {w}")
         for model, reason in comp.dropped.items():
             lines.append(f"[{name}] dropped {model}: {reason.removeprefix(model + ': ')}")
+        growth = comp.median_growth()
+        if growth:
+            lines.append(f"[{name}] median growth a year from {comp.last_observed[0]} to "
+                         f"{int(comp.years[-1])}: " + ", ".join(
+                             f"{m} {g:+.1%}" for m, g in growth.items()))
         cal = comp.calibration
         if cal:
             lines.append(f"[{name}] own backtest of the ensemble ({cal['n_forecasts']} forecasts, "
@@ -181,8 +186,12 @@ def render_forecast(result) -> str:
                      f"{p.shortfall_q90:+.3g} {ind.difference_unit}")
     for tid, be in (result.break_even or {}).items():
         parts = []
-        if be.get("employment_to_population_ratio") is not None:
-            parts.append(f"employment/population ratio {be['employment_to_population_ratio']:.3f}")
+        ratio = be.get("employment_to_population_ratio")
+        if ratio is not None:
+            lo, hi = (result.scenario.employment or Employment()).ratio
+            parts.append(f"employment/population ratio {ratio:.3f}" + (
+                "" if lo <= ratio <= hi else f" (outside the assumed {lo:.2f}-{hi:.2f}: P is "
+                f"{'above' if ratio > hi else 'below'} 50% on every ratio in that range)"))
         if be.get("employment_growth_per_year") is not None:
             parts.append(f"employment growth {be['employment_growth_per_year']:+.2%}/yr from "
                          f"{be['employment_growth_base']}")

@@ -54,6 +54,7 @@ class ComponentFit:
     calibration: dict                 # the ensemble's own rolling-origin backtest summary
     n_points: int
     first_open: int | None = None     # first year not over on the as-of date (scenario start)
+    last_observed: tuple[int, float] | None = None   # (year, value) the simulation starts from
 
     def member_paths(self, scenario: Scenario | None = None) -> dict[str, np.ndarray]:
         """Each member's paths in the indicator's unit under ``scenario`` (None: baseline)."""
@@ -65,6 +66,21 @@ class ComponentFit:
     def paths(self, scenario: Scenario | None = None) -> np.ndarray:
         """The ensemble's paths (all members stacked) in the indicator's unit."""
         return np.concatenate(list(self.member_paths(scenario).values()))
+
+    def median_growth(self) -> dict[str, float]:
+        """Per member and for the ensemble ("ensemble"): the median over paths of the
+        compound yearly growth from the last observation to the last simulated year -- the
+        growth each model assumes, which a reader can judge (e.g. 12% a year of nominal GDP
+        is not 5%)."""
+        if self.last_observed is None:
+            return {}
+        year, value = self.last_observed
+        span = int(self.years[-1]) - year
+        members = self.member_paths()
+        members["ensemble"] = np.concatenate(list(members.values()))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return {m: float(np.nanmedian(np.sign(p[:, -1]) * np.abs(p[:, -1] / value) ** (1 / span)
+                                          - 1)) for m, p in members.items()}
 
 
 @dataclass
@@ -90,6 +106,7 @@ class IndicatorForecast:
     components: dict[str, ComponentFit] = field(default_factory=dict)
     assumption: str | None = None
     break_even: dict | None = None
+    implied_last: dict | None = None            # a ratio's level in its last published year
     status: str = ""
     notes: list[str] = field(default_factory=list)
 
@@ -150,7 +167,9 @@ class IndicatorForecast:
                 "weights": c.weighting.weights, "weighting_basis": c.weighting.basis,
                 "member_backtests": c.weighting.scores, "backtest_failures": c.weighting.failures,
                 "dropped_models": c.dropped, "calibration": c.calibration,
+                "last_observed": c.last_observed, "median_growth_per_year": c.median_growth(),
             } for name, c in self.components.items()},
+            "implied_last": self.implied_last,
         }
         return clean(out)
 
@@ -182,7 +201,8 @@ def fit_component(values: pd.Series, indicator: Indicator, *, horizon_to: int,
                                      seed=seed)
     else:
         weighting = Weighting({m: 1.0 / len(models) for m in models},
-                              "equal (series too short for a backtest)" if backtest
+                              "one model, nothing to weigh" if len(models) == 1
+                              else "equal (series too short for a backtest)" if backtest
                               else "equal (backtest not requested)", {})
     ensemble = Ensemble(models, weighting.weights)
     try:
@@ -204,7 +224,8 @@ def fit_component(values: pd.Series, indicator: Indicator, *, horizon_to: int,
                        "unit": indicator.unit,
                        "note": "ensemble with the final weights (mild look-ahead in the weights)"}
     return ComponentFit(indicator.id, years, transform, members, weighting,
-                        fitted.dropped, calibration, len(series), first_open)
+                        fitted.dropped, calibration, len(series), first_open,
+                        (int(values.index[-1]), float(values.iloc[-1])))
 
 
 #: figures graded below this (data.RELIABILITY_GRADES) make a pace say what it rests on
@@ -437,6 +458,38 @@ def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | Non
     return result
 
 
+def _implied_last(dataset: Dataset, region: str, indicator: Indicator, numerator: pd.Series,
+                  employment: Employment, targets: list[Target]) -> dict | None:
+    """The ratio in the last year whose numerator and population are both published, over the
+    assumed employment-to-population range: where the indicator stands *now* on the run's own
+    assumption (labour productivity has no published series), and how that compares with
+    the targets. None for the employment-growth assumption or without such a year."""
+    if employment.method != "population_ratio":
+        return None
+    population = dataset.series(employment.population, region)
+    if employment.population_since:
+        population = population[population.index >= employment.population_since]
+    common = sorted(set(numerator.index) & set(population.index))
+    if not common:
+        return None
+    rule = indicator.derived
+    year = int(common[-1])
+    level = rule.factor * float(numerator[year]) / float(population[year])
+    lo, hi = level / employment.ratio[1], level / employment.ratio[0]
+    mid = level / (0.5 * (employment.ratio[0] + employment.ratio[1]))
+    below = [t for t in targets if t.year > year and t.value <= lo]
+    text = (f"on this assumption {indicator.id} in {year} (the last year with "
+            f"{rule.numerator} and {employment.population} published) was {lo:.1f}-{hi:.1f} "
+            f"{indicator.unit} (ratio {employment.ratio[1]:.2f}-{employment.ratio[0]:.2f}; "
+            f"{mid:.1f} at the middle)")
+    if below:
+        text += (f"; already at or above the {', '.join(f'{t.year} target {t.value:g}' for t in below)}"
+                 f" on every ratio in the range: if the plan's own {year} figure is lower, it "
+                 "counts employment or prices differently")
+    return {"year": year, "low": lo, "high": hi, "middle": mid,
+            "at_or_above_targets": [t.id for t in below], "text": text}
+
+
 def _forecast_derived(dataset: Dataset, result: IndicatorForecast, region: str, horizon_to: int,
                       models: tuple[str, ...], n_paths: int, seed: int, scenario: Scenario,
                       backtest: bool, open_targets: list[Target]) -> None:
@@ -473,6 +526,10 @@ def _forecast_derived(dataset: Dataset, result: IndicatorForecast, region: str, 
     result.notes.append(f"{result.indicator.id} = {rule.describe()}; {result.assumption}. "
                         "GDP is in current prices: the probability assumes the plan's target "
                         "is too (the plan does not say).")
+    result.implied_last = _implied_last(dataset, region, result.indicator, observed,
+                                        employment, open_targets)
+    if result.implied_last:
+        result.notes.append(result.implied_last["text"])
     # Break-even: the assumption value at which P(hit) falls to 50%, per target.
     result.break_even = {}
     sourced_emp = dataset.series("employed_persons", region)
@@ -489,6 +546,8 @@ def _forecast_derived(dataset: Dataset, result: IndicatorForecast, region: str, 
             entry["employment_growth_per_year"] = _break_even(
                 gdp_t, lambda g: base * (1 + g) ** (target.year - base_year), target.value,
                 -0.2, 0.2)
-            entry["employment_growth_base"] = f"{base:g} 万人 in {base_year}"
+            entry["employment_growth_base"] = f"{base:.0f} 万人 in {base_year}" + (
+                " (counted before the 2020 census raised the population count by about 15%)"
+                if base_year < 2020 else "")
         entry["employment_level_wan"] = float(np.median(gdp_t) / target.value)
         result.break_even[target.id] = entry

@@ -63,7 +63,7 @@ class TargetProbability:
     p_se: float               # Monte Carlo standard error of p_in_year: sqrt(p (1 - p) / n)
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        return {**asdict(self), "mc_error95": self.mc_error95}
 
     @property
     def mc_error95(self) -> float:
