@@ -118,6 +118,8 @@ from forecast.sensitivity import parse_grid, sweep  # noqa: E402
 def test_parse_grid():
     assert list(parse_grid("4.0:4.2:0.1")) == [4.0, 4.1, 4.2]
     assert list(parse_grid("22, 25,28")) == [22.0, 25.0, 28.0]
+    with pytest.raises(InputError, match="e.g. 3.8:4.6:0.1"):
+        parse_grid("4.6:3.8:0.1")
     for bad in ("4:3:0.1", "4:5:0", "a,b", ""):
         with pytest.raises(InputError, match="targets"):
             parse_grid(bad)
@@ -165,7 +167,8 @@ def test_cli_sensitivity_writes_csv(tmp_path, capsys):
     scen.write_text("- {name: shock, growth_shock: {year: 2025, size: -0.05}}\n"
                     "- {name: wide, volatility: 2}\n", encoding="utf-8")
     out = tmp_path / "sweep.csv"
-    code = cli.main(["sensitivity", "--indicator", "rd_intensity", "--targets", "3.9,4.0,4.2",
+    code = cli.main(["sensitivity", "--indicator", "rd_intensity", "--as-of", "2026-11-27",
+                     "--targets", "3.9,4.0,4.2",
                      "--scenarios", str(scen), "--paths", "300", "--no-backtest", "--engine",
                      "serial", "--models", "rw_drift", "--out", str(out)])
     assert code == 0
@@ -173,4 +176,7 @@ def test_cli_sensitivity_writes_csv(tmp_path, capsys):
     assert "P(rd_intensity in 2027 >= level)" in printed and "shock" in printed
     table = pd.read_csv(out)
     assert set(table["scenario"]) == {"baseline", "shock", "wide"}
+    # the file says what reproduces it
+    assert set(table["as_of"]) == {"2026-11-27"} and set(table["seed"]) == {20261127}
+    assert set(table["n_paths"]) == {300} and table["data_hash"].nunique() == 1
     assert cli.main(["sensitivity", "--indicator", "rd_intensity", "--targets", "x"]) == 2

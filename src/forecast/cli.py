@@ -173,9 +173,10 @@ def render_forecast(result) -> str:
             table[name] = row
         lines.append("\nmedian [10%, 90%] per year and probability of meeting each target:")
         lines.append(pd.DataFrame(table).T.to_string())
-        lines.append("(± : 95% Monte Carlo error of a probability from that row's paths, shown "
-                     "from half a point; a model's row has only its share of the ensemble's "
-                     "paths)")
+        lines.append("(P(T>=x): the value in year T meets the target; P(by T): it meets it in at "
+                     "least one year up to T. ± : 95% Monte Carlo error of a probability from "
+                     "that row's paths, shown from half a point; a model's row has only its "
+                     "share of the ensemble's paths)")
     if result.joint:
         lines.append(f"joint P(all of {', '.join(result.joint['targets'])} met) = "
                      f"{_fmt_p(result.joint['p_all_met'])} (product of marginals would say "
@@ -256,7 +257,10 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
             print(f"note [{name}]: {note}")
     if args.out:
         out = Path(args.out)
-        data.write_atomically(out, lambda p: table.to_csv(p, index=False))
+        # what reproduces the file, on every row (a CSV travels without its command line)
+        recorded = table.assign(as_of=str(dataset.as_of), data_hash=dataset.data_hash,
+                                n_paths=args.paths, seed=args.seed)
+        data.write_atomically(out, lambda p: recorded.to_csv(p, index=False, float_format="%.6g"))
         print(f"wrote {out}")
     return 0
 

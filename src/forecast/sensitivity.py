@@ -316,19 +316,25 @@ def run_scenarios(dataset: Dataset, result: IndicatorForecast,
 
 def parse_grid(text: str) -> np.ndarray:
     """Target levels from ``"START:STOP:STEP"`` (inclusive of STOP) or ``"A,B,C"``."""
+    def bad(expected: str = "START:STOP:STEP with STEP > 0, or a comma-separated list"):
+        return InputError(None, f"target grid '{text}'", field="targets", expected=expected)
+
     try:
-        if ":" in text:
-            start, stop, step = (float(x) for x in text.split(":"))
-            if step <= 0 or stop < start:
-                raise ValueError
-            return np.round(np.arange(start, stop + step / 2, step), 10)
-        levels = np.array([float(x) for x in text.split(",") if x.strip()])
-        if levels.size == 0:
-            raise ValueError
-        return levels
+        numbers = [float(x) for x in text.split(":" if ":" in text else ",") if x.strip()]
     except ValueError:
-        raise InputError(None, f"target grid '{text}'", field="targets",
-                         expected="START:STOP:STEP with STEP > 0, or a comma-separated list") from None
+        raise bad() from None
+    if ":" not in text:
+        if not numbers:
+            raise bad()
+        return np.array(numbers)
+    if len(numbers) != 3:
+        raise bad()
+    start, stop, step = numbers
+    if stop < start:
+        raise bad(f"START <= STOP, e.g. {stop:g}:{start:g}:{abs(step):g}")
+    if step <= 0:
+        raise bad("STEP > 0")
+    return np.round(np.arange(start, stop + step / 2, step), 10)
 
 
 def _sweep_task(item: tuple) -> pd.DataFrame:
