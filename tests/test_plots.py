@@ -103,3 +103,26 @@ def test_scenario_comparison_draws_every_scenario_against_the_baseline(rd):
         assert {"baseline", ax.get_title()} <= labels
     assert "%" in panels[0].get_ylabel()
     assert _png(fig).startswith(b"\x89PNG")
+
+
+def test_scenario_panels_give_the_room_to_the_years_a_scenario_changes(rd):
+    runs = {"baseline": (rd.years, rd.paths), "s1": (rd.years, rd.paths * 1.01)}
+    ax = [a for a in plots.scenario_comparison(runs, rd).axes if a.get_visible()][0]
+    first = int(rd.years[0])
+    left, right = ax.get_xlim()
+    assert left == first - plots.SCENARIO_RUN_UP - 0.5 and right == rd.years[-1] + 0.5
+    # the history plotted starts inside the window, so it does not stretch the value axis
+    observed = [line for line in ax.get_lines() if line.get_label() == "observed"][0]
+    assert min(observed.get_xdata()) >= first - plots.SCENARIO_RUN_UP
+    # the dotted line sits before the first year a trend changes (as of 2026-11-27: 2026)
+    assert plots.scenario_start(rd) == 2026
+    assert any(list(line.get_xdata()) == [2025.5, 2025.5] for line in ax.get_lines())
+
+
+def test_labour_productivity_charts_show_where_it_stands_on_the_assumption(shipped):
+    from forecast.pipeline import forecast_indicator
+    lp = forecast_indicator(shipped, "labour_productivity", models=("rw_drift",), n_paths=500,
+                            backtest=False)
+    ax = plots.fan_chart(lp).axes[0]
+    assert f"{lp.implied_last['year']} implied (assumed ratio range)" in \
+        ax.get_legend_handles_labels()[1]

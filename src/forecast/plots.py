@@ -26,6 +26,7 @@ from matplotlib import font_manager, rcParams
 from matplotlib.figure import Figure
 
 from .probability import fan_quantiles, format_probability
+from .scenario import Scenario
 
 #: CJK families tried in order (the first installed one is used)
 CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Micro Hei",
@@ -117,6 +118,18 @@ def _as_of_x(as_of: date) -> float:
     return as_of.year + (as_of.timetuple().tm_yday - 1) / 365.0
 
 
+def _implied_bar(ax, result, label: bool = True) -> None:
+    """A ratio without a published series (labour productivity): its level in the last year
+    whose components are published, over the assumed range (``result.implied_last``), as a
+    vertical bar -- where the indicator stands now on the run's own assumption."""
+    implied = result.implied_last
+    if not implied:
+        return
+    ax.vlines(implied["year"], implied["low"], implied["high"], color=COLOURS["history"],
+              lw=2.2, alpha=0.55, zorder=3,
+              label=f"{implied['year']} implied (assumed ratio range)" if label else None)
+
+
 def _new(width: float = 7.5, height: float = 4.2, ncols: int = 1) -> tuple[Figure, list]:
     use_briefing_style()
     fig = Figure(figsize=(width, height), layout="constrained")
@@ -161,6 +174,7 @@ def fan_chart(result, *, title: str | None = None) -> Figure:
         ax.annotate(f"target {target.year}: {target.value:g}", (target.year, target.value),
                     textcoords="offset points", xytext=(-8, 9), ha="right", fontsize=8.5,
                     color=colour)
+    _implied_bar(ax, result)
     ax.axvline(_as_of_x(result.as_of), color=COLOURS["as_of"], lw=1, ls=":")
     ax.annotate(f"as of {result.as_of}", (_as_of_x(result.as_of), 0.02),
                 xycoords=("data", "axes fraction"), rotation=90, fontsize=8,
@@ -374,6 +388,12 @@ def scenario_comparison(runs: dict[str, tuple[np.ndarray, np.ndarray]], result, 
     hist = result.history
     ref_years, ref_paths = runs[reference]
     ref_q = np.quantile(ref_paths, [0.1, 0.5, 0.9], axis=0)
+    # the years a scenario changes get the room: a short run-up of history, not all of it
+    # (a history that ends long before, e.g. labour productivity's 2015, keeps its point)
+    first = int(np.asarray(ref_years)[0])
+    left = min(first - SCENARIO_RUN_UP, int(hist["year"].max()) if not hist.empty else first)
+    shown = hist[hist["year"] >= left] if not hist.empty else hist
+    start = scenario_start(result)
     for i, ax in enumerate(axes.flat):
         if i >= len(others):
             ax.set_visible(False)
@@ -381,9 +401,9 @@ def scenario_comparison(runs: dict[str, tuple[np.ndarray, np.ndarray]], result, 
         name = others[i]
         years, paths = runs[name]
         q = np.quantile(paths, [0.1, 0.5, 0.9], axis=0)
-        if not hist.empty:  # gaps stay gaps, as in the fan chart
-            ax.plot(*_history_line(hist), color=COLOURS["history"], lw=1.2, label="observed")
-            ax.scatter(hist["year"], hist["value"], color=COLOURS["history"], s=4)
+        if not shown.empty:  # gaps stay gaps, as in the fan chart
+            ax.plot(*_history_line(shown), color=COLOURS["history"], lw=1.2, label="observed")
+            ax.scatter(shown["year"], shown["value"], color=COLOURS["history"], s=4)
         ax.fill_between(ref_years, ref_q[0], ref_q[2], color="#a0aec0", alpha=0.35, lw=0)
         ax.plot(ref_years, ref_q[1], color="#4a5568", lw=1.2, ls="--", label=reference)
         if name != reference:
@@ -392,7 +412,11 @@ def scenario_comparison(runs: dict[str, tuple[np.ndarray, np.ndarray]], result, 
         for target in result.targets:
             ax.scatter([target.year], [target.value], marker="*", s=110,
                        color=COLOURS["target"], zorder=4, edgecolor="white")
+        _implied_bar(ax, result, label=(i == 0))
+        if start is not None:
+            ax.axvline(start - 0.5, color=COLOURS["as_of"], lw=0.9, ls=":")
         ax.set_title(name, fontsize=9)
+        ax.set_xlim(left - 0.5, float(np.asarray(ref_years)[-1]) + 0.5)
         ax.xaxis.get_major_locator().set_params(integer=True)
         if i % ncols == 0:
             ax.set_ylabel(_value_axis(ind))
@@ -400,6 +424,18 @@ def scenario_comparison(runs: dict[str, tuple[np.ndarray, np.ndarray]], result, 
             ax.set_xlabel("year")
             ax.tick_params(labelbottom=True)
     axes.flat[0].legend(loc="upper left", fontsize=7)
-    fig.suptitle(title or f"{indicator_label(ind)}: each scenario (blue, median and 80% band) "
-                 f"against the {reference} (grey); stars: targets", fontsize=10)
+    when = f"; dotted line: trends and volatility act from {start}" if start is not None else ""
+    fig.suptitle(title or f"{indicator_label(ind)}\neach scenario (blue, median and 80% band) "
+                 f"against the {reference} (grey); stars: targets{when}", fontsize=10)
     return fig
+
+
+#: years of history before the first simulated year shown in the scenario panels
+SCENARIO_RUN_UP = 6
+
+
+def scenario_start(result) -> int | None:
+    """The first year a trend or volatility scenario changes in ``result``'s runs (None
+    without a forecast): the first simulated year not over on the as-of date."""
+    comp = result.modelled
+    return None if comp is None else Scenario().acts_from(comp.years, comp.first_open)
