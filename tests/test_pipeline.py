@@ -374,3 +374,27 @@ def test_median_growth_is_each_models_compound_rate_from_the_last_observation(sh
     for member, paths in comp.member_paths().items():
         assert growth[member] == pytest.approx(np.median((paths[:, -1] / value) ** (1 / span) - 1))
     assert set(growth) == set(comp.member_z) | {"ensemble"}
+
+
+def test_a_share_says_how_fast_its_numerator_must_grow_given_the_simulated_gdp(shipped):
+    rd = run(shipped, "rd_intensity", backtest=False)
+    share, gdp = shipped.series("rd_intensity", "Hangzhou"), shipped.series("gdp", "Hangzhou")
+    spending = shipped.series("rd_expenditure", "Hangzhou")
+    # the newest level: the share x GDP of the last year both are published (2023), which is
+    # later than the last published spending (2021)
+    year = max(set(share.index) & set(gdp.index))
+    assert year > spending.index[-1]
+    base = share[year] * gdp[year] / 100
+    sim = rd.components["gdp"]
+    for target in rd.forecast_targets:
+        req = rd.required[target.id]
+        assert (req["base_year"], req["base"]) == (year, pytest.approx(base))
+        needed = target.value * sim.paths()[:, list(sim.years).index(target.year)] / 100
+        rate = (needed / base) ** (1 / (target.year - year)) - 1
+        assert req["median"] == pytest.approx(np.median(rate))
+        assert req["q10"] < req["median"] < req["q90"]
+        assert any(n.startswith(f"{target.id}: rd_expenditure must grow") for n in rd.notes)
+    # the R&D probabilities themselves do not depend on it
+    plain = run(shipped, "rd_intensity", backtest=False, target_years=(2027,))
+    assert plain.probabilities["rd_intensity_2027"].p_in_year == \
+        rd.probabilities["rd_intensity_2027"].p_in_year

@@ -73,3 +73,18 @@ def test_a_difference_of_percentages_is_in_percentage_points():
     registry = load_registry(REPO / "data" / "raw" / "targets.yaml")
     assert registry.indicators["rd_intensity"].difference_unit == "percentage points"
     assert registry.indicators["gdp"].difference_unit == registry.indicators["gdp"].unit
+
+
+@pytest.mark.parametrize("new,needle", [
+    ("share_of: {numerator: rd_spending, denominator: gdp, factor: 100}", "unknown 'rd_spending'"),
+    ("share_of: {numerator: rd_expenditure, factor: 100}", "malformed 'share_of'"),
+    ("share_of: [rd_expenditure, gdp]", "malformed 'share_of'"),
+])
+def test_a_share_names_what_it_is_a_ratio_of(tmp_path, new, needle):
+    err = broken(tmp_path, "share_of: {numerator: rd_expenditure, denominator: gdp, factor: 100}", new)
+    assert err.field == "share_of" and needle in str(err)
+
+
+def test_rd_intensity_is_a_share_of_gdp_in_the_shipped_registry():
+    rule = load_registry(REPO / "data" / "raw" / "targets.yaml").indicator("rd_intensity").share_of
+    assert (rule.numerator, rule.denominator, rule.factor) == ("rd_expenditure", "gdp", 100.0)

@@ -107,6 +107,7 @@ class IndicatorForecast:
     assumption: str | None = None
     break_even: dict | None = None
     implied_last: dict | None = None            # a ratio's level in its last published year
+    required: dict = field(default_factory=dict)  # a share's numerator growth needed per target
     status: str = ""
     notes: list[str] = field(default_factory=list)
 
@@ -169,7 +170,7 @@ class IndicatorForecast:
                 "dropped_models": c.dropped, "calibration": c.calibration,
                 "last_observed": c.last_observed, "median_growth_per_year": c.median_growth(),
             } for name, c in self.components.items()},
-            "implied_last": self.implied_last,
+            "implied_last": self.implied_last, "required_numerator_growth": self.required,
         }
         return clean(out)
 
@@ -444,6 +445,9 @@ def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | Non
                           backtest, open_targets)
     result.paths = np.concatenate(list(result.member_paths.values()))
 
+    if indicator.share_of is not None:
+        _required_numerator_growth(dataset, result, region, open_targets, models, n_paths, seed,
+                                   backtest)
     for target in open_targets:
         result.probabilities[target.id] = target_probability(result.paths, result.years, target)
         for name, paths in result.member_paths.items():
@@ -456,6 +460,75 @@ def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | Non
                             [result.probabilities[t.id].p_in_year for t in open_targets]))}
     result.status = "probability"
     return result
+
+
+def _required_numerator_growth(dataset: Dataset, result: IndicatorForecast, region: str,
+                               targets: list[Target], models: tuple[str, ...], n_paths: int,
+                               seed: int, backtest: bool) -> None:
+    """For a share modelled on its own series (R&D intensity = 100 x R&D spending / GDP): how
+    fast its numerator must grow from its last known level to meet each target, given the
+    simulated denominator -- "how much more R&D spending does 4.2% of GDP in 2027 take?".
+
+    The last known numerator is its newest published value or, where the share and the
+    denominator are published for a later year, the share times the denominator (said so).
+    The denominator is simulated by the same ensemble, paths and seed as a run of its own.
+    Fills ``result.required`` (per target: median and 10-90% of the needed growth a year, the
+    level, and the denominator's median growth), adds a note, and says why when it cannot."""
+    rule = result.indicator.share_of
+    unit = dataset.registry.indicator(rule.numerator).unit
+    denominator_unit = dataset.registry.indicator(rule.denominator).unit
+    numerator = dataset.series(rule.numerator, region)
+    denominator = dataset.series(rule.denominator, region)
+    share = dataset.series(result.indicator.id, region)
+    implied_years = sorted(set(share.index) & set(denominator.index))
+    candidates = []
+    if not numerator.empty:
+        candidates.append((int(numerator.index[-1]), float(numerator.iloc[-1]),
+                           f"published {rule.numerator}"))
+    if implied_years:
+        y = int(implied_years[-1])
+        candidates.append((y, float(share[y]) * float(denominator[y]) / rule.factor,
+                           f"{result.indicator.id} {share[y]:g} {result.indicator.unit} x "
+                           f"{rule.denominator} {denominator[y]:g} {denominator_unit} in {y}, "
+                           f"both published"))
+    horizon_to = max(t.year for t in targets)
+    if not candidates or denominator.empty or denominator.index[-1] >= horizon_to + 1:
+        return
+    base_year, base, basis = max(candidates, key=lambda c: c[0])
+    try:
+        comp = fit_component(denominator, dataset.registry.indicator(rule.denominator),
+                             horizon_to=horizon_to, models=models, n_paths=n_paths, seed=seed,
+                             backtest=backtest, first_open=first_open_year(dataset.as_of))
+    except InputError as exc:  # a diagnostic beside the probability: never fails the run
+        result.notes.append(f"how fast {rule.numerator} must grow is not given: {exc.message}")
+        return
+    result.components[rule.denominator] = comp
+    years = np.arange(min(t.year for t in targets), horizon_to + 1)
+    denom = on_years(denominator, years, n_paths, comp.paths(), comp.years)
+    growth = comp.median_growth().get("ensemble")
+    past = ""
+    if len(numerator) >= 2:
+        first_year = max(int(numerator.index[0]), int(numerator.index[-1]) - 5)
+        y0, y1 = first_year, int(numerator.index[-1])
+        if y0 in numerator.index and y1 > y0:
+            past = (f"; published {rule.numerator} grew {(numerator[y1] / numerator[y0]) ** (1 / (y1 - y0)) - 1:+.1%}"
+                    f"/yr in {y0}-{y1}")
+    for target in targets:
+        if target.year <= base_year:
+            continue
+        needed = target.value * denom[:, int(np.flatnonzero(years == target.year)[0])] / rule.factor
+        rate = (needed / base) ** (1.0 / (target.year - base_year)) - 1.0
+        q10, q50, q90 = (float(v) for v in np.quantile(rate, [0.1, 0.5, 0.9]))
+        result.required[target.id] = {
+            "numerator": rule.numerator, "unit": unit, "base_year": base_year, "base": base,
+            "basis": basis,
+            "median": q50, "q10": q10, "q90": q90, "level_median": float(np.median(needed)),
+            "denominator_growth_median": growth, "past": past.removeprefix("; ")}
+        result.notes.append(
+            f"{target.id}: {rule.numerator} must grow {q50:+.1%}/yr (10-90%: {q10:+.1%} to "
+            f"{q90:+.1%}, over the simulated {rule.denominator} paths) from {base:.0f} {unit} "
+            f"in {base_year} ({basis}) to {np.median(needed):.0f} {unit} in {target.year}; the "
+            f"{rule.denominator} ensemble grows {growth:+.1%}/yr at the median{past}")
 
 
 def _implied_last(dataset: Dataset, region: str, indicator: Indicator, numerator: pd.Series,

@@ -193,6 +193,8 @@ def components_chart(result, dataset) -> Figure | None:
     """For a ratio indicator (labour productivity = GDP / employment): one panel per simulated
     component -- its sourced history and its ensemble's 50/80/95% fan -- because the ratio
     itself may have a single observed year. None for an indicator modelled on its own."""
+    if result.indicator.derived is None:  # e.g. R&D intensity: GDP only feeds a diagnostic
+        return None
     comps = {name: c for name, c in result.components.items() if name != result.indicator.id}
     if not comps:
         return None

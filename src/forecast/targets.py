@@ -42,7 +42,8 @@ class Indicator:
     unit: str
     bounds: tuple[float, float] | None
     scale: str
-    derived: Derivation | None = None
+    derived: Derivation | None = None   # simulated as this ratio (no series of its own)
+    share_of: Derivation | None = None  # has a series of its own, which is this ratio
 
     def in_bounds(self, value: float) -> bool:
         """True when ``value`` respects the bounds (levels on a log scale must be positive)."""
@@ -164,20 +165,22 @@ def _parse_indicator(ind_id: str, entry: Any, path: Path) -> Indicator:
     if scale == "logit" and bounds is None:
         raise InputError(path, f"{what} is on the logit scale without bounds", line=line,
                          field="bounds", expected="[lower, upper] for a logit scale")
-    derived = entry.get("derived")
-    if derived is not None:
+    ratios = {}
+    for key in ("derived", "share_of"):
+        if entry.get(key) is None:
+            continue
         try:
-            derived = Derivation(str(derived["numerator"]), str(derived["denominator"]),
-                                 float(derived.get("factor", 1.0)))
-        except (KeyError, TypeError, ValueError):
-            raise InputError(path, f"{what} has a malformed 'derived'", line=line, field="derived",
+            ratios[key] = Derivation(str(entry[key]["numerator"]), str(entry[key]["denominator"]),
+                                     float(entry[key].get("factor", 1.0)))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise InputError(path, f"{what} has a malformed '{key}'", line=line, field=key,
                              expected="{numerator: ID, denominator: ID, factor: NUMBER}") from None
     return Indicator(
         id=ind_id,
         name_en=str(_require(entry, "name_en", path, what, "an English name")),
         name_zh=str(_require(entry, "name_zh", path, what, "the Chinese name")),
         unit=str(_require(entry, "unit", path, what, "a unit such as %, 亿元, 万元/人")),
-        bounds=bounds, scale=scale, derived=derived,
+        bounds=bounds, scale=scale, derived=ratios.get("derived"), share_of=ratios.get("share_of"),
     )
 
 
@@ -241,11 +244,11 @@ def load_registry(path: str | Path) -> Registry:
                              field="id", expected="unique ids")
         targets[target.id] = target
     for ind in indicators.values():
-        if ind.derived:
-            for part in (ind.derived.numerator, ind.derived.denominator):
+        for key, rule in (("derived", ind.derived), ("share_of", ind.share_of)):
+            for part in (rule.numerator, rule.denominator) if rule else ():
                 if part not in indicators:
-                    raise InputError(path, f"indicator '{ind.id}' is derived from unknown '{part}'",
-                                     field="derived", expected="ids under 'indicators:'")
+                    raise InputError(path, f"indicator '{ind.id}' is a ratio of unknown '{part}'",
+                                     field=key, expected="ids under 'indicators:'")
     conversions = {}
     for conv in doc.get("unit_conversions") or []:
         try:
