@@ -3,6 +3,7 @@ derivation of ratios, atomic builds, and the shipped data itself."""
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 from datetime import date
 from pathlib import Path
@@ -214,6 +215,38 @@ def test_labour_productivity_is_derived_with_its_rule(root):
     assert rows["origin"].iloc[0] == "derived"
 
 
+def test_a_value_published_before_its_year_is_rejected(root):
+    add_file(root, [row(year="2021", published="2019-01-01")])
+    err = load_error(root)
+    assert err.field == "published" and "before the year 2021" in str(err) and err.line == 2
+
+
+def test_a_right_label_on_a_wrong_size_is_caught_against_its_series(root):
+    # 0.037 labelled % where the series runs 2.5-3.4 %: a fraction typed for a percent
+    add_file(root, [row(year="2021", value="0.037", vintage="user estimate")])
+    err = load_error(root)
+    assert err.field == "value" and "wrong unit" in str(err) and "bad.csv" in str(err)
+    # the same file with the value in percent loads
+    add_file(root, [row(year="2021", value="3.7", vintage="user estimate")])
+    assert data.load(2026, root).series("rd_intensity")[2021] == 3.7
+
+
+def test_anything_but_csv_files_in_the_data_folders_is_an_error(root):
+    upper = add_file(root, [row(year="2021", value="3.6")], name="MINE.CSV")
+    assert upper in [p for p, _ in data.raw_files(root)]  # read, not skipped
+    (root / "data" / "raw" / "series" / "old").mkdir()
+    err = load_error(root)
+    assert "not a CSV data file" in str(err) and str(root / "data" / "raw" / "series" / "old") in str(err)
+
+
+def test_a_future_as_of_is_refused():
+    with pytest.raises(InputError, match="in the future"):
+        data.parse_as_of(str(date.today().year + 1))
+    with pytest.raises(InputError, match="in the future"):
+        data.parse_as_of("2099-01-01")
+    assert data.parse_as_of(str(date.today().year)) == date(date.today().year, 12, 31)
+
+
 # --- build is atomic, add validates before copying -------------------------------------------
 
 def test_failed_build_leaves_previous_output(root):
@@ -225,6 +258,26 @@ def test_failed_build_leaves_previous_output(root):
         data.build(2026, root)
     assert panel.read_bytes() == before
     assert not list((root / "data" / "processed").glob(".*tmp"))
+
+
+def test_a_build_that_cannot_write_one_file_replaces_none(root):
+    data.build(2026, root)
+    out = root / "data" / "processed"
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    add_file(root, [row(year="2021", value="3.6")], name="more.csv")
+    (out / "panel.csv").unlink()
+    (out / "panel.csv").mkdir()  # a destination that cannot be replaced
+    with pytest.raises(InputError, match="is a directory"):
+        data.build(2026, root)
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == \
+        {k: v for k, v in before.items() if k != "panel.csv"}
+    assert not list(out.glob(".*tmp"))
+    # and what is written is readable by the group and others, as any new file would be
+    (out / "panel.csv").rmdir()
+    data.build(2026, root)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (out / "panel.csv").stat().st_mode & 0o777 == 0o666 & ~umask
 
 
 def test_raw_files_are_never_modified(root):

@@ -14,7 +14,8 @@ import pytest
 from forecast import cli, data
 from forecast.errors import InputError
 from forecast.pipeline import forecast_indicator
-from forecast.scenario import Employment, Scenario, first_open_year, load_scenario
+from forecast.scenario import (Employment, Scenario, first_open_year, load_scenario,
+                               load_scenarios)
 
 from test_data import row, write_csv
 
@@ -258,6 +259,12 @@ def test_bad_parameters_are_named(shipped):
         run(shipped, "rd_intensity", models=("rw_drift", "neural_net"))
     with pytest.raises(InputError, match="n_paths"):
         run(shipped, "rd_intensity", n_paths=10)
+    with pytest.raises(InputError, match="more than memory allows"):
+        run(shipped, "rd_intensity", n_paths=10**9)
+    with pytest.raises(InputError, match="seed"):
+        run(shipped, "rd_intensity", seed=-1)
+    with pytest.raises(InputError, match="named twice: rw_drift"):
+        run(shipped, "rd_intensity", models=("rw_drift", "rw_drift"))
     with pytest.raises(InputError, match="unknown indicator"):
         run(shipped, "rd_intensty")
     with pytest.raises(InputError, match="no target"):
@@ -292,8 +299,29 @@ def test_scenario_file_errors(tmp_path):
         with pytest.raises(InputError, match=re.escape(hint)) as info:
             load_scenario(bad)
         assert info.value.field == field
+    for text, field in (("growth_shock: {year: 2026}", "growth_shock"),
+                        ("growth_shock: {year: 2026, size: -0.03, sizee: 5}", "growth_shock")):
+        bad.write_text(text + "\n", encoding="utf-8")
+        with pytest.raises(InputError) as info:
+            load_scenario(bad)
+        assert info.value.field == field
+    bad.write_text("trend: 0.01\n", encoding="utf-16")
+    with pytest.raises(InputError, match="UTF-8"):
+        load_scenario(bad)
     with pytest.raises(InputError, match="not found"):
         load_scenario(tmp_path / "missing.yaml")
+
+
+def test_scenario_names_must_be_distinct_and_not_baseline(tmp_path):
+    folder = tmp_path / "scen"
+    folder.mkdir()
+    (folder / "x.yaml").write_text("name: a\ntrend: 0.01\n", encoding="utf-8")
+    (folder / "y.yaml").write_text("name: a\ntrend: -0.01\n", encoding="utf-8")
+    with pytest.raises(InputError, match="'a' is already taken by .*x.yaml"):
+        load_scenarios(folder)
+    (folder / "y.yaml").write_text("name: baseline\ntrend: -0.01\n", encoding="utf-8")
+    with pytest.raises(InputError, match="baseline every run includes"):
+        load_scenarios(folder)
 
 
 def test_cli_run_writes_json(tmp_path, capsys):
@@ -307,6 +335,8 @@ def test_cli_run_writes_json(tmp_path, capsys):
     assert set(doc["probabilities"]) == {"rd_intensity_2025", "rd_intensity_2027"}
     assert doc["components"]["rd_intensity"]["weights"] and doc["params"]["seed"] == 20261127
     assert cli.main(["run", "--indicator", "nope"]) == 2
+    assert cli.main(["run", "--indicator", "rd_intensity", "--json", str(tmp_path)]) == 2
+    assert "is a directory" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("indicator", ["rd_intensity", "gdp"])
@@ -398,3 +428,12 @@ def test_a_share_says_how_fast_its_numerator_must_grow_given_the_simulated_gdp(s
     plain = run(shipped, "rd_intensity", backtest=False, target_years=(2027,))
     assert plain.probabilities["rd_intensity_2027"].p_in_year == \
         rd.probabilities["rd_intensity_2027"].p_in_year
+
+
+def test_a_target_year_in_a_gap_of_the_history_is_named_not_a_traceback(shipped):
+    from forecast.targets import Target
+    gap = Target("rd_intensity_2022", "rd_intensity", 2022, 3.9, ">=", "test", "Hangzhou")
+    registry = replace(shipped.registry, targets={**shipped.registry.targets, gap.id: gap})
+    with pytest.raises(InputError, match="year 2022 is neither observed nor simulated") as info:
+        run(replace(shipped, registry=registry), "rd_intensity", backtest=False)
+    assert info.value.field == "year" and info.value.file == str(shipped.registry.path)

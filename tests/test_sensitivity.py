@@ -120,7 +120,7 @@ def test_parse_grid():
     assert list(parse_grid("22, 25,28")) == [22.0, 25.0, 28.0]
     with pytest.raises(InputError, match="e.g. 3.8:4.6:0.1"):
         parse_grid("4.6:3.8:0.1")
-    for bad in ("4:3:0.1", "4:5:0", "a,b", ""):
+    for bad in ("4:3:0.1", "4:5:0", "a,b", "", "nan", "4,inf", "0:100:1e-9"):
         with pytest.raises(InputError, match="targets"):
             parse_grid(bad)
 
@@ -180,3 +180,9 @@ def test_cli_sensitivity_writes_csv(tmp_path, capsys):
     assert set(table["as_of"]) == {"2026-11-27"} and set(table["seed"]) == {20261127}
     assert set(table["n_paths"]) == {300} and table["data_hash"].nunique() == 1
     assert cli.main(["sensitivity", "--indicator", "rd_intensity", "--targets", "x"]) == 2
+
+
+def test_a_sweep_refuses_levels_the_indicator_cannot_take(shipped):
+    with pytest.raises(InputError, match="150 outside what rd_intensity can take"):
+        sweep(shipped, "rd_intensity", np.array([4.0, 150.0]), [Scenario()], engine="serial",
+              **SWEEP_KW)

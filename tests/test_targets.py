@@ -88,3 +88,17 @@ def test_a_share_names_what_it_is_a_ratio_of(tmp_path, new, needle):
 def test_rd_intensity_is_a_share_of_gdp_in_the_shipped_registry():
     rule = load_registry(REPO / "data" / "raw" / "targets.yaml").indicator("rd_intensity").share_of
     assert (rule.numerator, rule.denominator, rule.factor) == ("rd_expenditure", "gdp", 100.0)
+
+
+def test_a_misspelt_target_key_is_an_error_not_a_missing_field(tmp_path):
+    err = broken(tmp_path, "year: 2025, value: 4.0", "year: 2025, valeu: 4.0, value: 4.0")
+    assert err.field == "valeu" and "unknown key" in str(err) and err.line == line_of(TARGET)
+
+
+@pytest.mark.parametrize("old,new,field", [
+    ("derived: {numerator: gdp, denominator: employed_persons, factor: 1.0}",
+     "derived: {numerator: gdp, denominator: employed_persons, factor: 0}", "derived"),
+    ("unit_conversions:\n", "unit_conversions:\n  - 元/人\n", "unit_conversions"),
+])
+def test_ratio_and_conversion_factors_must_be_positive_mappings(tmp_path, old, new, field):
+    assert broken(tmp_path, old, new).field == field

@@ -219,6 +219,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     dataset = data.load(args.as_of)
     scenario = load_scenario(args.scenario)
     dataset.registry.indicator(args.indicator)
+    if args.json and Path(args.json).is_dir():  # say so before the run, not after it
+        raise InputError(Path(args.json), "is a directory", field="--json",
+                         expected="a file path for the JSON result")
     print(f"forecasting {args.indicator} with {args.paths} paths, seed {args.seed} ...",
           file=sys.stderr)
     result = forecast_indicator(

@@ -86,12 +86,24 @@ def parse_as_of(value: str | int | date | None) -> date:
     if re.fullmatch(r"\d{4}", text):
         year = int(text)
         if MIN_YEAR <= year <= MAX_YEAR:
-            return date(year, 12, 31)
+            return _not_in_the_future(date(year, 12, 31), value)
     try:
-        return date.fromisoformat(text)
+        parsed = date.fromisoformat(text)
     except ValueError:
         raise InputError(None, f"as_of '{value}' is not a date", field="as_of",
                          expected="a year such as 2026 or a date such as 2026-06-30") from None
+    return _not_in_the_future(parsed, value)
+
+
+def _not_in_the_future(as_of: date, given) -> date:
+    # What is published by a future date is not known yet: a run "as of 2099" would present
+    # today's data under a date it cannot vouch for. The year form means 31 December, so the
+    # current year is allowed (it means "everything published so far this year").
+    limit = date(date.today().year, 12, 31)
+    if as_of > limit:
+        raise InputError(None, f"as_of '{given}' is in the future (today is {date.today()})",
+                         field="as_of", expected=f"a date up to {limit}")
+    return as_of
 
 
 def _end_of_period(text: str) -> date | None:
@@ -210,6 +222,11 @@ def _validate_row(row: dict, path: Path, line: int, registry: Registry, origin: 
     assumed = published is None
     if assumed:
         published = date(int(row["year"]) + 1, 12, 31)
+    elif published.year < int(row["year"]):
+        raise InputError(path, f"published '{row['published']}' is before the year {row['year']} "
+                         "the value is for", line=line, field="published",
+                         expected="a publication date in or after the value's year (a plan's "
+                                  "target is not data: it goes in targets.yaml)")
     return {
         "region": row["region"], "indicator": indicator.id, "year": int(row["year"]),
         "value": value, "unit": indicator.unit, "raw_value": row["value"], "raw_unit": row["unit"],
@@ -224,11 +241,22 @@ def _validate_row(row: dict, path: Path, line: int, registry: Registry, origin: 
 
 
 def raw_files(root: Path | None = None) -> list[tuple[Path, str]]:
-    """The raw CSV files, shipped first then the user's, each sorted by name."""
+    """The raw CSV files, shipped first then the user's, each sorted by name.
+
+    Anything else in those folders (a subfolder, ``data.xlsx``) is an error rather than
+    silently skipped: a user who put data there expects it to be used. Hidden files and
+    README files are left alone."""
     base = raw_dir(root)
-    shipped = sorted((base / "series").glob("*.csv"))
-    user = sorted((base / "user").glob("*.csv"))
-    return [(p, "shipped") for p in shipped] + [(p, "user") for p in user]
+    out = []
+    for folder, origin in (("series", "shipped"), ("user", "user")):
+        for path in sorted((base / folder).iterdir()) if (base / folder).is_dir() else []:
+            if path.name.startswith(".") or path.name.upper().startswith("README"):
+                continue
+            if not path.is_file() or path.suffix.lower() != ".csv":
+                raise InputError(path, "not a CSV data file", expected=f"only *.csv files in "
+                                 f"data/raw/{folder}/ (move this elsewhere)")
+            out.append((path, origin))
+    return out
 
 
 def load_vintages(root: Path | None = None, registry: Registry | None = None,
@@ -256,7 +284,33 @@ def load_vintages(root: Path | None = None, registry: Registry | None = None,
                          line=int(second["source_line"]), field="vintage",
                          expected="one row per (region, indicator, year, vintage); give a "
                                   "revised value its own vintage label")
+    _check_magnitudes(frame)
     return frame
+
+
+#: a value this many times off its series' median is taken for a wrong unit (a fraction for a
+#: percent is x100, yuan for 10k yuan x10,000); real series here span well under x20
+MAGNITUDE_LIMIT = 30.0
+
+
+def _check_magnitudes(frame: pd.DataFrame) -> None:
+    """A value whose unit label is right but whose size is not (0.037 labelled % where the
+    series runs near 3.9) passes every per-row check; against its own series it stands out.
+    Raises :class:`InputError` naming the row."""
+    positive = frame[frame["value"] > 0]
+    for _, group in positive.groupby(["region", "indicator"]):
+        if len(group) < 3:
+            continue
+        median = float(group["value"].median())
+        ratio = group["value"] / median
+        off = group[(ratio > MAGNITUDE_LIMIT) | (ratio < 1 / MAGNITUDE_LIMIT)]
+        if not off.empty:
+            r = off.iloc[0]
+            raise InputError(r["source_file"], f"value {r['raw_value']} {r['raw_unit']} is "
+                             f"{r['value'] / median:.3g} times the median ({median:.4g}) of "
+                             f"{r['region']} {r['indicator']}: a wrong unit?",
+                             line=int(r["source_line"]), field="value",
+                             expected=f"a value in {r['unit']} (e.g. 3.9 for 3.9%, not 0.039)")
 
 
 def select_vintages(vintages: pd.DataFrame, as_of: date) -> pd.DataFrame:
@@ -362,15 +416,31 @@ def load(as_of: str | int | date | None = None, root: Path | None = None) -> Dat
 def write_atomically(path: Path, write) -> None:
     """Write through ``write(tmp_path)`` to a temporary file beside ``path``, then rename:
     a crash leaves the previous file in place."""
+    staged = _stage(path, write)
+    try:
+        os.replace(staged, path)
+    finally:
+        if staged.exists():
+            staged.unlink()
+
+
+def _stage(path: Path, write) -> Path:
+    """``write`` into a temporary file beside ``path`` with the permissions a new file would
+    get (mkstemp makes it owner-only); returns its path (the caller renames or removes it)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_dir():
+        raise InputError(path, "is a directory", expected="a file path to write to")
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
         write(Path(tmp))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return Path(tmp)
 
 
 def build(as_of: str | int | date | None = None, root: Path | None = None) -> dict:
@@ -390,9 +460,20 @@ def build(as_of: str | int | date | None = None, root: Path | None = None) -> di
     }
     panel = dataset.panel.assign(available=dataset.panel["available"].astype(str))
     vintages = dataset.vintages.assign(available=dataset.vintages["available"].astype(str))
-    write_atomically(out / "vintages.parquet", lambda p: vintages.to_parquet(p, index=False))
-    write_atomically(out / "panel.parquet", lambda p: panel.to_parquet(p, index=False))
-    write_atomically(out / "panel.csv", lambda p: panel.to_csv(p, index=False))
-    write_atomically(out / "build.json",
-                      lambda p: p.write_text(json.dumps(info, indent=2, ensure_ascii=False)))
+    writers = {"vintages.parquet": lambda p: vintages.to_parquet(p, index=False),
+               "panel.parquet": lambda p: panel.to_parquet(p, index=False),
+               "panel.csv": lambda p: panel.to_csv(p, index=False),
+               "build.json": lambda p: p.write_text(json.dumps(info, indent=2, ensure_ascii=False))}
+    # every file is written (and every destination checked) before any is replaced, so a
+    # failure leaves the previous set whole rather than half old, half new
+    staged = {}
+    try:
+        for name, write in writers.items():
+            staged[name] = _stage(out / name, write)
+        for name, tmp in staged.items():
+            os.replace(tmp, out / name)
+    finally:
+        for tmp in staged.values():
+            if tmp.exists():
+                tmp.unlink()
     return info

@@ -33,6 +33,8 @@ from .targets import Indicator, Target
 from .transforms import Transform
 
 BACKTEST_PATHS = 500
+#: paths per run at most: 10^6 paths x a few years x members already take hundreds of MB
+MAX_PATHS = 1_000_000
 BACKTEST_MIN_TRAIN = 6
 
 
@@ -394,9 +396,12 @@ def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | Non
                              expected="years among " + ", ".join(str(t.year) for t in targets))
         targets = [t for t in targets if t.year in target_years]
     models = model_names(models)
-    if n_paths < 100:
-        raise InputError(None, f"n_paths {n_paths} is too few for a probability",
-                         field="n_paths", expected="at least 100")
+    if n_paths < 100 or n_paths > MAX_PATHS:
+        raise InputError(None, f"n_paths {n_paths} is " + ("too few for a probability"
+                         if n_paths < 100 else "more than memory allows"), field="n_paths",
+                         expected=f"from 100 to {MAX_PATHS:,}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InputError(None, f"seed {seed!r}", field="seed", expected="an integer >= 0")
     scenario = scenario or Scenario()
     region = region or targets[0].region
     if region not in set(dataset.vintages["region"]):
@@ -449,6 +454,10 @@ def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | Non
         _required_numerator_growth(dataset, result, region, open_targets, models, n_paths, seed,
                                    backtest)
     for target in open_targets:
+        if target.year not in set(int(y) for y in result.years):
+            raise InputError(registry.path, f"target {target.id}: year {target.year} is neither "
+                             f"observed nor simulated ({result.years[0]}-{result.years[-1]})",
+                             field="year", expected="a year after the last observation")
         result.probabilities[target.id] = target_probability(result.paths, result.years, target)
         for name, paths in result.member_paths.items():
             result.member_probabilities.setdefault(name, {})[target.id] = \

@@ -165,6 +165,8 @@ def _read_yaml(path: Path):
                          "notebooks/scenarios/slower_trend.yaml")
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InputError(path, f"not valid UTF-8 at byte {exc.start}", expected="UTF-8 text") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise InputError(path, f"malformed YAML: {getattr(exc, 'problem', exc)}",
@@ -187,17 +189,24 @@ def load_scenarios(path: str | Path) -> list[Scenario]:
         files = sorted(path.glob("*.yaml")) + sorted(path.glob("*.yml"))
         if not files:
             raise InputError(path, "no scenario files", expected="*.yaml files")
-        return [load_scenario(f) for f in files]
-    doc = _read_yaml(path)
-    if isinstance(doc, list):
-        scenarios = [parse_scenario(entry, path, f"{path.stem}_{i + 1}")
-                     for i, entry in enumerate(doc)]
-        names = [s.name for s in scenarios]
-        if len(set(names)) != len(names):
-            raise InputError(path, "scenario names repeat", field="name",
+        scenarios = [load_scenario(f) for f in files]
+    else:
+        doc = _read_yaml(path)
+        scenarios = ([parse_scenario(entry, path, f"{path.stem}_{i + 1}")
+                      for i, entry in enumerate(doc)] if isinstance(doc, list)
+                     else [parse_scenario(doc, path)])
+    # results are tabulated by name: two scenarios of one name would be averaged into one
+    # column, and the baseline is always run under its own name
+    seen: dict[str, str] = {}
+    for scenario in scenarios:
+        if scenario.name == Scenario().name or scenario.name in seen:
+            other = "the baseline every run includes" if scenario.name == Scenario().name \
+                else seen[scenario.name]
+            raise InputError(scenario.source, f"scenario name '{scenario.name}' is already "
+                             f"taken by {other}", field="name",
                              expected="a distinct name per scenario")
-        return scenarios
-    return [parse_scenario(doc, path)]
+        seen[scenario.name] = str(scenario.source)
+    return scenarios
 
 
 def parse_scenario(doc, path: Path, default_name: str | None = None) -> Scenario:
@@ -210,7 +219,7 @@ def parse_scenario(doc, path: Path, default_name: str | None = None) -> Scenario
                          field=sorted(unknown)[0], expected=", ".join(sorted(_KEYS)))
     shock = doc.get("growth_shock") or {}
     if shock and (not isinstance(shock, dict) or isinstance(shock.get("year"), bool)
-                  or not isinstance(shock.get("year"), int) or set(shock) - {"year", "size"}):
+                  or not isinstance(shock.get("year"), int) or set(shock) != {"year", "size"}):
         raise InputError(path, f"'growth_shock' is {shock!r}", field="growth_shock",
                          expected="{year: YEAR, size: NUMBER}")
     start = doc.get("from")

@@ -323,6 +323,8 @@ def parse_grid(text: str) -> np.ndarray:
         numbers = [float(x) for x in text.split(":" if ":" in text else ",") if x.strip()]
     except ValueError:
         raise bad() from None
+    if not all(np.isfinite(numbers)):
+        raise bad("finite numbers")
     if ":" not in text:
         if not numbers:
             raise bad()
@@ -334,7 +336,13 @@ def parse_grid(text: str) -> np.ndarray:
         raise bad(f"START <= STOP, e.g. {stop:g}:{start:g}:{abs(step):g}")
     if step <= 0:
         raise bad("STEP > 0")
+    if (stop - start) / step > MAX_GRID:
+        raise bad(f"at most {MAX_GRID} levels: a larger STEP")
     return np.round(np.arange(start, stop + step / 2, step), 10)
+
+
+#: target levels per sweep at most (each level is a column of every scenario's table)
+MAX_GRID = 1000
 
 
 def _sweep_task(item: tuple) -> pd.DataFrame:
@@ -369,7 +377,11 @@ def sweep(dataset: Dataset, indicator: str, grid: np.ndarray, scenarios: list[Sc
     :mod:`forecast.engine`). With the same seed every engine gives identical numbers.
     Columns: ``scenario, target_id, year, plan_target, level, p, note``.
     """
-    dataset.registry.indicator(indicator)
+    ind = dataset.registry.indicator(indicator)
+    outside = [float(v) for v in np.asarray(grid, dtype=float) if not ind.in_bounds(float(v))]
+    if outside:
+        raise InputError(None, f"target level(s) {', '.join(f'{v:g}' for v in outside)} outside "
+                         f"what {indicator} can take", field="targets", expected=ind.bounds_text())
     if not scenarios:
         raise InputError(None, "no scenarios to sweep", field="scenarios",
                          expected="at least one scenario")

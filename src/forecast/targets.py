@@ -17,6 +17,7 @@ import yaml
 from .errors import InputError
 
 SCALES = ("log", "logit", "identity")
+TARGET_KEYS = {"id", "indicator", "year", "value", "comparison", "wording", "region"}
 COMPARISONS = (">=", "=")
 MIN_YEAR, MAX_YEAR = 1949, 2100
 
@@ -172,9 +173,12 @@ def _parse_indicator(ind_id: str, entry: Any, path: Path) -> Indicator:
         try:
             ratios[key] = Derivation(str(entry[key]["numerator"]), str(entry[key]["denominator"]),
                                      float(entry[key].get("factor", 1.0)))
+            if not ratios[key].factor > 0 or not math.isfinite(ratios[key].factor):
+                raise ValueError
         except (KeyError, TypeError, ValueError, AttributeError):
             raise InputError(path, f"{what} has a malformed '{key}'", line=line, field=key,
-                             expected="{numerator: ID, denominator: ID, factor: NUMBER}") from None
+                             expected="{numerator: ID, denominator: ID, factor: a positive "
+                                      "number}") from None
     return Indicator(
         id=ind_id,
         name_en=str(_require(entry, "name_en", path, what, "an English name")),
@@ -191,6 +195,10 @@ def _parse_target(entry: Any, path: Path, indicators: dict[str, Indicator], regi
     line = entry.get("__line__")
     tid = str(_require(entry, "id", path, "a target", "a unique id"))
     what = f"target '{tid}'"
+    unknown = sorted(set(entry) - TARGET_KEYS - {"__line__"})
+    if unknown:  # a misspelt key (valeu) must not leave its field silently missing
+        raise InputError(path, f"{what} has unknown key(s) {', '.join(unknown)}", line=line,
+                         field=unknown[0], expected=", ".join(sorted(TARGET_KEYS)))
     ind_id = _require(entry, "indicator", path, what, "an indicator id of the catalogue")
     if ind_id not in indicators:
         raise InputError(path, f"{what} refers to unknown indicator '{ind_id}'", line=line,
@@ -252,8 +260,13 @@ def load_registry(path: str | Path) -> Registry:
     conversions = {}
     for conv in doc.get("unit_conversions") or []:
         try:
-            conversions[(str(conv["from"]), str(conv["to"]))] = float(conv["factor"])
+            factor = float(conv["factor"])
+            if not (factor > 0 and math.isfinite(factor)):
+                raise ValueError
+            conversions[(str(conv["from"]), str(conv["to"]))] = factor
         except (KeyError, TypeError, ValueError):
-            raise InputError(path, "malformed unit conversion", line=conv.get("__line__"),
-                             field="unit_conversions", expected="{from, to, factor}") from None
+            raise InputError(path, f"malformed unit conversion {conv!r}",
+                             line=conv.get("__line__") if isinstance(conv, dict) else None,
+                             field="unit_conversions",
+                             expected="{from: UNIT, to: UNIT, factor: a positive number}") from None
     return Registry(path, plan, indicators, targets, conversions)

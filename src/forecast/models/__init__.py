@@ -90,6 +90,10 @@ def model_names(models) -> tuple[str, ...]:
     if bad:
         raise InputError(None, f"unknown model(s) {', '.join(map(str, bad))}", field="models",
                          expected="any of " + ", ".join(MODELS))
+    twice = sorted({m for m in names if names.count(m) > 1})
+    if twice:  # a repeated family would silently double its weight in the ensemble
+        raise InputError(None, f"model(s) named twice: {', '.join(twice)}", field="models",
+                         expected="each family once")
     return names
 
 
