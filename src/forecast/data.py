@@ -96,10 +96,10 @@ def parse_as_of(value: str | int | date | None) -> date:
 
 
 def _not_in_the_future(as_of: date, given) -> date:
-    # What is published by a future date is not known yet: a run "as of 2099" would present
-    # today's data under a date it cannot vouch for. The year form means 31 December, so the
-    # current year is allowed (it means "everything published so far this year").
-    limit = date(date.today().year, 12, 31)
+    # What is published by a far-future date is not known: a run "as of 2099" would present
+    # today's data under a date it cannot vouch for. Up to the end of next year is allowed,
+    # so a report prepared ahead of its date (or on a machine whose clock lags) still runs.
+    limit = date(date.today().year + 1, 12, 31)
     if as_of > limit:
         raise InputError(None, f"as_of '{given}' is in the future (today is {date.today()})",
                          field="as_of", expected=f"a date up to {limit}")
