@@ -222,6 +222,7 @@ def test_a_trend_scenario_acts_from_the_first_year_not_over_on_the_as_of_date(sh
     base = run(shipped, "rd_intensity", backtest=False)
     fast = run(shipped, "rd_intensity", backtest=False, scenario=Scenario(trend=0.05))
     assert list(base.years) == [2024, 2025, 2026, 2027]
+    assert any(n.startswith("rd_intensity: 2024-2025 are over but not published") for n in base.notes)
     same, moved = "rd_intensity_2025", "rd_intensity_2027"
     assert fast.probabilities[same].p_in_year == base.probabilities[same].p_in_year
     assert fast.probabilities[moved].p_in_year > base.probabilities[moved].p_in_year + 0.1

@@ -449,6 +449,15 @@ def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | Non
         _forecast_derived(dataset, result, region, horizon_to, models, n_paths, seed, scenario,
                           backtest, open_targets)
     result.paths = np.concatenate(list(result.member_paths.values()))
+    modelled = result.modelled
+    over = [int(y) for y in modelled.years if y < first_open_year(dataset.as_of)]
+    if over:
+        span = f"{over[0]}" if len(over) == 1 else f"{over[0]}-{over[-1]}"
+        result.notes.append(
+            f"{modelled.indicator}: {span} {'is' if len(over) == 1 else 'are'} over but not "
+            f"published as of {dataset.as_of}; the values for {span} are the models' estimates "
+            f"from data up to {modelled.last_observed[0]}, and a scenario's trend does not "
+            "change them")
 
     if indicator.share_of is not None:
         _required_numerator_growth(dataset, result, region, open_targets, models, n_paths, seed,
