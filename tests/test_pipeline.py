@@ -438,3 +438,16 @@ def test_a_target_year_in_a_gap_of_the_history_is_named_not_a_traceback(shipped)
     with pytest.raises(InputError, match="year 2022 is neither observed nor simulated") as info:
         run(replace(shipped, registry=registry), "rd_intensity", backtest=False)
     assert info.value.field == "year" and info.value.file == str(shipped.registry.path)
+
+
+def test_an_as_of_before_any_publication_says_so_instead_of_asking_for_data():
+    early = data.load("2005")
+    from forecast.coverage import SUPPLY_DATA_HINT, assess
+    cov = assess(early, early.registry.target("rd_intensity_2025"))
+    assert cov.status == "not forecastable" and "nothing published by 2005-12-31" in cov.reason
+    first = early.vintages[(early.vintages["indicator"] == "rd_intensity")
+                           & (early.vintages["region"] == "Hangzhou")]["available"].min()
+    assert str(first) in cov.reason
+    # a series nobody has published at all still gets the route to supply one
+    brand = assess(early, early.registry.target("brand_sales_share_mfg_2025"))
+    assert brand.reason == SUPPLY_DATA_HINT

@@ -96,7 +96,14 @@ def assess(dataset: Dataset, target: Target, region: str | None = None,
         reason += f"; fewer than {MIN_POINTS_PROBABILITY} years: pace diagnostic only"
     else:
         status = "not forecastable"
-        if n == 0 and basis == 0 and indicator.derived is None:
+        later = dataset.vintages[(dataset.vintages["indicator"] == target.indicator)
+                                 & (dataset.vintages["region"] == region)]
+        if n == 0 and indicator.derived is None and not later.empty:
+            # the data exist, only not yet as of this date: supplying more would not help
+            reason = (f"nothing published by {dataset.as_of}: the first of its "
+                      f"{len(later)} sourced value(s) is available from "
+                      f"{min(later['available'])}")
+        elif n == 0 and basis == 0 and indicator.derived is None:
             reason = SUPPLY_DATA_HINT
         elif indicator.derived is None:
             reason += "; too few points"
