@@ -186,3 +186,14 @@ def test_a_sweep_refuses_levels_the_indicator_cannot_take(shipped):
     with pytest.raises(InputError, match="150 outside what rd_intensity can take"):
         sweep(shipped, "rd_intensity", np.array([4.0, 150.0]), [Scenario()], engine="serial",
               **SWEEP_KW)
+
+
+def test_an_employment_growth_scenario_carries_its_pre_census_caveat_into_the_table(shipped):
+    lp = forecast_indicator(shipped, "labour_productivity", models=("rw_drift",), n_paths=500,
+                            backtest=False)
+    table = sensitivity.run_scenarios(shipped, lp, [
+        Scenario(name="grow", employment=Employment(method="growth"))]).set_index("scenario")
+    assert "before the 2020 census" in table.loc["grow", "note"]
+    direct = forecast_indicator(shipped, "labour_productivity", models=("rw_drift",), n_paths=500,
+                                backtest=False, scenario=Scenario(employment=Employment(method="growth")))
+    assert any("before the 2020 census" in n for n in direct.notes)

@@ -549,6 +549,17 @@ def _required_numerator_growth(dataset: Dataset, result: IndicatorForecast, regi
             f"{rule.denominator} ensemble grows {growth:+.1%}/yr at the median{past}")
 
 
+def employment_caveat(dataset: Dataset, region: str, employment: Employment) -> str:
+    """What the growth assumption's starting level is worth ("" when nothing to say): a level
+    counted before the 2020 census recount understates employment on today's basis."""
+    sourced = dataset.series("employed_persons", region)
+    if employment.method != "growth" or sourced.empty or sourced.index[-1] >= 2020:
+        return ""
+    return (f"employment grows from its last sourced level, {sourced.iloc[-1]:.0f} 万人 in "
+            f"{sourced.index[-1]}: a level counted before the 2020 census raised the population "
+            "count by about 15%, so it may understate employment and overstate productivity")
+
+
 def _implied_last(dataset: Dataset, region: str, indicator: Indicator, numerator: pd.Series,
                   employment: Employment, targets: list[Target]) -> dict | None:
     """The ratio in the last year whose numerator and population are both published, over the
@@ -607,12 +618,8 @@ def _forecast_derived(dataset: Dataset, result: IndicatorForecast, region: str, 
     result.years = years
     gdp = _numerator_members(numerator, scenario, observed, years)
     result.member_paths = _ratio_members(rule, gdp, denominator)
-    if employment.method == "growth":
-        sourced = dataset.series("employed_persons", region)
-        result.notes.append(f"employment grows from its last sourced level, "
-                            f"{sourced.iloc[-1]:g} 万人 in {sourced.index[-1]}: a level counted "
-                            "before the 2020 census raised the population count by about 15%, so "
-                            "it may understate employment and overstate productivity")
+    if employment_caveat(dataset, region, employment):
+        result.notes.append(employment_caveat(dataset, region, employment))
     result.assumption = employment.describe()
     result.notes.append(f"{result.indicator.id} = {rule.describe()}; {result.assumption}. "
                         "GDP is in current prices: the probability assumes the plan's target "

@@ -28,7 +28,8 @@ import pandas as pd
 from .data import Dataset, derive, select_vintages
 from .engine import run_tasks
 from .errors import InputError
-from .pipeline import IndicatorForecast, forecast_indicator, scenario_member_paths
+from .pipeline import (IndicatorForecast, employment_caveat, forecast_indicator,
+                       scenario_member_paths)
 from .probability import probability_curve, target_probability
 from .scenario import Employment, Scenario
 
@@ -306,7 +307,8 @@ def run_scenarios(dataset: Dataset, result: IndicatorForecast,
             rows.append(row(scenario.name, scenario.description,
                             "GDP paths of the base, employment replaced",
                             apply_scenario(result, scenario, dataset),
-                            scenario.employment.describe()))
+                            "; ".join(t for t in (scenario.employment.describe(), employment_caveat(
+                                dataset, result.region, scenario.employment)) if t)))
             continue
         rows.append(row(scenario.name, scenario.description,
                         f"applied to the base paths, {result.scenario_timing(scenario)}",
