@@ -232,7 +232,7 @@ def summary_table(dataset: data.Dataset, *, n_paths: int = DEFAULT_PATHS,
         prob = res.probabilities.get(target.id)
         pc = res.pace.get(target.id)
         obs = res.observed.get(target.id)
-        comp = next(iter(res.components.values()), None)
+        comp = res.modelled  # the backtested series: the indicator, or GDP for a ratio
         # the ensemble's P is a weighted average of its members' (the mixture is their union),
         # so their range shows how much the headline rests on the choice of model
         member_probs = [m[target.id] for m in res.member_probabilities.values() if target.id in m]
