@@ -88,6 +88,11 @@ def test_tornado_of_a_ratio_holds_its_employment_assumption_at_each_end(shipped)
     # more employed per resident = more employment = lower productivity for the same GDP
     assert (row["low_variant"], row["high_variant"]) == ("ratio 0.74", "ratio 0.58")
     assert row["low"] < row["base"] < row["high"]
+    # a year earlier the same figures were out (GDP 2024 was published in May 2025): the
+    # as_of row says so, and its probabilities equal the base
+    as_of = table[table["assumption"] == "as_of"]
+    assert as_of["note"].str.contains("the same figures as the base").all()
+    assert as_of["p"].tolist() == [lp.probabilities[t].p_in_year for t in as_of["target_id"]]
 
 
 def test_tornado_swing_of_a_one_variant_assumption_runs_from_the_base():

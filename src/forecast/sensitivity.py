@@ -234,8 +234,12 @@ def _data_variant(add, assumption: str, variant: str, dataset: Dataset,
         add(assumption, variant, {}, f"no probability ({alt.status})")
         return
     last = alt.history["year"].max() if not alt.history.empty else None
+    same = ({n: c.last_observed for n, c in alt.components.items()}
+            == {n: c.last_observed for n, c in result.components.items()}
+            and alt.history[["year", "value"]].equals(result.history[["year", "value"]]))
     add(assumption, variant, {k: v.p_in_year for k, v in alt.probabilities.items()},
-        f"last observation {last}")
+        f"last observation {last}" + ("; the same figures as the base (nothing that changes "
+                                      "them was published in between)" if same else ""))
 
 
 def tornado_ranking(table: pd.DataFrame, target_id: str) -> pd.DataFrame:
