@@ -312,6 +312,11 @@ def test_summary_shows_the_range_of_the_members_probabilities(shipped):
     assert 0.2 < lp["break_even_ratio"] < 1.0 and pd.isna(rd["break_even_ratio"])
     assert f"(0.58-0.74): P = 50% at {lp['break_even_ratio']:.3f}" in html_text
     assert "<br><small>of gdp</small>" in html_text
+    # R&D intensity is a share of GDP: the row says how fast spending must grow for it
+    assert (rd["required_of"], rd["required_from"]) == ("rd_expenditure", 2023)
+    assert 0 < rd["required_growth"] < 0.5
+    assert f"needs rd_expenditure to grow {rd['required_growth']:+.1%}/yr from 2023" in html_text
+    assert pd.isna(lp["required_growth"])
 
 
 def test_every_entry_point_defaults_to_the_same_paths_and_seed():

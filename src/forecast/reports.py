@@ -266,6 +266,10 @@ def summary_table(dataset: data.Dataset, *, n_paths: int = DEFAULT_PATHS,
             "assumed_ratio_range": (
                 "{:.2f}-{:.2f}".format(*(res.scenario.employment or Employment()).ratio)
                 if prob and res.break_even else None),
+            # a share of GDP (R&D intensity): the spending growth the target takes
+            "required_growth": (res.required.get(target.id) or {}).get("median") if prob else None,
+            "required_of": (res.required.get(target.id) or {}).get("numerator") if prob else None,
+            "required_from": (res.required.get(target.id) or {}).get("base_year") if prob else None,
             # a ratio indicator's backtest is its modelled numerator's (e.g. GDP's)
             "backtest_of": comp.indicator if comp and prob and comp.indicator != ind.id else None,
             "observed_value": obs["value"] if obs else None,
@@ -329,6 +333,14 @@ def summary_html(table: pd.DataFrame, *, link_prefix: str = "") -> str:
                 f"({html.escape(str(r.get('assumed_ratio_range') or ''))}): P = 50% at "
                 f"{ratio:.3f}</small>")
 
+    def required(r):
+        rate = r.get("required_growth")
+        if rate is None or _isnan(rate):
+            return ""
+        return (f"<br><small title='median over the simulated GDP paths; see the indicator page'>"
+                f"needs {html.escape(str(r.get('required_of') or ''))} to grow {rate:+.1%}/yr "
+                f"from {r.get('required_from')}</small>")
+
     def member_range(r):
         lo, hi = r.get("p_members_min"), r.get("p_members_max")
         if lo is None or _isnan(lo):
@@ -363,7 +375,7 @@ def summary_html(table: pd.DataFrame, *, link_prefix: str = "") -> str:
             f"<td>{html.escape(r['comparison'])} {r['target']:g} {html.escape(r['unit'])}</td>"
             f"<td>{last}</td><td>{growth}</td><td>{html.escape(r['pace_label'] or '')}"
             f"{pace_caveat(r)}</td>"
-            f"<td><b>{pct(r['p_in_year'])}</b>{member_range(r)}{break_even(r)}</td>"
+            f"<td><b>{pct(r['p_in_year'])}</b>{member_range(r)}{break_even(r)}{required(r)}</td>"
             f"<td>{pct(r['p_by_year'])}</td>"
             f"<td>{pct(r['joint'])}</td><td>{pct(r['backtest_coverage_80'])}"
             f"{backtest_of(r)}</td>"
