@@ -366,22 +366,3 @@ def test_backtest_weights_judge_on_the_published_scale_when_the_series_has_a_tra
     # exp(+4) on 5% of the paths costs far more on the published scale
     assert share(published) < 0.6 * share(on_log) < 0.6
 
-
-def test_weights_compare_models_on_the_forecasts_they_all_made():
-    import pandas as pd
-    from forecast.ensemble import MIN_SCORED, _common_crps
-
-    def frame(origins, crps):
-        return pd.DataFrame({"origin": origins, "target_year": [o + 1 for o in origins],
-                             "crps": crps})
-
-    # "early" is scored on 10 origins and is poor only on the two (hard) ones "late" missed:
-    # on its own mean it looks worse; on the common eight it is as good as "late"
-    early = frame(list(range(2000, 2010)), [5.0, 5.0] + [1.0] * 8)
-    late = frame(list(range(2002, 2010)), [1.0] * 8)
-    crps, common = _common_crps({"early": early, "late": late})
-    assert common == 8 and crps == {"early": 1.0, "late": 1.0}
-    # too small a common set: each model's own mean, and no count to report
-    short = frame(list(range(2008, 2008 + MIN_SCORED - 1)), [1.0] * (MIN_SCORED - 1))
-    crps, common = _common_crps({"early": early, "short": short})
-    assert common is None and crps["early"] == pytest.approx(early["crps"].mean())

@@ -249,14 +249,13 @@ def backtest_weights(series: Series, model_names: tuple[str, ...], *, horizon: i
     :func:`forecast.backtest.default_origins`); the M3 benchmark uses a few origins per series
     to stay within its time budget."""
     back_transform = series.transform.inverse if series.transform is not None else None
-    scores, failures, paths, rows = {}, {}, {}, {}
+    scores, failures, paths = {}, {}, {}
     for name in model_names:
         result = rolling_origin(series, get_model(name), horizon=horizon, min_train=min_train,
                                 n_paths=n_paths, seed=seed, origins=origins, keep_paths=True,
                                 back_transform=back_transform)
         scores[name] = result.summary()
         paths[name] = result.paths
-        rows[name] = result.rows
         if result.failures:
             failures[name] = [list(f) for f in result.failures]
     scored = {n: s for n, s in scores.items()
@@ -264,37 +263,21 @@ def backtest_weights(series: Series, model_names: tuple[str, ...], *, horizon: i
     if len(scored) >= 2:
         # A model the backtest could not score (it failed at most origins, e.g. ETS on a
         # series with gaps) cannot be validated, so it gets no weight rather than a guess.
-        crps, common = _common_crps({n: rows[n] for n in scored})
-        inverse = {n: 1.0 / max(c, 1e-12) for n, c in crps.items()}
+        # Each model's mean over the forecasts it made, even when another model missed some
+        # origins: a mean over only the forecasts all made looked fairer but was worse on the
+        # M3 held-out years (benchmarks/NOTES.md, step 12), so it is not used.
+        inverse = {n: 1.0 / max(s["crps"], 1e-12) for n, s in scored.items()}
         total = sum(inverse.values())
         weights = {n: inverse.get(n, 0.0) / total for n in model_names}
         unscored = [n for n in model_names if n not in scored]
         scale = "published" if back_transform else "modelling"
         basis = f"inverse mean CRPS ({scale} scale) of a rolling-origin backtest" + (
-            f", on the {common} forecasts every weighted model made" if common else "") + (
             f"; weight 0 for {', '.join(unscored)} (fewer than {MIN_SCORED} scored forecasts)"
             if unscored else "")
         return Weighting(weights, basis, scores, failures, paths)
     return Weighting({n: 1.0 / len(model_names) for n in model_names},
                      f"equal: fewer than two models with {MIN_SCORED} scored backtest forecasts",
                      scores, failures, paths)
-
-
-def _common_crps(rows: dict[str, "pd.DataFrame"]) -> tuple[dict[str, float], int | None]:
-    """Each model's mean CRPS, taken on the (origin, target year) forecasts that all of them
-    made when some model missed origins the others scored (a mean over easier or harder
-    origins is not comparable), and when that common set still has :data:`MIN_SCORED`
-    forecasts; the second value is its size, None when every model scored the same set or
-    the common set is too small (then each model's own mean is used)."""
-    keys = {n: set(zip(r["origin"], r["target_year"])) for n, r in rows.items()}
-    common = set.intersection(*keys.values())
-    if all(k == common for k in keys.values()) or len(common) < MIN_SCORED:
-        return {n: float(r["crps"].mean()) for n, r in rows.items()}, None
-    out = {}
-    for n, r in rows.items():
-        on = [(o, y) in common for o, y in zip(r["origin"], r["target_year"])]
-        out[n] = float(r.loc[on, "crps"].mean())
-    return out, len(common)
 
 
 def mixture_backtest(series: Series, weighting: Weighting, weights: dict[str, float], *,
