@@ -317,6 +317,9 @@ def test_summary_shows_the_range_of_the_members_probabilities(shipped):
     assert 0 < rd["required_growth"] < 0.5
     assert f"needs rd_expenditure to grow {rd['required_growth']:+.1%}/yr from 2023" in html_text
     assert pd.isna(lp["required_growth"])
+    # the report builds the page from the collected (CSV/JSON) values: years come back as floats
+    floats = table.assign(required_from=table["required_from"].astype(float))
+    assert f"/yr from 2023</small>" in reports.summary_html(floats)
 
 
 def test_every_entry_point_defaults_to_the_same_paths_and_seed():

@@ -339,7 +339,7 @@ def summary_html(table: pd.DataFrame, *, link_prefix: str = "") -> str:
             return ""
         return (f"<br><small title='median over the simulated GDP paths; see the indicator page'>"
                 f"needs {html.escape(str(r.get('required_of') or ''))} to grow {rate:+.1%}/yr "
-                f"from {r.get('required_from')}</small>")
+                f"from {int(r['required_from'])}</small>")  # a float once read back from CSV
 
     def member_range(r):
         lo, hi = r.get("p_members_min"), r.get("p_members_max")
