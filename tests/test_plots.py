@@ -124,5 +124,5 @@ def test_labour_productivity_charts_show_where_it_stands_on_the_assumption(shipp
     lp = forecast_indicator(shipped, "labour_productivity", models=("rw_drift",), n_paths=500,
                             backtest=False)
     ax = plots.fan_chart(lp).axes[0]
-    assert f"{lp.implied_last['year']} implied (assumed ratio range)" in \
+    assert f"{lp.implied_last['year']} implied (ratio 0.58-0.74)" in \
         ax.get_legend_handles_labels()[1]

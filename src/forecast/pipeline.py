@@ -588,7 +588,7 @@ def _implied_last(dataset: Dataset, region: str, indicator: Indicator, numerator
         text += (f"; already at or above the {', '.join(f'{t.year} target {t.value:g}' for t in below)}"
                  f" on every ratio in the range: if the plan's own {year} figure is lower, it "
                  "counts employment or prices differently")
-    return {"year": year, "low": lo, "high": hi, "middle": mid,
+    return {"year": year, "low": lo, "high": hi, "middle": mid, "ratio": list(employment.ratio),
             "at_or_above_targets": [t.id for t in below], "text": text}
 
 

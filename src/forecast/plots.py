@@ -127,7 +127,8 @@ def _implied_bar(ax, result, label: bool = True) -> None:
         return
     ax.vlines(implied["year"], implied["low"], implied["high"], color=COLOURS["history"],
               lw=2.2, alpha=0.55, zorder=3,
-              label=f"{implied['year']} implied (assumed ratio range)" if label else None)
+              label=f"{implied['year']} implied (ratio {implied['ratio'][0]:.2f}-"
+              f"{implied['ratio'][1]:.2f})" if label else None)
 
 
 def _new(width: float = 7.5, height: float = 4.2, ncols: int = 1) -> tuple[Figure, list]:
