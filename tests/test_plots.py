@@ -115,7 +115,7 @@ def test_scenario_panels_give_the_room_to_the_years_a_scenario_changes(rd):
     observed = [line for line in ax.get_lines() if line.get_label() == "observed"][0]
     assert min(observed.get_xdata()) >= first - plots.SCENARIO_RUN_UP
     # the dotted line sits before the first year a trend changes (as of 2026-11-27: 2026)
-    assert plots.scenario_start(rd) == 2026
+    assert rd.scenario_start == 2026
     assert any(list(line.get_xdata()) == [2025.5, 2025.5] for line in ax.get_lines())
 
 

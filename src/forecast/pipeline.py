@@ -124,6 +124,13 @@ class IndicatorForecast:
         rule = self.indicator.derived
         return self.components.get(rule.numerator if rule else self.indicator.id)
 
+    @property
+    def scenario_start(self) -> int | None:
+        """The first simulated year a trend or volatility scenario changes: the first year not
+        over on the as-of date (see :mod:`forecast.scenario`); None without a forecast."""
+        comp = self.modelled
+        return None if comp is None else Scenario().acts_from(comp.years, comp.first_open)
+
     def scenario_timing(self, scenario: Scenario | None = None) -> str:
         """Where and when ``scenario`` (default: this run's) acts, e.g. "on gdp: trend
         from 2026" ("" for the baseline or without a forecast)."""
@@ -618,8 +625,9 @@ def _forecast_derived(dataset: Dataset, result: IndicatorForecast, region: str, 
     result.years = years
     gdp = _numerator_members(numerator, scenario, observed, years)
     result.member_paths = _ratio_members(rule, gdp, denominator)
-    if employment_caveat(dataset, region, employment):
-        result.notes.append(employment_caveat(dataset, region, employment))
+    caveat = employment_caveat(dataset, region, employment)
+    if caveat:
+        result.notes.append(caveat)
     result.assumption = employment.describe()
     result.notes.append(f"{result.indicator.id} = {rule.describe()}; {result.assumption}. "
                         "GDP is in current prices: the probability assumes the plan's target "

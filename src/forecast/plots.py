@@ -26,7 +26,6 @@ from matplotlib import font_manager, rcParams
 from matplotlib.figure import Figure
 
 from .probability import fan_quantiles, format_probability
-from .scenario import Scenario
 
 #: CJK families tried in order (the first installed one is used)
 CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Micro Hei",
@@ -396,7 +395,7 @@ def scenario_comparison(runs: dict[str, tuple[np.ndarray, np.ndarray]], result, 
     first = int(np.asarray(ref_years)[0])
     left = min(first - SCENARIO_RUN_UP, int(hist["year"].max()) if not hist.empty else first)
     shown = hist[hist["year"] >= left] if not hist.empty else hist
-    start = scenario_start(result)
+    start = result.scenario_start
     for i, ax in enumerate(axes.flat):
         if i >= len(others):
             ax.set_visible(False)
@@ -436,9 +435,3 @@ def scenario_comparison(runs: dict[str, tuple[np.ndarray, np.ndarray]], result, 
 #: years of history before the first simulated year shown in the scenario panels
 SCENARIO_RUN_UP = 6
 
-
-def scenario_start(result) -> int | None:
-    """The first year a trend or volatility scenario changes in ``result``'s runs (None
-    without a forecast): the first simulated year not over on the as-of date."""
-    comp = result.modelled
-    return None if comp is None else Scenario().acts_from(comp.years, comp.first_open)

@@ -183,10 +183,8 @@ def tornado(dataset: Dataset, result: IndicatorForecast, *, volatility: tuple[fl
 
     for model, probs in result.member_probabilities.items():
         add("model choice", model, {k: v.p_in_year for k, v in probs.items()})
-    modelled = result.modelled
-    # changes act from the first year not over on the as-of date (see forecast.scenario)
-    start = Scenario().acts_from(modelled.years, modelled.first_open)
-    shock_year = shock_year or min(start, int(modelled.years[-1]))
+    start = result.scenario_start  # the first year not over on the as-of date
+    shock_year = shock_year or min(start, int(result.modelled.years[-1]))
     variants = [
         ("volatility", f"x{volatility[0]:g}", Scenario(name="low volatility", volatility=volatility[0])),
         ("volatility", f"x{volatility[1]:g}", Scenario(name="high volatility", volatility=volatility[1])),
