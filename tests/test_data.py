@@ -247,6 +247,33 @@ def test_a_future_as_of_is_refused():
     assert data.parse_as_of(str(date.today().year)) == date(date.today().year, 12, 31)
 
 
+@pytest.mark.parametrize("over,field", [
+    (dict(published="03/01/2022"), "published"),     # 1 March or 3 January?
+    (dict(published="2022-3-1"), "published"),       # would be read as the year only
+    (dict(reliability="officail"), "reliability"),   # would silently rank last
+    (dict(region="hangzhou"), "region"),             # would be a region of its own
+])
+def test_silent_misreadings_of_metadata_are_errors(root, over, field):
+    add_file(root, [row(year="2021", value="3.6", **over)])
+    err = load_error(root)
+    assert err.field == field and "bad.csv" in str(err) and err.line == 2
+
+
+def test_a_scenario_population_series_outside_the_catalogue_names_the_scenario(shipped_like):
+    from forecast.pipeline import forecast_indicator
+    from forecast.scenario import Employment, Scenario
+    scenario = Scenario(employment=Employment(population="nope_series"), source="my.yaml")
+    with pytest.raises(InputError, match="nope_series") as info:
+        forecast_indicator(shipped_like, "labour_productivity", models=("rw_drift",),
+                           n_paths=200, backtest=False, scenario=scenario)
+    assert info.value.file == "my.yaml" and info.value.field == "employment.population"
+
+
+@pytest.fixture
+def shipped_like():
+    return data.load("2026-11-27")
+
+
 # --- build is atomic, add validates before copying -------------------------------------------
 
 def test_failed_build_leaves_previous_output(root):

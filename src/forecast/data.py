@@ -49,6 +49,7 @@ RELIABILITY_GRADES = ("official", "official media", "copy of an official text",
                       "compiled dataset", "compiled dataset (mixed vintages)", "secondary")
 _THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
 _DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:-(\d{2}))?(?:-(\d{2}))?(?!\d)")
+_AMBIGUOUS_DATE = re.compile(r"(?<!\d)(\d{1,2}[/.]\d{1,2}[/.]\d{2,4}|\d{4}-\d-|\d{4}-\d{2}-\d(?!\d))")
 _PRELIMINARY = re.compile(r"prelim|estimat|预计|初步|快报", re.IGNORECASE)
 
 PANEL_COLUMNS = ["region", "indicator", "year", "value", "unit", "vintage", "published",
@@ -212,6 +213,17 @@ def _validate_row(row: dict, path: Path, line: int, registry: Registry, origin: 
         raise InputError(path, f"value {row['value']} {row['unit']} is out of range for "
                          f"'{indicator.id}'", line=line, field="value",
                          expected=indicator.bounds_text())
+    if _AMBIGUOUS_DATE.search(row["published"] or ""):
+        # 03/01/2022 is 1 March or 3 January; 2022-3-1 would be read as the year only
+        raise InputError(path, f"published '{row['published']}' is not in YYYY-MM-DD form",
+                         line=line, field="published",
+                         expected="YYYY, YYYY-MM or YYYY-MM-DD with two-digit month and day")
+    grade = (row.get("reliability") or "").strip()
+    if grade and reliability_rank(grade) == len(RELIABILITY_GRADES):
+        # an unknown grade would silently rank last and lose every vintage contest
+        raise InputError(path, f"reliability '{grade}' is not a known grade", line=line,
+                         field="reliability", expected="one of " + ", ".join(RELIABILITY_GRADES)
+                         + " (optionally followed by a note), or empty")
     try:
         published = _end_of_period(row["published"])
     except ValueError:
@@ -284,8 +296,23 @@ def load_vintages(root: Path | None = None, registry: Registry | None = None,
                          line=int(second["source_line"]), field="vintage",
                          expected="one row per (region, indicator, year, vintage); give a "
                                   "revised value its own vintage label")
+    _check_region_spellings(frame)
     _check_magnitudes(frame)
     return frame
+
+
+def _check_region_spellings(frame: pd.DataFrame) -> None:
+    """``hangzhou`` next to ``Hangzhou`` would silently be a region of its own, and its rows
+    would never reach a Hangzhou forecast: one spelling per region (the most used one)."""
+    counts = frame["region"].value_counts()
+    for _, spellings in counts.groupby(counts.index.str.strip().str.lower()):
+        if len(spellings) > 1:
+            known = spellings.idxmax()
+            other = next(r for r in spellings.index if r != known)
+            r = frame[frame["region"] == other].iloc[0]
+            raise InputError(r["source_file"], f"region '{other}' is spelt '{known}' in "
+                             f"{spellings[known]} other rows", line=int(r["source_line"]),
+                             field="region", expected=f"'{known}'")
 
 
 #: a value this many times off its series' median is taken for a wrong unit (a fraction for a

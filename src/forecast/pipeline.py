@@ -410,6 +410,11 @@ def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | Non
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise InputError(None, f"seed {seed!r}", field="seed", expected="an integer >= 0")
     scenario = scenario or Scenario()
+    if scenario.employment is not None and scenario.employment.population not in registry.indicators:
+        raise InputError(scenario.source, f"employment population series "
+                         f"'{scenario.employment.population}' is not in the catalogue",
+                         field="employment.population",
+                         expected="an indicator id such as permanent_population_yearend")
     region = region or targets[0].region
     if region not in set(dataset.vintages["region"]):
         raise InputError(None, f"no sourced data for region '{region}'", field="region",
