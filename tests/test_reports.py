@@ -360,6 +360,21 @@ def test_trust_paragraph_says_which_way_the_probabilities_have_erred():
     assert "may be understated" in low and "54% predicted, 80% happened, 270 events" in low
     assert "may be overstated" in high and "no consistent direction" in mixed
     assert reports._trust_html(None) == "" and reports._trust_html({}) == ""
+    # and in which direction each group of series missed
+    by_group = reports._trust_html({"summary": summary, "median_bias": [
+        {"group": "hangzhou", "above_median": 0.85, "n": 13},
+        {"group": "panel: gdp", "above_median": 0.99, "n": 117}]})
+    assert ("above the ensemble's median in 85% of 13 forecasts of Hangzhou's own series, 99% "
+            "of 117 forecasts of the peers' GDP (50% if unbiased)") in by_group
+
+
+def test_median_bias_counts_outcomes_above_the_median_per_group():
+    from forecast.calibration import median_bias_table
+    rows = pd.DataFrame({"group": ["a", "a", "a", "a", "b", "b"],
+                         "pit": [0.9, 0.6, 0.4, 0.7, 0.2, 0.5]})
+    table = median_bias_table(rows).set_index("group")
+    assert table.loc["a", "above_median"] == 0.75 and table.loc["a", "n"] == 4
+    assert table.loc["b", "above_median"] == 0.0  # 0.5 exactly is not above
 
 
 def test_index_says_which_target_years_are_over_but_still_forecast():

@@ -6,16 +6,17 @@ backtest (:func:`forecast.backtest.rolling_origin`) of the default ensemble on
 
 * the Hangzhou series that carry a forecastable target (the indicator itself, or the
   numerator of a derived one: GDP for labour productivity), and
-* a *panel* of comparable series shipped in ``data/raw`` -- by default the R&D intensity of
-  the 31 provinces of mainland China (NBS), which share the definition, the publisher and
-  the period of Hangzhou's series,
+* *panels* of comparable series shipped in ``data/raw`` (:data:`COMPARISON_PANELS`): the R&D
+  intensity of the 31 provinces of mainland China (NBS), which share the definition, the
+  publisher and the period of Hangzhou's series, and the GDP of Hangzhou's peers (nine large
+  cities and Zhejiang), the nearest evidence for the GDP labour productivity rests on,
 
 and pools the scored rows. The ensemble is backtested with **equal weights**: weights from a
 backtest on the same history would look ahead. Scores are on each series' modelling scale
 (log / logit), where PIT values and interval coverage are the same as on the published scale.
 
-:func:`pit_histogram`, :func:`coverage_table` and :func:`reliability_table` turn the pooled
-rows into what the calibration notebook shows.
+:func:`pit_histogram`, :func:`coverage_table`, :func:`median_bias_table` and
+:func:`reliability_table` turn the pooled rows into what the calibration notebook shows.
 """
 from __future__ import annotations
 
@@ -38,6 +39,10 @@ from .transforms import Transform
 
 #: source files (stem) whose regions form the comparison panel by default
 DEFAULT_PANEL = ("china_provinces_rd_nbs",)
+#: every comparison panel of the calibration page: (indicator, source files). The peers' GDP
+#: (nine large cities and Zhejiang, 2000-2021) is the nearest evidence for Hangzhou's GDP,
+#: which labour productivity rests on.
+COMPARISON_PANELS = (("rd_intensity", DEFAULT_PANEL), ("gdp", ("hangzhou_and_peers",)))
 #: multiples of the historical pace that define the target-like events (see _backtest_one)
 EVENT_PACES = (0.0, 0.5, 1.0, 1.5, 2.0)
 #: aggregates in a panel file that are not one of its regions
@@ -94,14 +99,30 @@ def panel_series(dataset: Dataset, indicator: str = "rd_intensity",
     return [(r, indicator) for r in regions]
 
 
+def comparison_series(dataset: Dataset) -> list[tuple[str, str]]:
+    """(region, indicator) pairs of every panel in :data:`COMPARISON_PANELS`."""
+    return [pair for indicator, files in COMPARISON_PANELS
+            for pair in panel_series(dataset, indicator, files)]
+
+
+def median_bias_table(rows: pd.DataFrame, by: str = "group") -> pd.DataFrame:
+    """Per group: how often the outcome came out above the forecast's median (PIT > 0.5),
+    with the number of forecasts. A calibrated forecaster is near 50%; 99% means it was too
+    low nearly every time, which no widening of its intervals can fix."""
+    above = rows.assign(above_median=rows["pit"] > 0.5)
+    out = above.groupby(by, sort=True).agg(above_median=("above_median", "mean"),
+                                           n=("above_median", "size")).reset_index()
+    return out
+
+
 def pooled_backtest(dataset: Dataset, series: list[tuple[str, str]] | None = None, *,
                     models: tuple[str, ...] | None = None, horizon: int = 4,
                     min_train: int = 6, max_origins: int | None = 4, n_paths: int = 300,
                     seed: int = 20261127, engine: str = "serial", jobs: int | None = None,
                     scheduler: str | None = None) -> PooledBacktest:
     """Backtest of the equal-weight ensemble of ``models`` on each (region, indicator) in
-    ``series`` (default: :func:`hangzhou_series` plus :func:`panel_series`), pooled; see
-    :class:`PooledBacktest`. ``group`` says "hangzhou" or "panel".
+    ``series`` (default: :func:`hangzhou_series` plus :func:`comparison_series`), pooled; see
+    :class:`PooledBacktest`. ``group`` says "hangzhou" or "panel: <indicator>".
 
     ``max_origins`` keeps the latest origins of each series (None: all); a short series gives
     fewer. Origins are the ones :func:`forecast.backtest.default_origins` allows. The series
@@ -119,7 +140,7 @@ def pooled_backtest(dataset: Dataset, series: list[tuple[str, str]] | None = Non
                          expected="a positive integer or None (all origins)")
     hangzhou = hangzhou_series(dataset)
     if series is None:
-        series = hangzhou + panel_series(dataset)
+        series = hangzhou + comparison_series(dataset)
     ensemble = Ensemble(models)
     tasks, labels = [], []
     for region, ind_id in series:
@@ -134,7 +155,7 @@ def pooled_backtest(dataset: Dataset, series: list[tuple[str, str]] | None = Non
             continue
         tasks.append((s, ensemble, origins, horizon, n_paths, seed))
         labels.append(dict(series=f"{region}/{ind_id}", region=region, indicator=ind_id,
-                           group="hangzhou" if (region, ind_id) in hangzhou else "panel",
+                           group="hangzhou" if (region, ind_id) in hangzhou else f"panel: {ind_id}",
                            scale=indicator.scale))
     results = run_tasks(_backtest_task, tasks, engine=engine, jobs=jobs, scheduler=scheduler,
                         desc="pooled backtest", progress=False)

@@ -614,9 +614,18 @@ def _trust_html(calibration: dict | None) -> str:
         return ""
     text = (f"<p><b>How far to trust these probabilities.</b> Forecast from past years and "
             f"scored against what happened ({summary['n_forecasts']} forecasts of Hangzhou's "
-            f"series behind the targets and of the 31 provinces' R&amp;D intensity; calibration "
-            f"page), the ensemble's 50/80/95% intervals covered {summary['coverage_50']:.0%}/"
-            f"{summary['coverage_80']:.0%}/{summary['coverage_95']:.0%} of the outcomes.")
+            f"series behind the targets, the 31 provinces' R&amp;D intensity and the GDP of "
+            f"Hangzhou's peers; calibration page), the ensemble's 50/80/95% intervals covered "
+            f"{summary['coverage_50']:.0%}/{summary['coverage_80']:.0%}/"
+            f"{summary['coverage_95']:.0%} of the outcomes.")
+    bias = [r for r in calibration.get("median_bias", []) if r.get("n")]
+    if bias:
+        names = {"hangzhou": "Hangzhou's own series", "panel: rd_intensity": "the provinces' R&amp;D "
+                 "intensity", "panel: gdp": "the peers' GDP"}
+        text += (" The outcome came out above the ensemble's median in " + ", ".join(
+            f"{r['above_median']:.0%} of {r['n']} forecasts of "
+            f"{names.get(r['group'], html.escape(str(r['group'])))}" for r in bias)
+            + " (50% if unbiased).")
     bands = [r for r in calibration.get("reliability", []) if r.get("n")]
     if bands and summary.get("brier_events") is not None:
         higher = sum(r["observed_frequency"] > r["mean_predicted"] for r in bands)
