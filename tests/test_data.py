@@ -252,6 +252,7 @@ def test_a_future_as_of_is_refused():
     (dict(published="2022-3-1"), "published"),       # would be read as the year only
     (dict(reliability="officail"), "reliability"),   # would silently rank last
     (dict(region="hangzhou"), "region"),             # would be a region of its own
+    (dict(vintage=" "), "vintage"),                  # the vintage rule and the key need one
 ])
 def test_silent_misreadings_of_metadata_are_errors(root, over, field):
     add_file(root, [row(year="2021", value="3.6", **over)])

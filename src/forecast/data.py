@@ -178,10 +178,11 @@ def read_raw_file(path: Path, registry: Registry, origin: str = "shipped") -> pd
 
 
 def _validate_row(row: dict, path: Path, line: int, registry: Registry, origin: str) -> dict:
-    for column in ("region", "indicator", "source_title", "source_url"):
-        if not row[column]:
+    for column in ("region", "indicator", "source_title", "source_url", "vintage"):
+        if not row[column].strip():
             raise InputError(path, f"empty '{column}'", line=line, field=column,
-                             expected="every value carries its region, indicator and source")
+                             expected="every value carries its region, indicator, source and "
+                                      "vintage (which release it is, e.g. 'first release')")
     if row["indicator"] not in registry.indicators:
         raise InputError(path, f"unknown indicator '{row['indicator']}'", line=line,
                          field="indicator",
