@@ -462,7 +462,7 @@ def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | Non
                           backtest, open_targets)
     result.paths = np.concatenate(list(result.member_paths.values()))
     modelled = result.modelled
-    over = [int(y) for y in modelled.years if y < first_open_year(dataset.as_of)]
+    over = [int(y) for y in modelled.years if y < modelled.first_open]
     if over:
         span = f"{over[0]}" if len(over) == 1 else f"{over[0]}-{over[-1]}"
         result.notes.append(

@@ -315,31 +315,35 @@ def summary_html(table: pd.DataFrame, *, link_prefix: str = "") -> str:
     def num(x, fmt="{:.4g}"):
         return "" if x is None or _isnan(x) else fmt.format(x)
 
+    def small(text: str, title: str | None = None) -> str:
+        """A second line in a cell: ``text`` is already escaped, ``title`` is not."""
+        tip = "" if title is None else f" title='{html.escape(title)}'"
+        return f"<br><small{tip}>{text}</small>"
+
     def backtest_of(r):
         of = r.get("backtest_of")
         return "" if not of or (isinstance(of, float) and _isnan(of)) else \
-            f"<br><small>of {html.escape(str(of))}</small>"
+            small(f"of {html.escape(str(of))}")
 
     def pace_caveat(r):
         text = r.get("pace_caveat")
-        return f"<br><small>{html.escape(text)}</small>" if isinstance(text, str) and text else ""
+        return small(html.escape(text)) if isinstance(text, str) and text else ""
 
     def break_even(r):
         ratio = r.get("break_even_ratio")
         if ratio is None or _isnan(ratio):
             return ""
-        return (f"<br><small title='{html.escape(str(r.get('assumed_ratio') or ''))}'>"
-                f"conditional on the assumed employment ratio "
-                f"({html.escape(str(r.get('assumed_ratio_range') or ''))}): P = 50% at "
-                f"{ratio:.3f}</small>")
+        return small(f"conditional on the assumed employment ratio "
+                     f"({html.escape(str(r.get('assumed_ratio_range') or ''))}): P = 50% at "
+                     f"{ratio:.3f}", str(r.get("assumed_ratio") or ""))
 
     def required(r):
         rate = r.get("required_growth")
         if rate is None or _isnan(rate):
             return ""
-        return (f"<br><small title='median over the simulated GDP paths; see the indicator page'>"
-                f"needs {html.escape(str(r.get('required_of') or ''))} to grow {rate:+.1%}/yr "
-                f"from {int(r['required_from'])}</small>")  # a float once read back from CSV
+        return small(f"needs {html.escape(str(r.get('required_of') or ''))} to grow "
+                     f"{rate:+.1%}/yr from {int(r['required_from'])}",  # a float once read from CSV
+                     "median over the simulated GDP paths; see the indicator page")
 
     def member_range(r):
         lo, hi = r.get("p_members_min"), r.get("p_members_max")
@@ -348,8 +352,7 @@ def summary_html(table: pd.DataFrame, *, link_prefix: str = "") -> str:
         mc = r.get("p_members_mc95")
         noise = "" if mc is None or _isnan(mc) else \
             f"; each within about ±{mc:.0%} Monte Carlo error (its share of the paths)"
-        return (f"<br><small title='range over the ensemble members{noise}'>models "
-                f"{pct(lo)} to {pct(hi)}</small>")
+        return small(f"models {pct(lo)} to {pct(hi)}", f"range over the ensemble members{noise}")
 
     head = ("<tr><th>target</th><th>year</th><th>goal</th><th>last observed</th>"
             "<th>growth: observed / required</th><th>pace</th><th>P(in year)</th>"

@@ -40,6 +40,7 @@ import yaml
 from .errors import InputError
 
 _KEYS = {"name", "description", "trend", "growth_shock", "volatility", "employment", "from"}
+_EMPLOYMENT_KEYS = {"method", "ratio", "growth", "population", "population_since"}
 #: plausibility limits on the modelling scale (log or logit): beyond them a value is almost
 #: surely a percentage typed as a number (-3 for -3%), which would silently wipe out the paths
 MAX_ABS_TREND = 0.2       # per year, about 20% a year
@@ -50,7 +51,6 @@ MAX_VOLATILITY = 10.0
 def first_open_year(as_of: date) -> int:
     """The first calendar year not over on ``as_of``: what a scenario can still change."""
     return as_of.year + 1 if (as_of.month, as_of.day) == (12, 31) else as_of.year
-_EMPLOYMENT_KEYS = {"method", "ratio", "growth", "population", "population_since"}
 
 
 @dataclass(frozen=True)
@@ -94,13 +94,17 @@ class Scenario:
     def is_baseline(self) -> bool:
         return self.trend == 0 and self.shock_size == 0 and self.volatility == 1.0
 
+    def _acts_over_time(self) -> bool:
+        """A trend or volatility change: what ``from`` (or the first open year) starts."""
+        return self.trend != 0 or self.volatility != 1.0
+
     def timing(self, years: np.ndarray, first_open: int | None, series: str) -> str:
         """Where and when the scenario acts, e.g. "on gdp: trend from 2026, shock in 2026"
         ("" for the baseline)."""
         if self.is_baseline():
             return ""
         parts = []
-        if self.trend != 0 or self.volatility != 1.0:
+        if self._acts_over_time():
             what = " and ".join(w for w, on in (("trend", self.trend != 0),
                                                 ("volatility", self.volatility != 1.0)) if on)
             parts.append(f"{what} from {self.acts_from(np.asarray(years), first_open)}")
@@ -125,7 +129,7 @@ class Scenario:
                              f"simulated year: {span}", field="growth_shock.year",
                              expected=f"a year from {years[0]} to {years[-1]}")
         start = self.acts_from(years, first_open)
-        if (self.trend != 0 or self.volatility != 1.0) and start > years[-1]:
+        if self._acts_over_time() and start > years[-1]:
             raise InputError(self.source, f"'from' {start} is after the last simulated year: "
                              f"{span}", field="from", expected=f"a year up to {years[-1]}")
         acting = years >= start
