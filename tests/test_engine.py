@@ -49,6 +49,15 @@ def pickle_tasks_by_value():
 ITEMS = [(11, i) for i in range(6)]
 
 
+def fail_first_task(index: int) -> int:
+    """Task 0 fails at once; the others take a second each."""
+    import time
+    if index == 0:
+        raise ValueError("task 0 failed")
+    time.sleep(1)
+    return index
+
+
 def test_unknown_engine():
     with pytest.raises(ValueError, match="serial, local, dask"):
         run_tasks(simulate_task, ITEMS, engine="spark")
@@ -62,6 +71,16 @@ def test_local_processes_equal_serial():
 
 
 @pytest.mark.slow
+def test_a_failed_local_task_stops_the_run_without_waiting_for_the_queue():
+    """``with ProcessPoolExecutor()`` waited for every queued task before the error came
+    out: 40 one-second tasks on 2 workers took 20 s to report a failure known at once."""
+    import time
+    start = time.monotonic()
+    with pytest.raises(ValueError, match="task 0 failed"):
+        run_tasks(fail_first_task, range(40), engine="local", jobs=2, progress=False)
+    assert time.monotonic() - start < 10
+
+
 def test_dask_local_cluster_equals_serial():
     serial = run_tasks(simulate_task, ITEMS, engine="serial", progress=False)
     dask = run_tasks(simulate_task, ITEMS, engine="dask", jobs=2, progress=False)

@@ -224,9 +224,11 @@ def test_report_provenance(report):
         assert "Provenance" in text and prov["data_hash"][:16] in text
 
 
-def _stub_notebooks(directory: Path, failing: str | None = None) -> None:
-    """Tiny stand-ins for the report's notebooks (synthetic, for the failure test): each has
-    a parameters cell and glues what the report collects; ``failing`` raises."""
+def _stub_notebooks(directory: Path, failing: str | None = None,
+                    hanging: Path | None = None) -> None:
+    """Tiny stand-ins for the report's notebooks (synthetic, for the failure tests): each has
+    a parameters cell and glues what the report collects; ``failing`` raises; with
+    ``hanging``, every notebook writes its kernel's pid into that folder and sleeps."""
     directory.mkdir(parents=True, exist_ok=True)
     glue = {"indicator_forecast.ipynb": ("result", "{}"), "yearly_summary.ipynb": ("summary", "[]"),
             "target_sensitivity.ipynb": ("sensitivity", "{}"),
@@ -240,6 +242,9 @@ def _stub_notebooks(directory: Path, failing: str | None = None) -> None:
         params.metadata["tags"] = ["parameters"]
         body = (f"raise RuntimeError('synthetic failure in {name}')" if name == failing
                 else f"import scrapbook as sb\nsb.glue({key!r}, {value})")
+        if hanging is not None:
+            body = (f"import os, time\nopen(os.path.join({str(hanging)!r}, str(os.getpid())),"
+                    f" 'w').close()\ntime.sleep(600)")
         nb.cells = [params, nbformat.v4.new_code_cell(body)]
         nbformat.write(nb, directory / name)
 
@@ -276,6 +281,59 @@ def test_failed_notebook_keeps_the_previous_report_and_exits_non_zero(tmp_path, 
     # a later good run replaces the report and clears the stale failure
     third = reports.build_report(AS_OF, source_dir=good, **kw)
     assert third.ok and not failed.exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGINT"])
+def test_an_interrupted_report_stops_its_workers_and_leaves_the_previous_report(
+        tmp_path, signal_name):
+    """``kill`` or Ctrl-C during ``forecast report`` used to let the run go on (the pool
+    waited for every queued notebook) and left a staging folder and running kernels behind."""
+    import os
+    import signal
+    import sys
+    import time
+    out, hang, pids = tmp_path / "reports", tmp_path / "hang", tmp_path / "pids"
+    pids.mkdir()
+    _stub_notebooks(hang, hanging=pids)
+    previous = out / AS_OF
+    previous.mkdir(parents=True)
+    (previous / "index.html").write_text("the previous report")
+    script = (f"import sys; from pathlib import Path; from unittest import mock\n"
+              f"from forecast import cli, reports\n"
+              f"with mock.patch.object(reports, 'notebooks_dir', return_value=Path({str(hang)!r})):\n"
+              f"    sys.exit(cli.main(['report', '--as-of', {AS_OF!r}, '--out', {str(out)!r},"
+              f" '--indicators', 'digital_core_share_gdp', '--paths', '300', '--jobs', '2',"
+              f" '--no-progress']))")
+    # its own process group, as a terminal's Ctrl-C reaches every process of the group
+    proc = subprocess.Popen([sys.executable, "-c", script], start_new_session=True,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while (len(list(pids.iterdir())) < 2 and proc.poll() is None
+           and time.monotonic() < deadline):
+        time.sleep(0.5)
+    kernels = [int(p.name) for p in pids.iterdir()]
+    if len(kernels) < 2:
+        proc.kill()
+        pytest.fail(f"the stub notebooks did not start: {proc.communicate()[1][-2000:]}")
+    sig = getattr(signal, signal_name)
+    if signal_name == "SIGINT":
+        os.killpg(proc.pid, sig)
+    else:
+        proc.send_signal(sig)
+    try:
+        _, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        pytest.fail(f"{signal_name} did not stop the report within 60 s")
+    assert proc.returncode == 130, err
+    assert "interrupted" in err
+    assert (previous / "index.html").read_text() == "the previous report"
+    assert sorted(p.name for p in out.iterdir()) == [AS_OF], "staging or failure left behind"
+    deadline = time.monotonic() + 30  # kernels poll their parent once a second
+    while time.monotonic() < deadline and any(Path(f"/proc/{k}").exists() for k in kernels):
+        time.sleep(0.5)
+    assert not [k for k in kernels if Path(f"/proc/{k}").exists()], "kernels left running"
 
 
 @pytest.mark.slow

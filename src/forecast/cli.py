@@ -334,6 +334,12 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        # Ctrl-C or SIGTERM (see forecast.engine.process_pool): the workers are stopped and
+        # nothing half-done replaces a previous output
+        print("\ninterrupted: stopped before finishing; nothing was written and earlier "
+              "outputs are unchanged", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

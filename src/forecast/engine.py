@@ -15,8 +15,11 @@ so nothing is silently lost: either every result comes back, or the run raises.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
-from collections.abc import Callable, Sequence
+import signal
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
@@ -75,9 +78,54 @@ def run_tasks(fn: Callable[[Any], Any], items: Sequence[Any], *, engine: str = "
         bar.close()
 
 
+def _ignore_sigint() -> None:
+    # A terminal's Ctrl-C reaches the whole process group; only the parent acts on it (it
+    # stops the pool), so a worker does not die mid-task with a traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+@contextlib.contextmanager
+def process_pool(max_workers: int) -> Iterator[ProcessPoolExecutor]:
+    """A ``ProcessPoolExecutor`` that stops at once when the block fails or is interrupted.
+
+    ``with ProcessPoolExecutor()`` waits on exit for every queued task, so an error, Ctrl-C
+    or a ``kill`` (SIGTERM) used to let the whole run go on to its end. Here, for the block's
+    duration, SIGTERM is turned into ``KeyboardInterrupt`` (in the main thread), workers ignore
+    SIGINT, and on any exception the queued tasks are cancelled and the workers killed (their
+    Jupyter kernels watch their parent and exit with it) before the exception goes on.
+    """
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    pool = ProcessPoolExecutor(max_workers=max_workers, initializer=_ignore_sigint)
+    try:
+        yield pool
+    except BaseException:
+        # the executor has no public way to stop running tasks before Python 3.14
+        # (terminate_workers); its _processes map is the documented-by-use alternative
+        workers = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for worker in workers:
+            with contextlib.suppress(Exception):
+                worker.kill()
+        for worker in workers:
+            with contextlib.suppress(Exception):
+                worker.join(timeout=5)
+        raise
+    else:
+        pool.shutdown(wait=True)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
 def _run_local(fn, items, jobs, bar) -> list[Any]:
     results: list[Any] = [None] * len(items)
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    with process_pool(jobs) as pool:
         futures = {pool.submit(fn, item): i for i, item in enumerate(items)}
         for future in as_completed(futures):
             results[futures[future]] = future.result()

@@ -37,7 +37,7 @@ import platform
 import shutil
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from importlib import metadata
@@ -48,6 +48,7 @@ import pandas as pd
 
 from . import __version__, data
 from .coverage import SUPPLY_DATA_HINT, assess
+from .engine import process_pool
 from .errors import InputError
 from .models import DEFAULT_MODELS, MODELS, model_names
 from .probability import DEFAULT_PATHS, DEFAULT_SEED, format_probability
@@ -782,7 +783,7 @@ def build_report(as_of=None, out: str | Path = "reports", *, indicators: list[st
         # Not forecast.engine.run_tasks: that one raises at the first failed task, by design
         # (nothing silently lost). Here a failed or crashed notebook is a result to report
         # next to the others, and each finished page updates the bar with its name.
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+        with process_pool(jobs) as pool:
             futures = {pool.submit(run_job, job, str(source.resolve()), str(staging),
                                    kernel=kernel, start_timeout=start_timeout,
                                    cell_timeout=cell_timeout, footer=footer): job
@@ -797,6 +798,11 @@ def build_report(as_of=None, out: str | Path = "reports", *, indicators: list[st
                 bar.set_postfix_str(f"{job.stem} {'ok' if res.ok else 'FAILED'} "
                                     f"{res.seconds:.0f}s")
                 bar.update(1)
+    except KeyboardInterrupt:
+        # Ctrl-C or SIGTERM: the pool has stopped its workers; a half-run report is no
+        # result to keep (unlike a failed notebook), and the previous report is untouched
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     finally:
         bar.close()
     failed = [s for s, r in results.items() if not r.ok]
