@@ -205,6 +205,18 @@ def test_preliminary_flag_and_assumed_publication(root):
     assert rows.loc[2022, "published_assumed"] and rows.loc[2022, "available"] == date(2023, 12, 31)
 
 
+@pytest.mark.parametrize("published,available", [
+    ("2022年3月1日", date(2022, 3, 1)), ("2022年3月", date(2022, 3, 31)),
+    ("1 March 2022", date(2022, 3, 1)), ("March 1, 2022 (bulletin)", date(2022, 3, 1)),
+    ("released in Sept. 2022", date(2022, 9, 30)), ("2022", date(2022, 12, 31)),
+])
+def test_dates_written_out_are_read_as_the_date_not_its_year(root, published, available):
+    # read by the numeric pattern alone, 1 March 2022 counted from 31 December 2022
+    add_file(root, [row(year="2021", published=published)], name="d.csv")
+    assert data.load(2026, root).rows("rd_intensity").set_index("year").loc[2021, "available"] \
+        == available
+
+
 def test_labour_productivity_is_derived_with_its_rule(root):
     add_file(root, [row(indicator="gdp", unit="亿元", year="2015", value="10050.21"),
                     row(indicator="employed_persons", unit="万人", year="2015", value="663.03")],

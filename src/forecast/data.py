@@ -15,8 +15,9 @@ Vintage rule (documented in the README; the reason for each step in comments bel
 3. the latest publication date (a later release of the same grade is a revision);
 4. file order (deterministic).
 
-A row is available from its publication date: the first ``YYYY[-MM[-DD]]`` in ``published``,
-taken at the *end* of the period it names (a bare year counts from 31 December). A row whose
+A row is available from its publication date: the first ``YYYY[-MM[-DD]]`` in ``published``
+(or the same date written out: ``2022年3月1日``, ``1 March 2022``, ``March 2022``), taken at
+the *end* of the period it names (a bare year counts from 31 December). A row whose
 ``published`` names no date is assumed available from 31 December of the year after its
 reference year (statistical bulletins appear in the following spring) and is flagged
 ``published_assumed``.
@@ -49,6 +50,21 @@ RELIABILITY_GRADES = ("official", "official media", "copy of an official text",
                       "compiled dataset", "compiled dataset (mixed vintages)", "secondary")
 _THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
 _DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:-(\d{2}))?(?:-(\d{2}))?(?!\d)")
+#: dates written out, which the numeric pattern would read as their year only (so as
+#: available from 31 December): 2022年3月1日, 2022年3月, 1 March 2022, March 1, 2022, March 2022
+_MONTHS = {name: i for i, names in enumerate(
+    [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
+     ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
+     ("oct", "october"), ("nov", "november"), ("dec", "december")], start=1) for name in names}
+_MONTH = "(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_WRITTEN_DATES = [
+    (re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*日)?"),
+     lambda m: (m[1], m[2], m[3])),
+    (re.compile(r"(?<!\d)(\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s+((?:19|20)\d{2})(?!\d)",
+                re.IGNORECASE), lambda m: (m[3], _MONTHS[m[2].lower()], m[1])),
+    (re.compile(r"\b" + _MONTH + r"\s+(?:(\d{1,2})(?:st|nd|rd|th)?,?\s+)?((?:19|20)\d{2})(?!\d)",
+                re.IGNORECASE), lambda m: (m[3], _MONTHS[m[1].lower()], m[2])),
+]
 _AMBIGUOUS_DATE = re.compile(r"(?<!\d)(\d{1,2}[/.]\d{1,2}[/.]\d{2,4}|\d{4}-\d-|\d{4}-\d{2}-\d(?!\d))")
 _PRELIMINARY = re.compile(r"prelim|estimat|预计|初步|快报", re.IGNORECASE)
 
@@ -107,10 +123,21 @@ def _not_in_the_future(as_of: date, given) -> date:
     return as_of
 
 
+def _iso_dates(text: str) -> str:
+    """``text`` with dates written out (:data:`_WRITTEN_DATES`) rewritten as YYYY-MM[-DD]."""
+    for pattern, parts in _WRITTEN_DATES:
+        def iso(match, parts=parts):
+            year, month, day = parts(match)
+            return f"{year}-{int(month):02d}" + (f"-{int(day):02d}" if day else "")
+        text = pattern.sub(iso, text)
+    return text
+
+
 def _end_of_period(text: str) -> date | None:
-    """The end of the first period ``YYYY[-MM[-DD]]`` named in ``text`` (None if none).
+    """The end of the first period ``YYYY[-MM[-DD]]`` named in ``text`` (None if none);
+    dates written out (``2022年3月1日``, ``1 March 2022``) count as the same.
     Raises ValueError for a period that does not exist (``2025-02-30``, ``2025-13``)."""
-    match = _DATE.search(text or "")
+    match = _DATE.search(_iso_dates(text or ""))
     if not match:
         return None
     year, month, day = (int(g) if g else None for g in match.groups())
