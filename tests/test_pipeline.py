@@ -407,6 +407,20 @@ def test_median_growth_is_each_models_compound_rate_from_the_last_observation(sh
     assert set(growth) == set(comp.member_z) | {"ensemble"}
 
 
+def test_the_growth_quoted_under_a_scenario_is_the_scenarios(shipped):
+    """It used to be the baseline's, so a GDP scenario looked ignored beside a lower P."""
+    from forecast.scenario import Scenario
+    slower = Scenario(name="slower", trend=-0.02)
+    base = run(shipped, "labour_productivity", backtest=False)
+    cut = run(shipped, "labour_productivity", backtest=False, scenario=slower)
+    assert cut.median_growth("gdp")["ensemble"] < base.median_growth("gdp")["ensemble"] - 0.01
+    # population is not what the scenario acts on: its growth is the baseline's
+    pop = [c for c in cut.components if c != "gdp"][0]
+    assert cut.median_growth(pop) == base.median_growth(pop)
+    assert cut.to_dict()["components"]["gdp"]["median_growth_per_year"] == \
+        cut.median_growth("gdp")
+
+
 def test_a_share_says_how_fast_its_numerator_must_grow_given_the_simulated_gdp(shipped):
     rd = run(shipped, "rd_intensity", backtest=False)
     share, gdp = shipped.series("rd_intensity", "Hangzhou"), shipped.series("gdp", "Hangzhou")
@@ -425,6 +439,13 @@ def test_a_share_says_how_fast_its_numerator_must_grow_given_the_simulated_gdp(s
         assert req["median"] == pytest.approx(np.median(rate))
         assert req["q10"] < req["median"] < req["q90"]
         assert any(n.startswith(f"{target.id}: rd_expenditure must grow") for n in rd.notes)
+        # GDP's growth is quoted over the same years as the spending's (from the base year,
+        # not from GDP's own last observation), so the two rates compare
+        gdp_rate = (sim.paths()[:, list(sim.years).index(target.year)] / gdp[year]) \
+            ** (1 / (target.year - year)) - 1
+        assert req["denominator_growth_median"] == pytest.approx(np.median(gdp_rate))
+        assert f"over the same years the gdp ensemble grows {np.median(gdp_rate):+.1%}/yr" in \
+            next(n for n in rd.notes if n.startswith(f"{target.id}: rd_expenditure"))
     # the R&D probabilities themselves do not depend on it
     plain = run(shipped, "rd_intensity", backtest=False, target_years=(2027,))
     assert plain.probabilities["rd_intensity_2027"].p_in_year == \

@@ -144,10 +144,12 @@ def render_forecast(result) -> str:
         lines.append(f"[{name}] {comp.n_points} points; weights ({comp.weighting.basis}): {w}")
         for model, reason in comp.dropped.items():
             lines.append(f"[{name}] dropped {model}: {reason.removeprefix(model + ': ')}")
-        growth = comp.median_growth()
+        growth = result.median_growth(name)
         if growth:
+            under = ("" if result.scenario.is_baseline() or comp is not result.modelled else
+                     f" under scenario '{result.scenario.name}'")
             lines.append(f"[{name}] median growth a year from {comp.last_observed[0]} to "
-                         f"{int(comp.years[-1])}: " + ", ".join(
+                         f"{int(comp.years[-1])}{under}: " + ", ".join(
                              f"{m} {g:+.1%}" for m, g in growth.items()))
         cal = comp.calibration
         if cal:

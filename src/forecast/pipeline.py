@@ -69,16 +69,16 @@ class ComponentFit:
         """The ensemble's paths (all members stacked) in the indicator's unit."""
         return np.concatenate(list(self.member_paths(scenario).values()))
 
-    def median_growth(self) -> dict[str, float]:
+    def median_growth(self, scenario: Scenario | None = None) -> dict[str, float]:
         """Per member and for the ensemble ("ensemble"): the median over paths of the
         compound yearly growth from the last observation to the last simulated year -- the
         growth each model assumes, which a reader can judge (e.g. 12% a year of nominal GDP
-        is not 5%)."""
+        is not 5%) -- under ``scenario`` (None: the baseline)."""
         if self.last_observed is None:
             return {}
         year, value = self.last_observed
         span = int(self.years[-1]) - year
-        members = self.member_paths()
+        members = self.member_paths(scenario)
         members["ensemble"] = np.concatenate(list(members.values()))
         with np.errstate(invalid="ignore", divide="ignore"):
             return {m: float(np.nanmedian(np.sign(p[:, -1]) * np.abs(p[:, -1] / value) ** (1 / span)
@@ -123,6 +123,13 @@ class IndicatorForecast:
         the numerator of a ratio (GDP for labour productivity); None without a forecast."""
         rule = self.indicator.derived
         return self.components.get(rule.numerator if rule else self.indicator.id)
+
+    def median_growth(self, component: str) -> dict[str, float]:
+        """:meth:`ComponentFit.median_growth` of one component under the run's scenario where
+        the scenario acts on it (the modelled series), the baseline elsewhere (population;
+        GDP beside R&D intensity), as the probabilities use them."""
+        comp = self.components[component]
+        return comp.median_growth(self.scenario if comp is self.modelled else None)
 
     @property
     def scenario_start(self) -> int | None:
@@ -177,7 +184,7 @@ class IndicatorForecast:
                 "weights": c.weighting.weights, "weighting_basis": c.weighting.basis,
                 "member_backtests": c.weighting.scores, "backtest_failures": c.weighting.failures,
                 "dropped_models": c.dropped, "calibration": c.calibration,
-                "last_observed": c.last_observed, "median_growth_per_year": c.median_growth(),
+                "last_observed": c.last_observed, "median_growth_per_year": self.median_growth(name),
             } for name, c in self.components.items()},
             "implied_last": self.implied_last, "required_numerator_growth": self.required,
         }
@@ -535,7 +542,6 @@ def _required_numerator_growth(dataset: Dataset, result: IndicatorForecast, regi
     result.components[rule.denominator] = comp
     years = np.arange(min(t.year for t in targets), horizon_to + 1)
     denom = on_years(denominator, years, n_paths, comp.paths(), comp.years)
-    growth = comp.median_growth().get("ensemble")
     past = ""
     if len(numerator) >= 2:
         first_year = max(int(numerator.index[0]), int(numerator.index[-1]) - 5)
@@ -549,6 +555,13 @@ def _required_numerator_growth(dataset: Dataset, result: IndicatorForecast, regi
         needed = target.value * denom[:, int(np.flatnonzero(years == target.year)[0])] / rule.factor
         rate = (needed / base) ** (1.0 / (target.year - base_year)) - 1.0
         q10, q50, q90 = (float(v) for v in np.quantile(rate, [0.1, 0.5, 0.9]))
+        # the denominator's growth over the same years as the numerator's, so that the two
+        # rates compare (a share rises when its numerator outgrows its denominator)
+        growth = None
+        if base_year in denominator.index:
+            column = denom[:, int(np.flatnonzero(years == target.year)[0])]
+            growth = float(np.median(column / float(denominator[base_year]))
+                           ** (1.0 / (target.year - base_year)) - 1.0)
         result.required[target.id] = {
             "numerator": rule.numerator, "unit": unit, "base_year": base_year, "base": base,
             "basis": basis,
@@ -557,8 +570,9 @@ def _required_numerator_growth(dataset: Dataset, result: IndicatorForecast, regi
         result.notes.append(
             f"{target.id}: {rule.numerator} must grow {q50:+.1%}/yr (10-90%: {q10:+.1%} to "
             f"{q90:+.1%}, over the simulated {rule.denominator} paths) from {base:.0f} {unit} "
-            f"in {base_year} ({basis}) to {np.median(needed):.0f} {unit} in {target.year}; the "
-            f"{rule.denominator} ensemble grows {growth:+.1%}/yr at the median{past}")
+            f"in {base_year} ({basis}) to {np.median(needed):.0f} {unit} in {target.year}"
+            + ("" if growth is None else f"; over the same years the {rule.denominator} "
+               f"ensemble grows {growth:+.1%}/yr at the median") + past)
 
 
 def employment_caveat(dataset: Dataset, region: str, employment: Employment) -> str:
