@@ -375,6 +375,12 @@ def test_summary_shows_the_range_of_the_members_probabilities(shipped):
     assert 0 < rd["required_growth"] < 0.5
     assert f"needs rd_expenditure to grow {rd['required_growth']:+.1%}/yr from 2023" in html_text
     assert pd.isna(lp["required_growth"])
+    # labour productivity's last *published* value is from 2015, far below its 2025 target:
+    # the row also says where it stands on the run's own assumption (2024, above 22)
+    assert lp["implied_last_year"] == 2024 and 22 < lp["implied_last_low"] < lp["implied_last_high"]
+    assert (f"{lp['implied_last_low']:.3g}-{lp['implied_last_high']:.3g} in 2024 on the assumed "
+            "employment ratio") in html_text
+    assert pd.isna(rd["implied_last_low"])
     # the report builds the page from the collected (CSV/JSON) values: years come back as floats
     floats = table.assign(required_from=table["required_from"].astype(float))
     assert f"/yr from 2023</small>" in reports.summary_html(floats)

@@ -273,6 +273,10 @@ def summary_table(dataset: data.Dataset, *, n_paths: int = DEFAULT_PATHS,
             "required_from": (res.required.get(target.id) or {}).get("base_year") if prob else None,
             # a ratio indicator's backtest is its modelled numerator's (e.g. GDP's)
             "backtest_of": comp.indicator if comp and prob and comp.indicator != ind.id else None,
+            # a ratio without a published series: where it stands on the run's assumption
+            "implied_last_low": (res.implied_last or {}).get("low") if prob else None,
+            "implied_last_high": (res.implied_last or {}).get("high") if prob else None,
+            "implied_last_year": (res.implied_last or {}).get("year") if prob else None,
             "observed_value": obs["value"] if obs else None,
             "observed_met": obs["met"] if obs else None,
             "sufficiency": cov.reason,
@@ -366,6 +370,13 @@ def summary_html(table: pd.DataFrame, *, link_prefix: str = "") -> str:
             name = f"<a href='{link_prefix}{html.escape(r['page'])}'>{name}</a>"
         last = "" if r["last_value"] is None or _isnan(r["last_value"]) else \
             f"{r['last_value']:.4g} ({int(r['last_year'])})"
+        low = r.get("implied_last_low")
+        if low is not None and not _isnan(low):
+            last += small(f"{low:.3g}-{r['implied_last_high']:.3g} in "
+                          f"{int(r['implied_last_year'])} on the assumed employment ratio",
+                          "the newest published GDP and population over the assumed "
+                          "employment-to-population range; the last observed value is the "
+                          "newest year with employment itself published")
         growth = "" if r["required_cagr"] is None or _isnan(r["required_cagr"]) else \
             f"{num(r['observed_cagr'], '{:+.1%}')} / {num(r['required_cagr'], '{:+.1%}')} " \
             f"(since {int(r['pace_base_year'])})"
