@@ -193,6 +193,18 @@ def test_a_sweep_refuses_levels_the_indicator_cannot_take(shipped):
               **SWEEP_KW)
 
 
+def test_a_sweep_refuses_a_fraction_typed_for_a_percent(shipped):
+    # 0.041 for 4.1 %: it used to print >99.9% for every level without a word
+    with pytest.raises(InputError, match="30x off the plan's targets .* wrong unit") as info:
+        sweep(shipped, "rd_intensity", np.array([0.041, 0.042]), [Scenario()], engine="serial",
+              **SWEEP_KW)
+    assert info.value.field == "targets"
+    # a grid that merely starts far below (0 to 6 %) is a sweep, not a slip
+    table = sweep(shipped, "rd_intensity", np.array([0.0, 3.0, 6.0]), [Scenario()],
+                  engine="serial", **SWEEP_KW)
+    assert set(table["level"]) == {0.0, 3.0, 6.0}
+
+
 def test_an_employment_growth_scenario_carries_its_pre_census_caveat_into_the_table(shipped):
     lp = forecast_indicator(shipped, "labour_productivity", models=("rw_drift",), n_paths=500,
                             backtest=False)

@@ -312,7 +312,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sensitivity", help="sweep target levels x scenarios: P(hit) for each")
     p.add_argument("--indicator", required=True)
-    p.add_argument("--targets", required=True, help="levels: START:STOP:STEP or A,B,C")
+    p.add_argument("--targets", required=True,
+                   help="target levels in the indicator's unit, as START:STOP:STEP or A,B,C "
+                        "(e.g. 3.8:4.6:0.1 for R&D intensity in %%); P(value >= level) is read "
+                        "in every target year of the plan")
     p.add_argument("--scenarios", help="a scenario file, a YAML list of scenarios, or a "
                    "directory of them (the baseline is always included)")
     p.add_argument("--as-of")

@@ -25,7 +25,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from .data import Dataset, derive, select_vintages
+from .data import MAGNITUDE_LIMIT, Dataset, derive, select_vintages
 from .engine import run_tasks
 from .errors import InputError
 from .pipeline import (IndicatorForecast, employment_caveat, forecast_indicator,
@@ -349,6 +349,11 @@ def parse_grid(text: str) -> np.ndarray:
 MAX_GRID = 1000
 
 
+def _levels_text(grid) -> str:
+    values = [f"{v:g}" for v in np.asarray(grid, dtype=float)]
+    return ", ".join(values) if len(values) <= 4 else f"{values[0]} ... {values[-1]}"
+
+
 def _sweep_task(item: tuple) -> pd.DataFrame:
     """One scenario of a sweep: re-run the pipeline under it and read P(value >= level) in
     each target year for every level of the grid. Module-level so engines can ship it; the
@@ -386,6 +391,18 @@ def sweep(dataset: Dataset, indicator: str, grid: np.ndarray, scenarios: list[Sc
     if outside:
         raise InputError(None, f"target level(s) {', '.join(f'{v:g}' for v in outside)} outside "
                          f"what {indicator} can take", field="targets", expected=ind.bounds_text())
+    plan = [t.value for t in dataset.registry.targets_for(indicator)]
+    reference = float(np.median(np.abs(plan))) if plan else 0.0
+    levels = np.abs(np.asarray(grid, dtype=float))
+    if reference > 0 and np.all((levels > MAGNITUDE_LIMIT * reference)
+                                | (levels < reference / MAGNITUDE_LIMIT)):
+        # 0.041 for 4.1 %: every level far off the plan's own targets is a unit slip, whose
+        # sweep would print >99.9% everywhere without a word
+        raise InputError(None, f"every target level ({_levels_text(grid)}) is more than "
+                         f"{MAGNITUDE_LIMIT:g}x off the plan's targets for {indicator} "
+                         f"({', '.join(f'{v:g}' for v in plan)} {ind.unit}): a wrong unit?",
+                         field="targets", expected=f"levels in {ind.unit}, e.g. around "
+                         f"{plan[0]:g}")
     if not scenarios:
         raise InputError(None, "no scenarios to sweep", field="scenarios",
                          expected="at least one scenario")
