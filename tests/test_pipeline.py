@@ -313,6 +313,33 @@ def test_scenario_file_errors(tmp_path):
         load_scenario(tmp_path / "missing.yaml")
 
 
+def test_a_scenario_written_for_gdp_is_refused_on_a_series_modelled_as_itself(shipped, tmp_path):
+    """"GDP two points slower" on R&D intensity cut the intensity itself (P(2027) 52% -> 13%),
+    the opposite of a GDP slowdown with spending held."""
+    from forecast.sensitivity import run_scenarios, sweep
+    path = tmp_path / "gdp_slower.yaml"
+    path.write_text("name: gdp_slower\ntrend: -0.02\nacts_on: gdp\n", encoding="utf-8")
+    scenario = load_scenario(path)
+    with pytest.raises(InputError, match="written for gdp") as info:
+        run(shipped, "rd_intensity", backtest=False, scenario=scenario)
+    assert info.value.file == str(path) and info.value.field == "acts_on"
+    # where it belongs it acts
+    lp = run(shipped, "labour_productivity", backtest=False, scenario=scenario)
+    assert lp.scenario.on == "gdp"
+    # in a set of scenarios (a folder, a sweep) it is listed as not applicable, not run
+    rd = run(shipped, "rd_intensity", backtest=False)
+    table = run_scenarios(shipped, rd, [scenario]).set_index("scenario")
+    assert table.loc["gdp_slower", "applied"] == "not applicable"
+    assert "written for gdp" in table.loc["gdp_slower", "note"]
+    swept = sweep(shipped, "rd_intensity", np.array([4.0]), [scenario], engine="serial",
+                  models=FAST, n_paths=300, backtest=False)
+    assert swept["p"].isna().all() and "written for gdp" in swept["note"].iloc[0]
+    # YAML 1.1 reads a bare `on:` as true: the error says so instead of crashing
+    path.write_text("name: x\non: gdp\n", encoding="utf-8")
+    with pytest.raises(InputError, match="quote the key, or did you mean acts_on"):
+        load_scenario(path)
+
+
 def test_scenario_names_must_be_distinct_and_not_baseline(tmp_path):
     folder = tmp_path / "scen"
     folder.mkdir()

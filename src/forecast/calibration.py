@@ -80,7 +80,7 @@ def hangzhou_series(dataset: Dataset) -> list[tuple[str, str]]:
         if assess(dataset, target).status not in ("probability", "pace only"):
             continue
         indicator = dataset.registry.indicator(target.indicator)
-        ind_id = indicator.derived.numerator if indicator.derived else indicator.id
+        ind_id = indicator.modelled_series
         key = (target.region, ind_id)
         if key not in out and len(dataset.series(ind_id, target.region)) >= 8:
             out.append(key)

@@ -257,7 +257,7 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
         print(f"\nP({args.indicator} in {int(year)} >= level), as of {dataset.as_of} "
               f"(plan target {block['plan_target'].iloc[0]:g}):")
         print(wide.map(_fmt_p).to_string())
-    for name, note in valid.drop_duplicates("scenario")[["scenario", "note"]].itertuples(index=False):
+    for name, note in table.drop_duplicates("scenario")[["scenario", "note"]].itertuples(index=False):
         if note:
             print(f"note [{name}]: {note}")
     if args.out:

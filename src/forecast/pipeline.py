@@ -121,8 +121,7 @@ class IndicatorForecast:
     def modelled(self) -> ComponentFit | None:
         """The series the models simulate and scenarios act on: the indicator itself, or
         the numerator of a ratio (GDP for labour productivity); None without a forecast."""
-        rule = self.indicator.derived
-        return self.components.get(rule.numerator if rule else self.indicator.id)
+        return self.components.get(self.indicator.modelled_series)
 
     def median_growth(self, component: str) -> dict[str, float]:
         """:meth:`ComponentFit.median_growth` of one component under the run's scenario where
@@ -422,6 +421,7 @@ def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | Non
                          f"'{scenario.employment.population}' is not in the catalogue",
                          field="employment.population",
                          expected="an indicator id such as permanent_population_yearend")
+    scenario.check_acts_on(indicator)
     region = region or targets[0].region
     if region not in set(dataset.vintages["region"]):
         raise InputError(None, f"no sourced data for region '{region}'", field="region",

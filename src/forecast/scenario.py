@@ -8,6 +8,7 @@ A scenario is a small YAML file (examples in ``notebooks/scenarios/``)::
     growth_shock: {year: 2026, size: -0.03}   # permanent level shift from that year on
     volatility: 1.5         # multiplier on each path's deviation from the median path
     from: 2026              # first year trend and volatility act on (default: see below)
+    acts_on: gdp            # optional: the series it is meant for (refused on any other)
     employment:             # labour productivity only: the denominator assumption
       method: population_ratio        # or: growth
       ratio: [0.58, 0.74]             # employed / permanent population, drawn per path
@@ -27,6 +28,9 @@ horizon would silently change nothing, so it is an error.
 *What* a scenario acts on: the modelled series of the indicator -- R&D intensity itself (not
 R&D spending or GDP: a GDP downturn with R&D spending held would *raise* the intensity), and
 for labour productivity its numerator, GDP (the employment block changes the denominator).
+A scenario written for one of them (``acts_on: gdp``, "GDP two points slower") is refused on an
+indicator whose modelled series is another: applied to R&D intensity it would cut the
+intensity itself, the opposite of what a GDP slowdown with spending held does.
 """
 from __future__ import annotations
 
@@ -39,7 +43,8 @@ import yaml
 
 from .errors import InputError
 
-_KEYS = {"name", "description", "trend", "growth_shock", "volatility", "employment", "from"}
+_KEYS = {"name", "description", "trend", "growth_shock", "volatility", "employment", "from",
+         "acts_on"}
 _EMPLOYMENT_KEYS = {"method", "ratio", "growth", "population", "population_since"}
 #: plausibility limits on the modelling scale (log or logit): beyond them a value is almost
 #: surely a percentage typed as a number (-3 for -3%), which would silently wipe out the paths
@@ -85,6 +90,26 @@ class Scenario:
     employment: Employment | None = None
     source: str | None = None
     start: int | None = None   # YAML `from`: first year trend and volatility act on
+    on: str | None = None      # YAML `acts_on`: the modelled series it is for (any if None)
+
+    def mismatch(self, indicator) -> str | None:
+        """Why this scenario cannot act on ``indicator`` (a :class:`forecast.targets.Indicator`)
+        because it is written for another series (None when it can)."""
+        modelled = indicator.modelled_series
+        if self.on is None or self.on == modelled:
+            return None
+        what = "itself" if modelled == indicator.id else modelled
+        return (f"scenario '{self.name}' is written for {self.on} (its 'acts_on' key), but "
+                f"{indicator.id} is simulated as {what}, where its changes would mean "
+                "something else")
+
+    def check_acts_on(self, indicator) -> None:
+        """:meth:`mismatch` as an error naming the scenario file."""
+        why_not = self.mismatch(indicator)
+        if why_not:
+            raise InputError(self.source, why_not, field="acts_on",
+                             expected=f"'acts_on: {indicator.modelled_series}' or no 'acts_on' "
+                                      f"key, for {indicator.id}")
 
     def acts_from(self, years: np.ndarray, first_open: int | None) -> int:
         """The first of ``years`` that the trend and volatility change (see module doc)."""
@@ -217,15 +242,22 @@ def parse_scenario(doc, path: Path, default_name: str | None = None) -> Scenario
     """Validate one scenario mapping read from ``path``."""
     if not isinstance(doc, dict):
         raise InputError(path, "a scenario is a mapping", expected="name, description, ...")
-    unknown = set(doc) - _KEYS
+    # str(): YAML reads some bare keys as booleans or numbers (on, yes, 1)
+    unknown = sorted(str(k) for k in set(doc) - _KEYS)
     if unknown:
-        raise InputError(path, f"unknown key(s) {', '.join(sorted(unknown))}",
-                         field=sorted(unknown)[0], expected=", ".join(sorted(_KEYS)))
+        quote = (" (YAML reads a bare on/off/yes/no as true or false: quote the key, or did "
+                 "you mean acts_on?)" if any(isinstance(k, bool) for k in doc) else "")
+        raise InputError(path, f"unknown key(s) {', '.join(unknown)}{quote}",
+                         field=unknown[0], expected=", ".join(sorted(_KEYS)))
     shock = doc.get("growth_shock") or {}
     if shock and (not isinstance(shock, dict) or isinstance(shock.get("year"), bool)
                   or not isinstance(shock.get("year"), int) or set(shock) != {"year", "size"}):
         raise InputError(path, f"'growth_shock' is {shock!r}", field="growth_shock",
                          expected="{year: YEAR, size: NUMBER}")
+    on = doc.get("acts_on")
+    if on is not None and (not isinstance(on, str) or not on.strip()):
+        raise InputError(path, f"'acts_on' is {on!r}", field="acts_on",
+                         expected="the id of the series it acts on, e.g. gdp or rd_intensity")
     start = doc.get("from")
     if start is not None and (isinstance(start, bool) or not isinstance(start, int)
                               or not 1900 <= start <= 2100):
@@ -237,10 +269,10 @@ def parse_scenario(doc, path: Path, default_name: str | None = None) -> Scenario
                 "population_ratio", "growth"):
             raise InputError(path, f"'employment' is {emp!r}", field="employment",
                              expected="{method: population_ratio|growth, ratio|growth: [lo, hi]}")
-        unknown = set(emp) - _EMPLOYMENT_KEYS
+        unknown = sorted(str(k) for k in set(emp) - _EMPLOYMENT_KEYS)
         if unknown:
-            raise InputError(path, f"unknown key(s) {', '.join(sorted(unknown))} under 'employment'",
-                             field=f"employment.{sorted(unknown)[0]}",
+            raise InputError(path, f"unknown key(s) {', '.join(unknown)} under 'employment'",
+                             field=f"employment.{unknown[0]}",
                              expected=", ".join(sorted(_EMPLOYMENT_KEYS)))
         since = emp.get("population_since", Employment().population_since)
         if since is not None and (isinstance(since, bool) or not isinstance(since, int)):
@@ -272,4 +304,5 @@ def parse_scenario(doc, path: Path, default_name: str | None = None) -> Scenario
         volatility=_number(doc, "volatility", path, 1.0, 0.0, MAX_VOLATILITY,
                            "a multiplier: 1.5 widens the spread by half"),
         employment=employment, source=str(path), start=start,
+        on=on.strip() if on is not None else None,
     )

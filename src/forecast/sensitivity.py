@@ -106,6 +106,7 @@ def apply_scenario(result: IndicatorForecast, scenario: Scenario,
     if not result.scenario.is_baseline() or result.scenario.employment is not None:
         raise InputError(None, f"the base result is under scenario '{result.scenario.name}'",
                          field="scenario", expected="a baseline result to apply a scenario to")
+    scenario.check_acts_on(result.indicator)
     if result.indicator.derived is not None and dataset is None:
         raise InputError(None, f"{result.indicator.id} is derived: applying a scenario needs the "
                          "dataset", field="dataset", expected="the Dataset of the result")
@@ -300,6 +301,10 @@ def run_scenarios(dataset: Dataset, result: IndicatorForecast,
     rows = [row(result.scenario.name, result.scenario.description, "base", result.paths,
                 result.assumption or "")]
     for scenario in scenarios:
+        why_not = scenario.mismatch(result.indicator)
+        if why_not:
+            rows.append(row(scenario.name, scenario.description, "not applicable", None, why_not))
+            continue
         if scenario.employment is not None:
             if result.indicator.derived is None:
                 rows.append(row(scenario.name, scenario.description, "not applicable", None,
@@ -359,6 +364,10 @@ def _sweep_task(item: tuple) -> pd.DataFrame:
     each target year for every level of the grid. Module-level so engines can ship it; the
     dataset travels with the item, so workers need no access to the project's files."""
     dataset, indicator, scenario, grid, kwargs = item
+    why_not = scenario.mismatch(dataset.registry.indicator(indicator))
+    if why_not:  # one scenario of a folder written for another indicator: said, not run
+        return pd.DataFrame([{"scenario": scenario.name, "year": None, "level": None, "p": None,
+                              "note": why_not}])
     result = forecast_indicator(dataset, indicator, scenario=scenario, **kwargs)
     if result.paths is None:
         return pd.DataFrame([{"scenario": scenario.name, "year": None, "level": None, "p": None,

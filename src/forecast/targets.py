@@ -46,6 +46,12 @@ class Indicator:
     derived: Derivation | None = None   # simulated as this ratio (no series of its own)
     share_of: Derivation | None = None  # has a series of its own, which is this ratio
 
+    @property
+    def modelled_series(self) -> str:
+        """The series the models simulate and scenarios act on: the indicator itself, or the
+        numerator of a ratio (GDP for labour productivity)."""
+        return self.derived.numerator if self.derived else self.id
+
     def in_bounds(self, value: float) -> bool:
         """True when ``value`` respects the bounds (levels on a log scale must be positive)."""
         if self.bounds is not None:
