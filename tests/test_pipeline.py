@@ -499,3 +499,23 @@ def test_an_as_of_before_any_publication_says_so_instead_of_asking_for_data():
     # a series nobody has published at all still gets the route to supply one
     brand = assess(early, early.registry.target("brand_sales_share_mfg_2025"))
     assert brand.reason == SUPPLY_DATA_HINT
+
+
+def test_every_command_line_option_says_what_it_does():
+    """A user reads `forecast X --help`: no option without a line of help (defaults are
+    appended by the formatter)."""
+    import argparse
+
+    def walk(parser, path):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, child in action.choices.items():
+                    yield from walk(child, f"{path} {name}")
+            elif not isinstance(action, argparse._HelpAction):
+                yield path, "/".join(action.option_strings) or action.dest, action.help
+
+    silent = [f"{path}: {name}" for path, name, text in walk(cli.build_parser(), "forecast")
+              if not (text or "").strip()]
+    assert not silent, silent
+    assert "(default: 10000)" in cli.build_parser()._subparsers._group_actions[0] \
+        .choices["run"].format_help().replace("\n", " ").replace("  ", " ")

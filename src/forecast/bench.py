@@ -48,6 +48,7 @@ import pandas as pd
 from scipy import stats
 
 from . import scores
+from .data import project_root
 from .engine import add_engine_options, run_tasks
 from .ensemble import (Calibration, Ensemble, FittedEnsemble, backtest_weights,
                        calibration_record, learn_calibration)
@@ -76,6 +77,14 @@ BENCH_BACKTEST_PATHS = 200
 BENCH_MIN_TRAIN = 6
 #: packages whose versions RESULTS.md records
 BENCH_PACKAGES = ("numpy", "pandas", "scipy", "statsmodels", "statsforecast", "prophet")
+
+
+def _shown_path(path: Path) -> str:
+    """``path`` relative to the project when inside it: RESULTS.md travels with every clone."""
+    try:
+        return str(path.resolve().relative_to(project_root()))
+    except ValueError:
+        return str(path)
 
 
 def default_data_path() -> Path:
@@ -593,7 +602,7 @@ def write_results(per_series: pd.DataFrame, out_dir: Path, *, command: str, wall
              f"- date: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
              f"- machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}; "
              f"{jobs} worker process(es)",
-             f"- data: `{data_path}` ({n_series} series, horizon {HORIZON}, "
+             f"- data: `{_shown_path(data_path)}` ({n_series} series, horizon {HORIZON}, "
              + ("official train/test split)" if not inner else "test years unused)"),
              f"- paths per suite forecast: {n_paths}; seed {seed}; wall time of the whole run: "
              f"**{wall:.0f} s**",
@@ -675,7 +684,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p = bench_sub.add_parser("m3", help="the suite vs statsforecast/Prophet on the M3 yearly series")
     p.add_argument("--data", help=f"tidy M3 yearly CSV (default {default_data_path()})")
     p.add_argument("--sample", type=int, help="score only N randomly chosen series (quick run)")
-    p.add_argument("--seed", type=int, default=20261127)
+    p.add_argument("--seed", type=int, default=20261127, help="random seed")
     p.add_argument("--paths", type=int, default=2000, help="paths per suite forecast")
     add_engine_options(p)
     p.add_argument("--out", default="benchmarks", help="directory for RESULTS.md and results/")
@@ -689,14 +698,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         f"least {INNER_MIN_TRAIN} training years (writes RESULTS*_inner2.md)"))
     p.add_argument("--members", nargs="+", choices=tuple(MODELS),
                    help="the ensemble's families (default: the suite's default ensemble)")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_bench_m3, command_line=None)
     c = bench_sub.add_parser("m3-calibrate", help=(
         "learn the default ensemble's calibration on the M3 training parts (prints it)"))
-    c.add_argument("--data")
-    c.add_argument("--seed", type=int, default=20261127)
-    c.add_argument("--paths", type=int, default=2000)
+    c.add_argument("--data", help=f"tidy M3 yearly CSV (default {default_data_path()})")
+    c.add_argument("--seed", type=int, default=20261127, help="random seed")
+    c.add_argument("--paths", type=int, default=2000, help="paths per suite forecast")
     add_engine_options(c)
-    c.add_argument("--no-progress", action="store_true")
+    c.add_argument("--no-progress", action="store_true", help="no progress bar")
     c.set_defaults(func=_cmd_bench_calibrate, command_line=None)
     return p

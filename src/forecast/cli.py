@@ -270,8 +270,25 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
     return 0
 
 
+class _DefaultsFormatter(argparse.HelpFormatter):
+    """Every option's help ends with its default, where it has one worth saying."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if ("default" in text or action.default in (None, False, argparse.SUPPRESS)
+                or not action.option_strings):
+            return text
+        return f"{text} (default: %(default)s)"
+
+
+class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _DefaultsFormatter)
+        super().__init__(*args, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="forecast", description=(
+    parser = _Parser(prog="forecast", description=(
         "Probability that Hangzhou reaches the targets of its Quality Power plan."))
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -281,24 +298,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", help="year or date whose vintages to take (default today)")
     p.set_defaults(func=_cmd_data_build)
     p = data_sub.add_parser("show", help="print one series with sources, vintages and gaps")
-    p.add_argument("indicator")
-    p.add_argument("--region", default="Hangzhou")
-    p.add_argument("--as-of")
+    p.add_argument("indicator", help="an indicator id of the catalogue, e.g. rd_intensity")
+    p.add_argument("--region", default="Hangzhou", help="region of the series")
+    p.add_argument("--as-of", help="only values published by this year or date (default today)")
     p.add_argument("--vintages", action="store_true", help="also list every vintage")
     p.set_defaults(func=_cmd_data_show)
     p = data_sub.add_parser("add", help="validate a CSV in the raw schema and add it to data/raw/user")
-    p.add_argument("file")
+    p.add_argument("file", help="a CSV with the columns of data/templates (one sourced value "
+                   "per row); undo by deleting it from data/raw/user")
     p.add_argument("--replace", action="store_true", help="overwrite a user file of the same name")
     p.set_defaults(func=_cmd_data_add)
 
     p = sub.add_parser("run", help="forecast one indicator: probabilities of meeting its targets")
-    p.add_argument("--indicator", required=True)
+    p.add_argument("--indicator", required=True,
+                   help="an indicator with a target (forecast targets lists them), e.g. "
+                        "rd_intensity, labour_productivity")
     p.add_argument("--region", default=None, help="default: the target's region (Hangzhou)")
-    p.add_argument("--as-of", help="use only values published by this year or date")
-    p.add_argument("--paths", type=int, default=DEFAULT_PATHS)
-    p.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    p.add_argument("--as-of", help="use only values published by this year or date "
+                   "(default today)")
+    p.add_argument("--paths", type=int, default=DEFAULT_PATHS,
+                   help="simulated paths (more: smaller Monte Carlo error)")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")
     p.add_argument("--models", nargs="+", help="model families (default: the default ensemble)")
-    p.add_argument("--target-years", nargs="+", type=int)
+    p.add_argument("--target-years", nargs="+", type=int,
+                   help="only the targets of these years (default: all of the indicator's)")
     p.add_argument("--scenario", help="scenario YAML (see notebooks/scenarios/)")
     p.add_argument("--no-backtest", action="store_true",
                    help="skip the backtest: equal weights, no calibration figures (faster)")
@@ -306,23 +329,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("targets", help="list the plan's targets and their sourced coverage")
-    p.add_argument("--as-of")
+    p.add_argument("--as-of", help="coverage by this year or date (default today)")
     p.add_argument("-v", "--verbose", action="store_true", help="say why each status")
     p.set_defaults(func=_cmd_targets)
 
     p = sub.add_parser("sensitivity", help="sweep target levels x scenarios: P(hit) for each")
-    p.add_argument("--indicator", required=True)
+    p.add_argument("--indicator", required=True, help="an indicator with a target, e.g. "
+                   "rd_intensity")
     p.add_argument("--targets", required=True,
                    help="target levels in the indicator's unit, as START:STOP:STEP or A,B,C "
                         "(e.g. 3.8:4.6:0.1 for R&D intensity in %%); P(value >= level) is read "
                         "in every target year of the plan")
     p.add_argument("--scenarios", help="a scenario file, a YAML list of scenarios, or a "
                    "directory of them (the baseline is always included)")
-    p.add_argument("--as-of")
-    p.add_argument("--paths", type=int, default=DEFAULT_PATHS)
-    p.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    p.add_argument("--models", nargs="+")
-    p.add_argument("--no-backtest", action="store_true")
+    p.add_argument("--as-of", help="use only values published by this year or date "
+                   "(default today)")
+    p.add_argument("--paths", type=int, default=DEFAULT_PATHS, help="simulated paths per run")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")
+    p.add_argument("--models", nargs="+", help="model families (default: the default ensemble)")
+    p.add_argument("--no-backtest", action="store_true",
+                   help="skip the backtest: equal weights (faster)")
     p.add_argument("--out", help="write the long table as CSV here")
     add_engine_options(p)
     p.set_defaults(func=_cmd_sensitivity)

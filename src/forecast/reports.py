@@ -884,8 +884,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--out", default="reports", help="parent directory (default reports/)")
     p.add_argument("--indicators", nargs="+", help="only these forecastable indicators")
     p.add_argument("--paths", type=int, default=DEFAULT_PATHS,
-                   help=f"simulated paths per forecast (default {DEFAULT_PATHS})")
-    p.add_argument("--seed", type=int, default=DEFAULT_SEED)
+                   help="simulated paths per forecast")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")
     p.add_argument("--models", nargs="+", help="model families (default: the default ensemble)")
     p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
                    help="notebooks run in parallel (default 2)")
@@ -894,9 +894,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help=f"seconds for a kernel to start (default {START_TIMEOUT})")
     p.add_argument("--cell-timeout", type=int, default=CELL_TIMEOUT,
                    help=f"seconds for one notebook cell (default {CELL_TIMEOUT})")
-    p.add_argument("--calibration-paths", type=int, default=300)
-    p.add_argument("--calibration-origins", type=int, default=3)
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--calibration-paths", type=int, default=300,
+                   help="paths per forecast of the calibration page's pooled backtest")
+    p.add_argument("--calibration-origins", type=int, default=3,
+                   help="latest forecast origins per series in that backtest")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=main_report)
     return p
 

@@ -35,9 +35,9 @@ MODELS.update({name + LEVEL_SUFFIX: (lambda base=base: OnLevel(base()))
 # Prophet is left out of the default ensemble. Speed is not the reason (a MAP fit plus
 # 10,000 predictive samples takes ~0.1-0.2 s here), calibration is: with mcmc_samples=0
 # it fixes the current slope at its MAP value and only adds future changepoints and
-# noise, so its intervals barely widen with the horizon (49% coverage of the 95%
-# interval on M3 yearly, DESIGN.md). Backtest weights would shrink it anyway, but
-# every fit also starts a Stan process, which adds up over 645 M3 series x origins.
+# noise, so its intervals barely widen with the horizon (50% coverage of the 95%
+# interval on M3 yearly: benchmarks/RESULTS.md, row prophet_anchor). Backtest weights
+# would shrink it anyway, but every fit also starts a Stan process, which adds up over 645 M3 series x origins.
 # It stays available by name for comparison.
 #
 # The default ensemble: rw_drift on the modelling scale (a constant growth rate on the log
