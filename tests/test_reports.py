@@ -258,6 +258,7 @@ def test_failed_notebook_keeps_the_previous_report_and_exits_non_zero(tmp_path, 
               progress=False)
     first = reports.build_report(AS_OF, source_dir=good, **kw)
     assert first.ok and (out / AS_OF / "index.html").is_file()
+    assert (out / AS_OF / "notebooks" / "calibration.stderr.txt").is_file()
     marker = (out / AS_OF / "summary.json").read_text()
 
     bad = tmp_path / "bad"
@@ -328,6 +329,7 @@ def test_an_interrupted_report_stops_its_workers_and_leaves_the_previous_report(
         pytest.fail(f"{signal_name} did not stop the report within 60 s")
     assert proc.returncode == 130, err
     assert "interrupted" in err
+    assert "IPKernelApp" not in err, "kernel warnings belong in the notebooks' stderr logs"
     assert (previous / "index.html").read_text() == "the previous report"
     assert sorted(p.name for p in out.iterdir()) == [AS_OF], "staging or failure left behind"
     deadline = time.monotonic() + 30  # kernels poll their parent once a second

@@ -541,6 +541,12 @@ def run_job(job: Job, source_dir: str, out_dir: str, *, kernel: str, start_timeo
     executed = out / "notebooks" / f"{job.stem}.ipynb"
     start = time.perf_counter()
     error = ""
+    # the kernel inherits this process's stderr: its warnings (e.g. ipykernel's "running over
+    # TCP without encryption", once per notebook) go to a log beside the executed notebook
+    # instead of through the progress bar
+    saved_stderr = os.dup(2)
+    with open(out / "notebooks" / f"{job.stem}.stderr.txt", "ab") as log:
+        os.dup2(log.fileno(), 2)
     try:
         pm.execute_notebook(str(Path(source_dir) / job.notebook), str(executed),
                             parameters=job.parameters, kernel_name=kernel,
@@ -549,6 +555,9 @@ def run_job(job: Job, source_dir: str, out_dir: str, *, kernel: str, start_timeo
                             report_mode=False)
     except Exception as exc:  # noqa: BLE001 - any failure is reported with its message
         error = _short_error(exc)
+    finally:
+        os.dup2(saved_stderr, 2)
+        os.close(saved_stderr)
     seconds = time.perf_counter() - start
     scraps = {}
     if executed.is_file():
