@@ -383,6 +383,18 @@ def test_summary_shows_the_range_of_the_members_probabilities(shipped):
     assert (f"{lp['implied_last_low']:.3g}-{lp['implied_last_high']:.3g} in 2024 on the assumed "
             "employment ratio") in html_text
     assert pd.isna(rd["implied_last_low"])
+    # beside each P: how often events given probabilities of its band happened in backtests
+    bands = [{"lower": i / 10, "upper": (i + 1) / 10, "n": 100 if i != 9 else 5,
+              "mean_predicted": i / 10 + 0.05, "observed_frequency": 0.5 + i / 50}
+             for i in range(10)]
+    with_record = reports.summary_html(table, track_record=bands)
+    band = int(rd["p_in_year"] * 10)
+    if band < 9:
+        assert (f"events given {band / 10:.0%}-{(band + 1) / 10:.0%} happened "
+                f"{0.5 + band / 50:.0%} of the time") in with_record
+    assert "in backtests" not in html_text  # no calibration, no claim
+    thin = reports.summary_html(table, track_record=[dict(b, n=3) for b in bands])
+    assert "in backtests" not in thin  # too few events in a band to quote it
     # the report builds the page from the collected (CSV/JSON) values: years come back as floats
     floats = table.assign(required_from=table["required_from"].astype(float))
     assert f"/yr from 2023</small>" in reports.summary_html(floats)
@@ -423,7 +435,7 @@ def test_trust_paragraph_says_which_way_the_probabilities_have_erred():
     mixed = reports._trust_html({"summary": summary, "reliability": [
         band(0.05, 0.01, 200), band(0.54, 0.80, 270)]})
     assert "49%/81%/91%" in low and "Brier score of 0.183" in low
-    assert "may be understated" in low and "54% predicted, 80% happened, 270 events" in low
+    assert "may be understated" in low and "54% predicted, 80% happened, 270 forecast-event pairs" in low
     assert "may be overstated" in high and "no consistent direction" in mixed
     assert reports._trust_html(None) == "" and reports._trust_html({}) == ""
     # and in which direction each group of series missed

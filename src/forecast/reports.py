@@ -312,7 +312,13 @@ def records(frame: pd.DataFrame) -> list[dict]:
             for row in frame.to_dict(orient="records")]
 
 
-def summary_html(table: pd.DataFrame, *, link_prefix: str = "") -> str:
+#: a band of the calibration page's reliability table is quoted beside a P only with this
+#: many scored events in it
+TRACK_RECORD_MIN_EVENTS = 20
+
+
+def summary_html(table: pd.DataFrame, *, link_prefix: str = "",
+                 track_record: list[dict] | None = None) -> str:
     """The summary table as an HTML table with a colour per status and links to the pages."""
     def pct(x):
         return "" if x is None or _isnan(x) else format_probability(x)
@@ -349,6 +355,22 @@ def summary_html(table: pd.DataFrame, *, link_prefix: str = "") -> str:
         return small(f"needs {html.escape(str(r.get('required_of') or ''))} to grow "
                      f"{rate:+.1%}/yr from {int(r['required_from'])}",  # a float once read from CSV
                      "median over the simulated GDP paths; see the indicator page")
+
+    def record(r):
+        """What probabilities like this one have meant: the calibration page's band of
+        predicted probability that holds P, and how often its events happened."""
+        p = r.get("p_in_year")
+        if p is None or _isnan(p) or not track_record:
+            return ""
+        band = next((b for b in track_record if b["lower"] <= p < b["upper"]
+                     or (p == 1.0 and b["upper"] == 1.0)), None)
+        if band is None or band.get("n", 0) < TRACK_RECORD_MIN_EVENTS:
+            return ""
+        return small(f"in backtests, events given {band['lower']:.0%}-{band['upper']:.0%} "
+                     f"happened {band['observed_frequency']:.0%} of the time",
+                     f"{band['n']} forecast-event pairs of the calibration page (Hangzhou's "
+                     "series, the provinces' R&D intensity and the peers' GDP, each forecast "
+                     "scored at 5 target-like paces)")
 
     def member_range(r):
         lo, hi = r.get("p_members_min"), r.get("p_members_max")
@@ -390,7 +412,8 @@ def summary_html(table: pd.DataFrame, *, link_prefix: str = "") -> str:
             f"<td>{html.escape(r['comparison'])} {r['target']:g} {html.escape(r['unit'])}</td>"
             f"<td>{last}</td><td>{growth}</td><td>{html.escape(r['pace_label'] or '')}"
             f"{pace_caveat(r)}</td>"
-            f"<td><b>{pct(r['p_in_year'])}</b>{member_range(r)}{break_even(r)}{required(r)}</td>"
+            f"<td><b>{pct(r['p_in_year'])}</b>{member_range(r)}{record(r)}{break_even(r)}"
+            f"{required(r)}</td>"
             f"<td>{pct(r['p_by_year'])}</td>"
             f"<td>{pct(r['joint'])}</td><td>{pct(r['backtest_coverage_80'])}"
             f"{backtest_of(r)}</td>"
@@ -655,7 +678,8 @@ def _trust_html(calibration: dict | None) -> str:
         higher = sum(r["observed_frequency"] > r["mean_predicted"] for r in bands)
         largest = max(bands, key=lambda r: r["n"])
         example = (f"the largest band: {largest['mean_predicted']:.0%} predicted, "
-                   f"{largest['observed_frequency']:.0%} happened, {largest['n']} events")
+                   f"{largest['observed_frequency']:.0%} happened, {largest['n']} "
+                   "forecast-event pairs")
         if higher >= 0.8 * len(bands):
             direction = (f"In {higher} of {len(bands)} bands of predicted probability the events "
                          f"happened more often than predicted ({example}): on these series the "
@@ -668,8 +692,10 @@ def _trust_html(calibration: dict | None) -> str:
                          f"overstated.")
         else:
             direction = "Its misses have no consistent direction across bands."
-        text += (f" Its probabilities of target-like events (reaching 0-2 times the historical "
-                 f"pace) scored a Brier score of {summary['brier_events']:.3f}. {direction}")
+        text += (f" Its probabilities of target-like events (each forecast scored at 5 "
+                 f"targets: reaching 0-2 times the historical pace) scored a Brier score of "
+                 f"{summary['brier_events']:.3f}. {direction} Beside each probability below: "
+                 f"how often the events of its band happened.")
     return text + (" Read a probability as the spread of plausible trends made explicit, not "
                    "as a measurement.</p>")
 
@@ -701,7 +727,8 @@ calibration page). Values below are collected from the executed notebooks
 (<a href="summary.json">summary.json</a>, <a href="summary.csv">summary.csv</a>).</p>
 {_trust_html(summary.get("calibration"))}
 <h2>Every target</h2>
-{summary_html(table) if not table.empty else '<p>no summary</p>'}
+{summary_html(table, track_record=(summary.get("calibration") or {}).get("reliability"))
+ if not table.empty else '<p>no summary</p>'}
 <h2>Pages</h2><ul>{pages}</ul>
 <p><small>Executed notebooks with their outputs: <code>notebooks/</code>.</small></p>
 {footer}
