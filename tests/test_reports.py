@@ -224,6 +224,30 @@ def test_report_provenance(report):
         assert "Provenance" in text and prov["data_hash"][:16] in text
 
 
+def test_a_report_with_the_users_own_data_says_so(tmp_path, monkeypatch):
+    """A hypothetical 2025 value made the same git commit report a different P, and only the
+    data hash told: the provenance, the footer and the index banner now name the user's file."""
+    from test_data import row, write_csv
+    (tmp_path / "data" / "raw" / "series").mkdir(parents=True)
+    shutil.copy(REPO / "data" / "raw" / "targets.yaml", tmp_path / "data" / "raw")
+    write_csv(tmp_path / "data" / "raw" / "series" / "base.csv",
+              [row(year=str(y), value=str(2.5 + 0.1 * (y - 2010))) for y in range(2010, 2020)])
+    monkeypatch.setenv("FORECAST_HOME", str(tmp_path))
+    shipped_only = data.load(2026, tmp_path)
+    assert reports.user_data(shipped_only) == []
+    write_csv(tmp_path / "data" / "raw" / "user" / "mine.csv",
+              [row(year="2020", value="3.6", source_title="HYPOTHETICAL test value")])
+    dataset = data.load(2026, tmp_path)
+    [entry] = reports.user_data(dataset)
+    assert entry["file"] == "mine.csv" and entry["values"] == ["Hangzhou rd_intensity 2020"]
+    assert entry["sources"] == ["HYPOTHETICAL test value"]
+    prov = reports.provenance(dataset, {"seed": 1})
+    footer = reports.footer_html(prov)
+    assert "includes data brought by the user" in footer and "HYPOTHETICAL test value" in footer
+    assert "data/raw/user/mine.csv" in reports._user_banner({"provenance": prov})
+    assert reports._user_banner({"provenance": reports.provenance(shipped_only, {})}) == ""
+
+
 def _stub_notebooks(directory: Path, failing: str | None = None,
                     hanging: Path | None = None) -> None:
     """Tiny stand-ins for the report's notebooks (synthetic, for the failure tests): each has

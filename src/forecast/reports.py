@@ -471,9 +471,25 @@ def package_versions(names: tuple[str, ...] = PACKAGES) -> dict[str, str]:
     return out
 
 
+def user_data(dataset: data.Dataset) -> list[dict]:
+    """The values brought by the user (``data/raw/user``) that the panel uses: per file, the
+    rows (region, indicator, year) and their source titles. The git commit and the shipped
+    data do not show them, so a report says so itself."""
+    panel = dataset.panel[dataset.panel["origin"] == "user"]
+    out = []
+    for file, rows in panel.groupby("source_file", sort=True):
+        out.append({"file": Path(str(file)).name, "n_rows": int(len(rows)),
+                    "values": [f"{r.region} {r.indicator} {int(r.year)}"
+                               for r in rows.itertuples()][:10],
+                    "sources": sorted(set(map(str, rows["source_title"])))})
+    return out
+
+
 def provenance(dataset: data.Dataset, parameters: dict) -> dict:
-    """What a report rests on: data hash, as_of, every parameter, seed, versions, commit."""
+    """What a report rests on: data hash, as_of, every parameter, seed, versions, commit,
+    and the user's own data in it (:func:`user_data`)."""
     return {"as_of": dataset.as_of.isoformat(), "data_hash": dataset.data_hash,
+            "user_data": user_data(dataset),
             "seed": parameters.get("seed"), "parameters": parameters,
             "git_commit": git_commit(), "packages": package_versions(),
             "platform": platform.platform(),
@@ -489,7 +505,21 @@ def footer_html(prov: dict) -> str:
             f"<code>{html.escape(prov['data_hash'][:16])}</code> &middot; seed {prov['seed']} "
             f"&middot; git commit <code>{html.escape(prov['git_commit'][:12])}</code> &middot; "
             f"generated {html.escape(prov['generated_at'])}<br>parameters: "
-            f"{html.escape(params)}<br>packages: {html.escape(versions)}</footer>")
+            f"{html.escape(params)}<br>packages: {html.escape(versions)}"
+            f"{'<br>' + user_data_html(prov['user_data']) if prov.get('user_data') else ''}"
+            "</footer>")
+
+
+def user_data_html(files: list[dict]) -> str:
+    """One line naming the user's data in a report (see :func:`user_data`)."""
+    parts = []
+    for f in files:
+        more = "" if f["n_rows"] <= len(f["values"]) else f", ... ({f['n_rows']} rows)"
+        parts.append(f"<code>data/raw/user/{html.escape(f['file'])}</code>: "
+                     f"{html.escape(', '.join(f['values']))}{more} (source: "
+                     f"{html.escape('; '.join(f['sources']))})")
+    return "<b>includes data brought by the user</b>, not shipped with the project: " + \
+        "; ".join(parts)
 
 
 # ----------------------------------------------------------------- jobs
@@ -700,6 +730,14 @@ def _trust_html(calibration: dict | None) -> str:
                    "as a measurement.</p>")
 
 
+def _user_banner(summary: dict) -> str:
+    files = (summary.get("provenance") or {}).get("user_data")
+    if not files:
+        return ""
+    return ("<p style='background:#fefcbf;border:1px solid #d69e2e;padding:6px 10px'>This "
+            f"report {user_data_html(files)}.</p>")
+
+
 def _index_html(as_of: str, plan: dict, jobs: list[Job], results: dict[str, JobResult],
                 summary: dict, footer: str, data_through: str | None = None) -> str:
     table = pd.DataFrame(summary.get("targets", []))
@@ -719,6 +757,7 @@ table.summary td, table.summary th {{ border: 1px solid #cbd5e0; padding: 4px 6p
 table.summary th {{ background: #edf2f7; }}
 </style></head><body>
 <h1>Hangzhou <i>Quality Power</i> targets: how likely are they met?</h1>
+{_user_banner(summary)}
 <p lang="zh">{html.escape(str(plan.get('title_zh', '')))}</p>
 <p>Sourced history published up to <b>{html.escape(as_of)}</b>{_data_currency(
     data_through, as_of, summary.get("targets", []))}
