@@ -77,6 +77,13 @@ def test_tornado_covers_every_assumption_and_ranks_by_swing(shipped, rd):
     assert list(ranking["swing"]) == sorted(ranking["swing"], reverse=True)
     trend = ranking[ranking["assumption"] == "trend"].iloc[0]
     assert trend["low_variant"].startswith("-") and trend["low"] < trend["base"] < trend["high"]
+    # 2025 is over as of 2026-11-27: a trend, volatility or shock from 2026 cannot move it,
+    # and the row says so instead of naming one variant as both ends
+    over = sensitivity.tornado_ranking(table, "rd_intensity_2025").set_index("assumption")
+    for assumption in ("trend", "volatility", "growth shock"):
+        row = over.loc[assumption]
+        assert row["swing"] == 0 and row["low_variant"] == row["high_variant"] == "no effect"
+        assert row["note"] == "no effect on 2025: it acts from 2026"
 
 
 def test_tornado_of_a_ratio_holds_its_employment_assumption_at_each_end(shipped):

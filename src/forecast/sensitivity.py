@@ -177,10 +177,12 @@ def tornado(dataset: Dataset, result: IndicatorForecast, *, volatility: tuple[fl
     base = {t.id: result.probabilities[t.id].p_in_year for t in targets}
     rows: list[dict] = []
 
-    def add(assumption: str, variant: str, probs: dict[str, float | None], note: str = ""):
+    def add(assumption: str, variant: str, probs: dict[str, float | None],
+            note: str | dict[str, str] = ""):
         for t in targets:
             rows.append({"assumption": assumption, "variant": variant, "target_id": t.id,
-                         "year": t.year, "p": probs.get(t.id), "base": base[t.id], "note": note})
+                         "year": t.year, "p": probs.get(t.id), "base": base[t.id],
+                         "note": note.get(t.id, "") if isinstance(note, dict) else note})
 
     for model, probs in result.member_probabilities.items():
         add("model choice", model, {k: v.p_in_year for k, v in probs.items()})
@@ -205,8 +207,12 @@ def tornado(dataset: Dataset, result: IndicatorForecast, *, volatility: tuple[fl
                 employment=dataclasses.replace(base_employment, ratio=(end, end)))))
     for assumption, variant, scenario in variants:
         paths = apply_scenario(result, scenario, dataset)
+        # a change that starts after a target's year cannot move it: say so, not just "0"
+        acts = {"growth shock": shock_year, "volatility": start, "trend": start}.get(assumption)
         add(assumption, variant,
-            {t.id: target_probability(paths, result.years, t).p_in_year for t in targets})
+            {t.id: target_probability(paths, result.years, t).p_in_year for t in targets},
+            {t.id: f"no effect on {t.year}: it acts from {acts}" for t in targets
+             if acts is not None and t.year < acts})
 
     earlier = as_of_earlier or _one_year_earlier(dataset.as_of)
     _data_variant(add, "as_of", f"as of {earlier}", dataset_as_of(dataset, earlier), result)
@@ -259,9 +265,12 @@ def tornado_ranking(table: pd.DataFrame, target_id: str) -> pd.DataFrame:
         ends = [(float(p), v) for p, v in zip(valid["p"], valid["variant"])] + [(base, "base")]
         (low, low_variant), (high, high_variant) = min(ends, key=lambda e: e[0]), \
             max(ends, key=lambda e: e[0])
+        if high == low:  # every variant gives the base: naming one of them would mislead
+            low_variant = high_variant = "no effect"
         out.append({"assumption": assumption, "low": low, "low_variant": low_variant,
                     "high": high, "high_variant": high_variant, "base": base,
-                    "swing": high - low, "note": "; ".join(n for n in group["note"] if n)})
+                    "swing": high - low,
+                    "note": "; ".join(dict.fromkeys(n for n in group["note"] if n))})
     return pd.DataFrame(out).sort_values("swing", ascending=False, ignore_index=True)
 
 
