@@ -222,7 +222,7 @@ def test_a_trend_scenario_acts_from_the_first_year_not_over_on_the_as_of_date(sh
     base = run(shipped, "rd_intensity", backtest=False)
     fast = run(shipped, "rd_intensity", backtest=False, scenario=Scenario(trend=0.05))
     assert list(base.years) == [2024, 2025, 2026, 2027]
-    assert any(n.startswith("rd_intensity: 2024-2025 are over but not published") for n in base.notes)
+    assert any(n.startswith("rd_intensity: 2024-2025 are over but not in the data") for n in base.notes)
     same, moved = "rd_intensity_2025", "rd_intensity_2027"
     assert fast.probabilities[same].p_in_year == base.probabilities[same].p_in_year
     assert fast.probabilities[moved].p_in_year > base.probabilities[moved].p_in_year + 0.1
@@ -266,8 +266,12 @@ def test_bad_parameters_are_named(shipped):
         run(shipped, "rd_intensity", seed=-1)
     with pytest.raises(InputError, match="named twice: rw_drift"):
         run(shipped, "rd_intensity", models=("rw_drift", "rw_drift"))
-    with pytest.raises(InputError, match="unknown indicator"):
+    with pytest.raises(InputError, match="unknown indicator 'rd_intensty'; did you mean "
+                                         "'rd_intensity'"):
         run(shipped, "rd_intensty")
+    with pytest.raises(InputError) as info:
+        run(shipped, "zzz")
+    assert "did you mean" not in info.value.message  # nothing close: no guess
     with pytest.raises(InputError, match="no target"):
         run(shipped, "gdp")
 

@@ -74,6 +74,15 @@ def test_bad_notebook_parameters_name_the_parameter(kwargs, field):
     assert err.value.field == field
 
 
+def test_a_misspelt_notebook_indicator_gets_a_guess_and_the_forecastable_list():
+    with pytest.raises(InputError) as err:
+        reports.notebook_inputs(indicator="labour_productivty", as_of=AS_OF)
+    assert "did you mean 'labour_productivity'" in err.value.message
+    # the list is of indicators with targets, not the whole catalogue (gdp has no target)
+    listed = err.value.expected.split(": ", 1)[1].split(", ")
+    assert "rd_intensity" in listed and "gdp" not in listed
+
+
 def test_forecastable_set():
     status = reports.forecastable_indicators(data.load(AS_OF))
     assert status["rd_intensity"] == "probability"

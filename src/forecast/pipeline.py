@@ -474,7 +474,8 @@ def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | Non
         span = f"{over[0]}" if len(over) == 1 else f"{over[0]}-{over[-1]}"
         result.notes.append(
             f"{modelled.indicator}: {span} {'is' if len(over) == 1 else 'are'} over but not "
-            f"published as of {dataset.as_of}; the values for {span} are the models' estimates "
+            f"in the data as of {dataset.as_of} (not yet published, or not yet added to "
+            f"data/raw); the values for {span} are the models' estimates "
             f"from data up to {modelled.last_observed[0]}, and a scenario's trend does not "
             "change them")
 

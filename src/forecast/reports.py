@@ -137,9 +137,10 @@ def notebook_inputs(*, indicator: str | None = None, region: str | None = None, 
                              expected="an indicator id such as rd_intensity")
         try:
             dataset.registry.indicator(indicator)
-        except InputError as exc:
+        except InputError as exc:  # a notebook forecasts targets: list those, not the catalogue
             raise InputError(exc.file, exc.message, field="indicator",
-                             expected=exc.expected) from None
+                             expected="an indicator with a target: "
+                             + ", ".join(dataset.registry.target_indicators())) from None
         if not dataset.registry.targets_for(indicator):
             raise InputError(None, f"indicator '{indicator}' has no target", field="indicator",
                              expected="one of " + ", ".join(dataset.registry.target_indicators()))

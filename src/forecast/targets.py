@@ -7,6 +7,7 @@ plan's own wording. Everything is validated on load; an error names the line.
 """
 from __future__ import annotations
 
+import difflib
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,12 @@ SCALES = ("log", "logit", "identity")
 TARGET_KEYS = {"id", "indicator", "year", "value", "comparison", "wording", "region"}
 COMPARISONS = (">=", "=")
 MIN_YEAR, MAX_YEAR = 1949, 2100
+
+
+def _did_you_mean(given, known) -> str:
+    """"; did you mean 'x'?" for the closest known id of a typo ("" when none is close)."""
+    close = difflib.get_close_matches(str(given), list(known), n=1, cutoff=0.75)
+    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 @dataclass(frozen=True)
@@ -103,14 +110,16 @@ class Registry:
         try:
             return self.indicators[indicator_id]
         except KeyError:
-            raise InputError(self.path, f"unknown indicator '{indicator_id}'",
+            raise InputError(self.path, f"unknown indicator '{indicator_id}'"
+                             f"{_did_you_mean(indicator_id, self.indicators)}",
                              expected="one of " + ", ".join(sorted(self.indicators))) from None
 
     def target(self, target_id: str) -> Target:
         try:
             return self.targets[target_id]
         except KeyError:
-            raise InputError(self.path, f"unknown target '{target_id}'",
+            raise InputError(self.path, f"unknown target '{target_id}'"
+                             f"{_did_you_mean(target_id, self.targets)}",
                              expected="one of " + ", ".join(self.targets)) from None
 
     def targets_for(self, indicator_id: str) -> list[Target]:
