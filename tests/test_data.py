@@ -205,6 +205,15 @@ def test_preliminary_flag_and_assumed_publication(root):
     assert rows.loc[2022, "published_assumed"] and rows.loc[2022, "available"] == date(2023, 12, 31)
 
 
+def test_a_wrong_size_on_a_series_too_short_for_a_median_is_held_against_the_targets(root):
+    # one R&D value for a region with no series yet: no median, but the plan's 4-4.2 % targets
+    add_file(root, [row(region="Ningbo", year="2021", value="0.037")])
+    err = load_error(root)
+    assert "the plan's target" in str(err) and "wrong unit" in str(err) and err.line == 2
+    add_file(root, [row(region="Ningbo", year="2021", value="3.7")])
+    assert data.load(2026, root).series("rd_intensity", "Ningbo")[2021] == 3.7
+
+
 @pytest.mark.parametrize("published,available", [
     ("2022年3月1日", date(2022, 3, 1)), ("2022年3月", date(2022, 3, 31)),
     ("1 March 2022", date(2022, 3, 1)), ("March 1, 2022 (bulletin)", date(2022, 3, 1)),

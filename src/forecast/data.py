@@ -325,7 +325,7 @@ def load_vintages(root: Path | None = None, registry: Registry | None = None,
                          expected="one row per (region, indicator, year, vintage); give a "
                                   "revised value its own vintage label")
     _check_region_spellings(frame)
-    _check_magnitudes(frame)
+    _check_magnitudes(frame, registry)
     return frame
 
 
@@ -348,22 +348,29 @@ def _check_region_spellings(frame: pd.DataFrame) -> None:
 MAGNITUDE_LIMIT = 30.0
 
 
-def _check_magnitudes(frame: pd.DataFrame) -> None:
+def _check_magnitudes(frame: pd.DataFrame, registry: Registry) -> None:
     """A value whose unit label is right but whose size is not (0.037 labelled % where the
     series runs near 3.9) passes every per-row check; against its own series it stands out.
+    A series of fewer than 3 rows has no median to trust: its values are held against the
+    plan's targets for the indicator instead, where it has any (the first value a user adds
+    to an empty series is the likeliest to be typed in the wrong unit).
     Raises :class:`InputError` naming the row."""
     positive = frame[frame["value"] > 0]
-    for _, group in positive.groupby(["region", "indicator"]):
-        if len(group) < 3:
-            continue
-        median = float(group["value"].median())
-        ratio = group["value"] / median
+    for (_, indicator), group in positive.groupby(["region", "indicator"]):
+        if len(group) >= 3:
+            reference, against = float(group["value"].median()), "the median"
+        else:
+            targets = [t.value for t in registry.targets_for(indicator) if t.value > 0]
+            if not targets:
+                continue
+            reference, against = float(np.median(targets)), "the plan's target"
+        ratio = group["value"] / reference
         off = group[(ratio > MAGNITUDE_LIMIT) | (ratio < 1 / MAGNITUDE_LIMIT)]
         if not off.empty:
             r = off.iloc[0]
             raise InputError(r["source_file"], f"value {r['raw_value']} {r['raw_unit']} is "
-                             f"{r['value'] / median:.3g} times the median ({median:.4g}) of "
-                             f"{r['region']} {r['indicator']}: a wrong unit?",
+                             f"{r['value'] / reference:.3g} times {against} ({reference:.4g}) "
+                             f"of {r['region']} {r['indicator']}: a wrong unit?",
                              line=int(r["source_line"]), field="value",
                              expected=f"a value in {r['unit']} (e.g. 3.9 for 3.9%, not 0.039)")
 
