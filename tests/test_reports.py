@@ -257,6 +257,43 @@ def test_a_report_with_the_users_own_data_says_so(tmp_path, monkeypatch):
     assert reports._user_banner({"provenance": reports.provenance(shipped_only, {})}) == ""
 
 
+def test_the_index_says_what_moved_since_the_previous_report(tmp_path, shipped):
+    """A yearly report is read next to last year's: which probabilities moved, which figures
+    were published in between, and whether settings or code changed."""
+    rows = [{"target_id": "rd_intensity_2027", "name_en": "R&D intensity", "year": 2027,
+             "p_in_year": 0.52, "status": "probability"},
+            {"target_id": "rd_intensity_2025", "name_en": "R&D intensity", "year": 2025,
+             "p_in_year": 0.635, "status": "probability"}]
+    prov = {"parameters": {"n_paths": 10000, "seed": 1, "models": ["a"]}, "git_commit": "new"}
+    assert reports.changes_since_previous(tmp_path, AS_OF, rows, shipped, prov) is None
+    before = tmp_path / "2025-11-27"
+    before.mkdir()
+    (before / "summary.json").write_text(json.dumps({
+        "as_of": "2025-11-27", "provenance": {"parameters": {"n_paths": 4000, "seed": 1,
+                                                             "models": ["a"]},
+                                              "git_commit": "old"},
+        "targets": [{"target_id": "rd_intensity_2027", "p_in_year": 0.70, "status": "probability"},
+                    {"target_id": "rd_intensity_2025", "p_in_year": 0.632,
+                     "status": "probability"}]}))
+    (tmp_path / "2027-01-01").mkdir()  # a later report is not "previous"
+    changes = reports.changes_since_previous(tmp_path, AS_OF, rows, shipped, prov)
+    assert changes["as_of"] == "2025-11-27"
+    # GDP 2024 was published in 2025-05, before the earlier report: not new; nothing after
+    # 2025-11-27 is in the shipped data behind the targets except what the data says
+    behind = reports._rows_behind_targets(shipped)
+    fresh = behind[pd.to_datetime(behind["available"]) > pd.Timestamp("2025-11-27")]
+    assert len(changes["new_figures"]) == len(fresh)
+    assert changes["settings"] == ["n_paths 4000 -> 10000", "code old -> new"]
+    text = reports._changes_html(changes)
+    assert "Since the report as of 2025-11-27" in text
+    assert "-18 points" in text  # 70% -> 52%
+    assert "<td>2025</td>" not in text and text.count("<tr>") == 2  # 0.3 points is noise
+    # an unreadable earlier report is said, not skipped
+    (before / "summary.json").write_text("{not json")
+    broken = reports.changes_since_previous(tmp_path, AS_OF, rows, shipped, prov)
+    assert "could not be read" in reports._changes_html(broken)
+
+
 def _stub_notebooks(directory: Path, failing: str | None = None,
                     hanging: Path | None = None) -> None:
     """Tiny stand-ins for the report's notebooks (synthetic, for the failure tests): each has

@@ -34,6 +34,7 @@ import json
 import math
 import os
 import platform
+import re
 import shutil
 import sys
 import time
@@ -739,6 +740,93 @@ def _user_banner(summary: dict) -> str:
             f"report {user_data_html(files)}.</p>")
 
 
+#: a change of P smaller than this is Monte Carlo noise at the report's paths, not news
+NEWS_THRESHOLD = 0.01
+_REPORT_NAME = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def changes_since_previous(out: Path, as_of: str, rows: list[dict], dataset: data.Dataset,
+                           prov: dict) -> dict | None:
+    """What moved since the newest earlier report in ``out`` (a yearly report is read next to
+    last year's): per target the probability then and now, the figures published in between
+    (rows behind the targets now available that were not on the earlier as-of date), and any
+    difference of settings or code that moves numbers by itself. None without an earlier
+    report; an unreadable one is said, not skipped silently."""
+    earlier = sorted(d for d in out.iterdir() if _REPORT_NAME.fullmatch(d.name)
+                     and d.name < as_of and (d / "summary.json").is_file()) \
+        if out.is_dir() else []
+    if not earlier:
+        return None
+    path = earlier[-1] / "summary.json"
+    try:
+        before = json.loads(path.read_text(encoding="utf-8"))
+        then = {r["target_id"]: r for r in before["targets"]}
+        before_as_of, before_prov = before["as_of"], before.get("provenance") or {}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return {"as_of": earlier[-1].name, "error": f"{path} could not be read ({exc})"}
+    targets = []
+    for r in rows:
+        b = then.get(r["target_id"], {})
+        targets.append({"target_id": r["target_id"], "name_en": r["name_en"], "year": r["year"],
+                        "p_before": b.get("p_in_year"), "p_now": r.get("p_in_year"),
+                        "status_before": b.get("status"), "status_now": r.get("status")})
+    behind = _rows_behind_targets(dataset)
+    available = pd.to_datetime(behind["available"], errors="coerce")
+    fresh = behind[available > pd.Timestamp(before_as_of)].sort_values(["indicator", "year"])
+    new_figures = [f"{f.indicator} {int(f.year)} ({f.published})" for f in fresh.itertuples()]
+    settings = []
+    for key in ("n_paths", "seed", "models"):
+        old_value = (before_prov.get("parameters") or {}).get(key)
+        if old_value is not None and old_value != prov["parameters"].get(key):
+            settings.append(f"{key} {old_value} -> {prov['parameters'].get(key)}")
+    if before_prov.get("git_commit") not in (None, prov.get("git_commit")):
+        settings.append(f"code {str(before_prov['git_commit'])[:12]} -> "
+                        f"{str(prov.get('git_commit'))[:12]}")
+    return {"as_of": before_as_of, "targets": targets, "new_figures": new_figures,
+            "settings": settings}
+
+
+def _changes_html(changes: dict | None) -> str:
+    if not changes:
+        return ""
+    head = f"<h2>Since the report as of {html.escape(str(changes['as_of']))}</h2>"
+    if changes.get("error"):
+        return f"{head}<p>Not compared: {html.escape(changes['error'])}.</p>"
+
+    def known(x):
+        return x is not None and not _isnan(x)
+
+    def moved(t):
+        a, b = t["p_before"], t["p_now"]
+        if t["status_before"] != t["status_now"]:
+            return True
+        return known(a) and known(b) and abs(b - a) >= NEWS_THRESHOLD
+
+    def pct(x):
+        return format_probability(x) if known(x) else "–"
+
+    rows = [t for t in changes["targets"] if moved(t)]
+    table = ("<p>No probability moved by a point or more, and no target changed status.</p>"
+             if not rows else
+             "<table class='summary'><tr><th>target</th><th>year</th><th>then</th><th>now</th>"
+             "<th>change</th></tr>" + "".join(
+                 f"<tr><td>{html.escape(t['name_en'])}</td><td>{t['year']}</td>"
+                 f"<td>{pct(t['p_before'])} <small>{html.escape(str(t['status_before']))}</small>"
+                 f"</td><td>{pct(t['p_now'])} <small>{html.escape(str(t['status_now']))}</small>"
+                 f"</td><td>" + (f"{100 * (t['p_now'] - t['p_before']):+.0f} points"
+                                 if known(t["p_before"]) and known(t["p_now"]) else "")
+                 + "</td></tr>" for t in rows) + "</table>")
+    figures = changes["new_figures"]
+    published = (f"<p>Figures behind the targets that became available in between: "
+                 f"{html.escape('; '.join(figures))}.</p>" if figures else
+                 "<p>No figure behind the targets became available in between: any move comes "
+                 "from the passage of time (years now over) or from the settings below.</p>")
+    settings = ("" if not changes["settings"] else
+                f"<p>Settings or code differ, which moves numbers by itself: "
+                f"{html.escape('; '.join(changes['settings']))}.</p>")
+    return head + table + published + settings
+
+
 def _index_html(as_of: str, plan: dict, jobs: list[Job], results: dict[str, JobResult],
                 summary: dict, footer: str, data_through: str | None = None) -> str:
     table = pd.DataFrame(summary.get("targets", []))
@@ -769,6 +857,7 @@ calibration page). Values below are collected from the executed notebooks
 <h2>Every target</h2>
 {summary_html(table, track_record=(summary.get("calibration") or {}).get("reliability"))
  if not table.empty else '<p>no summary</p>'}
+{_changes_html(summary.get("since_previous"))}
 <h2>Pages</h2><ul>{pages}</ul>
 <p><small>Executed notebooks with their outputs: <code>notebooks/</code>.</small></p>
 {footer}
@@ -776,10 +865,10 @@ calibration page). Values below are collected from the executed notebooks
 """
 
 
-def _newest_publication(dataset: data.Dataset) -> str | None:
-    """When and what the newest figure behind a target is (the plan's region, the target
-    indicators and the series they are derived from; None without dates). Comparison panels
-    (other provinces, other countries) do not count: no Hangzhou number rests on them."""
+def _rows_behind_targets(dataset: data.Dataset) -> pd.DataFrame:
+    """The panel rows a Hangzhou number rests on: the plan's region, the target indicators
+    and the series they are derived from. Comparison panels (other provinces, other
+    countries) do not count."""
     registry = dataset.registry
     used = set()
     for target in registry.targets.values():
@@ -790,7 +879,12 @@ def _newest_publication(dataset: data.Dataset) -> str | None:
                      Employment().population}
     region = registry.plan.get("region", "Hangzhou")
     panel = dataset.panel
-    rows = panel[(panel["region"] == region) & panel["indicator"].isin(used)]
+    return panel[(panel["region"] == region) & panel["indicator"].isin(used)]
+
+
+def _newest_publication(dataset: data.Dataset) -> str | None:
+    """When and what the newest figure behind a target is (None without dates)."""
+    rows = _rows_behind_targets(dataset)
     available = pd.to_datetime(rows["available"], errors="coerce").dropna()
     if available.empty:
         return None
@@ -924,6 +1018,8 @@ def build_report(as_of=None, out: str | Path = "reports", *, indicators: list[st
         shutil.rmtree(failed_dir, ignore_errors=True)
         os.replace(staging, failed_dir)
         return ReportResult(failed_dir, False, failed, seconds, total, messages)
+    summary["since_previous"] = changes_since_previous(out, name, summary["targets"], dataset,
+                                                       prov)
     summary["wall_seconds"] = {"total": round(total, 2), "notebooks": seconds}
     (staging / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False),
                                           encoding="utf-8")
