@@ -97,10 +97,15 @@ def test_scenario_comparison_draws_every_scenario_against_the_baseline(rd):
     runs.update({f"s{i}": (years, paths * (1 + 0.01 * i)) for i in range(1, 9)})
     fig = plots.scenario_comparison(runs, rd)
     panels = [ax for ax in fig.axes if ax.get_visible()]
-    assert [ax.get_title() for ax in panels] == [f"s{i}" for i in range(1, 9)]
-    for ax in panels:  # the baseline and the scenario in every panel
+    assert [ax.get_title().split("\n")[0] for ax in panels] == [f"s{i}" for i in range(1, 9)]
+    for ax, (name, (_, scenario_paths)) in zip(panels, list(runs.items())[1:]):
+        # the baseline and the scenario in every panel, titled with the scenario's own P
         labels = set(ax.get_legend_handles_labels()[1])
-        assert {"baseline", ax.get_title()} <= labels
+        assert {"baseline median", "scenario median"} <= labels
+        p = float(np.mean(scenario_paths[:, -1] >= 4.2))
+        assert ax.get_title().split("\n")[1] == f"{plots._p_text(p)} in 2027"
+        # the baseline's band is drawn as lines, not a second fill that would blend into one
+        assert len(ax.collections) == 1 + 2  # the scenario's band + the two target stars
     assert "%" in panels[0].get_ylabel()
     assert _png(fig).startswith(b"\x89PNG")
 
@@ -126,3 +131,24 @@ def test_labour_productivity_charts_show_where_it_stands_on_the_assumption(shipp
     ax = plots.fan_chart(lp).axes[0]
     assert f"{lp.implied_last['year']} implied (ratio 0.58-0.74)" in \
         ax.get_legend_handles_labels()[1]
+    # the 2015 value rests on employment counted on another basis: drawn apart, and the
+    # title says what employment the fan assumes
+    assert "from published employment (earlier basis)" in ax.get_legend_handles_labels()[1]
+    assert "employment assumed: 0.58-0.74 of the population" in ax.get_title()
+    # 2025 is over but GDP 2025 is not in the data: shaded from 2024.5, not from 2015.5
+    span = [p for p in ax.patches if p.get_x() == 2024.5]
+    assert span and span[0].get_width() == 1.0
+    # scenario panels: no run-up of empty years before the 2024 level; an employment scenario's
+    # panel does not show the baseline's implied level it does not assume
+    runs = {"baseline": (lp.years, lp.paths), "low_ratio": (lp.years, lp.paths * 1.1),
+            "slower": (lp.years, lp.paths * 0.95)}
+    fig = plots.scenario_comparison(runs, lp, own_employment={"low_ratio"})
+    low, slower = [a for a in fig.axes if a.get_visible()]
+    assert low.get_xlim()[0] == lp.implied_last["year"] - 0.5
+    assert "before the years shown" in fig.get_suptitle()
+    bars = lambda ax: [c for c in ax.collections if c.__class__.__name__ == "LineCollection"]
+    assert not bars(low) and bars(slower)
+
+
+def test_a_probability_label_never_reads_as_an_arrow():
+    assert plots._p_text(0.9999) == "P>99.9%" and plots._p_text(0.63) == "P=63%"

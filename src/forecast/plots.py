@@ -38,6 +38,7 @@ BRIEFING_STYLE = {
     "axes.titleweight": "bold", "axes.labelsize": 10, "axes.spines.top": False,
     "axes.spines.right": False, "axes.grid": True, "grid.color": "#e2e8f0",
     "grid.linewidth": 0.6, "legend.frameon": False, "legend.fontsize": 9,
+    "axes.axisbelow": True,  # gridlines behind the fans and bars, not through them
 }
 
 
@@ -113,6 +114,16 @@ def _history_line(hist: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return years, values.to_numpy()
 
 
+def _p_text(p: float) -> str:
+    """"P=63%", "P>99.9%" (not "P=>99.9%", which reads as an arrow)."""
+    text = format_probability(p)
+    return f"P{text}" if text[:1] in "<>" else f"P={text}"
+
+
+def _target_text(target, indicator) -> str:
+    return f"target {target.year}: {target.value:g} {_unit_label(indicator)}"
+
+
 def _as_of_x(as_of: date) -> float:
     return as_of.year + (as_of.timetuple().tm_yday - 1) / 365.0
 
@@ -143,7 +154,12 @@ def fan_chart(result, *, title: str | None = None) -> Figure:
     ind = result.indicator
     fig, (ax,) = _new()
     hist = result.history
-    if not hist.empty:
+    if not hist.empty and ind.derived is not None and result.implied_last:
+        # a ratio published once on another employment basis (labour productivity 2015,
+        # before the 2020 census recount): drawn apart from the simulation's own basis
+        ax.scatter(hist["year"], hist["value"], s=22, color="#a0aec0", zorder=3,
+                   label="from published employment (earlier basis)")
+    elif not hist.empty:
         ax.plot(*_history_line(hist), color=COLOURS["history"], lw=1.6, label="observed")
         prelim = hist["preliminary"].astype(bool).to_numpy()
         ax.scatter(hist["year"][~prelim], hist["value"][~prelim], s=18,
@@ -165,13 +181,23 @@ def fan_chart(result, *, title: str | None = None) -> Figure:
             ax.fill_between(x, fan[lo], fan[hi], color=COLOURS["band"], alpha=alpha, lw=0,
                             label=label)
         ax.plot(x, fan[0.5], color=COLOURS["median"], lw=1.6, ls="--", label="ensemble median")
+        # years that are over but not in the data (of the modelled series: GDP for labour
+        # productivity): the fan there estimates an outcome that is already fixed
+        modelled = result.modelled
+        last = modelled.last_observed[0] if modelled and modelled.last_observed else None
+        first_open = result.scenario_start
+        if last is not None and first_open is not None and first_open - 1 > last:
+            ax.axvspan(last + 0.5, first_open - 0.5, color="#edf2f7", zorder=0, lw=0)
+            ax.annotate("over, not yet\nin the data:\nmodel estimate",
+                        ((last + first_open) / 2, 0.02), xycoords=("data", "axes fraction"),
+                        ha="center", va="bottom", fontsize=7, color=COLOURS["as_of"])
     for target in result.targets:
         obs = result.observed.get(target.id)
         colour = COLOURS["target"] if not obs else (COLOURS["met"] if obs["met"] else
                                                     COLOURS["missed"])
         ax.scatter([target.year], [target.value], marker="*", s=160, color=colour, zorder=4,
                    edgecolor="white", linewidth=0.6)
-        ax.annotate(f"target {target.year}: {target.value:g}", (target.year, target.value),
+        ax.annotate(_target_text(target, ind), (target.year, target.value),
                     textcoords="offset points", xytext=(-8, 9), ha="right", fontsize=8.5,
                     color=colour)
     _implied_bar(ax, result)
@@ -182,8 +208,12 @@ def fan_chart(result, *, title: str | None = None) -> Figure:
     ax.set_xlabel("year")
     ax.set_ylabel(_value_axis(ind))
     ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.margins(y=0.14)  # room above the highest target for its label
     what = (f"history and ensemble fan (scenario: {result.scenario.name})"
             if result.paths is not None else "history (no model fitted: too little history)")
+    if result.paths is not None and result.implied_last:
+        low, high = result.implied_last["ratio"]
+        what += f"\nemployment assumed: {low:.2f}-{high:.2f} of the population"
     ax.set_title(title or f"{indicator_label(ind)}\n{result.region}: {what}", fontsize=10)
     ax.legend(loc="upper left", ncols=2)
     return fig
@@ -246,14 +276,14 @@ def model_views(result) -> Figure:
             ax.plot([q10, q90], [i, i], color=colour, lw=2.2 if name == "ENSEMBLE" else 1.4)
             ax.scatter([q50], [i], color=colour, s=28, zorder=3)
             p = float(np.mean(v >= target.value))
-            ax.annotate(f"P={format_probability(p)}", (q90, i), textcoords="offset points",
+            ax.annotate(_p_text(p), (q90, i), textcoords="offset points",
                         xytext=(4, -3), fontsize=8)
         ax.axvline(target.value, color=COLOURS["target"], lw=1.2, ls="--")
         ax.set_yticks(range(len(names)), names)
         ax.set_ylim(-0.6, len(names) - 0.4)
         ax.grid(axis="y", visible=False)
         ax.set_xlabel(_value_axis(ind))
-        ax.set_title(f"{target.year} (target {target.value:g})")
+        ax.set_title(f"{target.year} (target {target.value:g} {_unit_label(ind)})")
     return fig
 
 
@@ -271,8 +301,9 @@ def probability_curve(curve: pd.DataFrame, levels: pd.DataFrame | None, indicato
         ax.axvline(target, color=colour, lw=1, ls="--")
         if p_target is not None:
             ax.scatter([target], [p_target], color=colour, marker="*", s=120, zorder=4)
-            ax.annotate(f"target {target:g}: P={format_probability(p_target)}", (target, p_target),
-                        textcoords="offset points", xytext=(6, 4), fontsize=8.5, color=colour)
+            ax.annotate(f"target {target:g}: {_p_text(p_target)}", (target, p_target),
+                        textcoords="offset points", xytext=(6, -12 if p_target > 0.9 else 4),
+                        fontsize=8.5, color=colour)
         if levels is not None:
             row = levels[levels["target_id"] == tid]
             for col, p in (("level_50", 0.5), ("level_80", 0.8)):
@@ -283,8 +314,8 @@ def probability_curve(curve: pd.DataFrame, levels: pd.DataFrame | None, indicato
         ax.axhline(p, color="#a0aec0", lw=0.8, ls=":")
     ax.set_ylim(-0.02, 1.02)
     ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
-    ax.set_xlabel(f"target level: {_value_axis(indicator)}")
-    ax.set_ylabel("probability of reaching the level")
+    ax.set_xlabel(f"target level ({_unit_label(indicator)})")
+    ax.set_ylabel("probability of reaching it in the target year")
     ax.set_title(f"{indicator_label(indicator)}\nprobability vs target level "
                  "(circles: levels reached with 50% / 80%)", fontsize=10)
     ax.legend(title="target year", loc="lower left")
@@ -345,7 +376,7 @@ def pit_histogram(hist: pd.DataFrame, *, title: str = "PIT histogram") -> Figure
     ax.set_xlabel("PIT: share of simulated values below the observation")
     ax.set_ylabel("number of forecasts")
     ax.set_title(title)
-    ax.legend(loc="upper center")
+    ax.legend(loc="upper left")
     return fig
 
 
@@ -368,34 +399,48 @@ def reliability_diagram(table: pd.DataFrame, *, title: str = "Reliability of eve
         axis.set_major_formatter(lambda v, _: f"{v:.0%}")
     ax.set_xlabel("predicted probability of the event")
     ax.set_ylabel("observed frequency of the event")
+    ax.annotate("above the diagonal: events happened\nmore often than predicted",
+                (0.97, 0.03), xycoords="axes fraction", ha="right", va="bottom", fontsize=8,
+                color="#4a5568")
     ax.set_title(title)
     ax.legend(loc="upper left")
     return fig
 
 
 def scenario_comparison(runs: dict[str, tuple[np.ndarray, np.ndarray]], result, *,
-                        title: str | None = None) -> Figure:
-    """One small panel per scenario: its median and 80% band over the reference run's (the
-    first of ``runs``: name -> (years, paths), normally the baseline), the observed history and
-    the targets, on a shared value axis. Every scenario gets a panel however many there are;
-    overlaid on one axis, eight bands hide each other and the baseline."""
+                        title: str | None = None,
+                        own_employment: frozenset[str] | set[str] = frozenset()) -> Figure:
+    """One small panel per scenario: its median and 80% band against the reference run's
+    (the first of ``runs``: name -> (years, paths), normally the baseline; its 10-90% as thin
+    dashed lines, so the two never blend into what looks like a nested fan), the recent
+    history and the targets, on a shared value axis, each panel titled with the scenario's
+    P in the last target year. ``own_employment`` names the scenarios that replace the
+    employment assumption: their panels do not show the baseline's implied current level.
+    Every scenario gets a panel however many there are; overlaid on one axis, eight bands
+    hide each other and the baseline."""
     ind = result.indicator
     names = list(runs)
     reference, others = names[0], names[1:] or names[:1]
-    ncols = min(4, len(others))
+    ncols = min(3, len(others))
     nrows = -(-len(others) // ncols)
     use_briefing_style()
-    fig = Figure(figsize=(3.2 * ncols + 0.6, 2.9 * nrows + 0.8), layout="constrained")
+    fig = Figure(figsize=(3.6 * ncols + 0.6, 3.0 * nrows + 0.9), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True, sharey=True)
     hist = result.history
     ref_years, ref_paths = runs[reference]
     ref_q = np.quantile(ref_paths, [0.1, 0.5, 0.9], axis=0)
-    # the years a scenario changes get the room: a short run-up of history, not all of it
-    # (a history that ends long before, e.g. labour productivity's 2015, keeps its point)
+    # the years a scenario changes get the room: a short run-up of history, not all of it; a
+    # history that ends before it (labour productivity's 2015) is named in the title instead
     first = int(np.asarray(ref_years)[0])
-    left = min(first - SCENARIO_RUN_UP, int(hist["year"].max()) if not hist.empty else first)
+    left = first - SCENARIO_RUN_UP
     shown = hist[hist["year"] >= left] if not hist.empty else hist
+    if shown.empty:  # nothing to run up with: start at the implied current level, if any
+        left = min(first - 1, (result.implied_last or {}).get("year", first - 1))
+    before = "" if hist.empty or not shown.empty else (
+        f" (last observed {int(hist['year'].iloc[-1])}: {hist['value'].iloc[-1]:.4g}, before "
+        "the years shown)")
     start = result.scenario_start
+    final = result.forecast_targets[-1] if result.forecast_targets else None
     for i, ax in enumerate(axes.flat):
         if i >= len(others):
             ax.set_visible(False)
@@ -404,20 +449,30 @@ def scenario_comparison(runs: dict[str, tuple[np.ndarray, np.ndarray]], result, 
         years, paths = runs[name]
         q = np.quantile(paths, [0.1, 0.5, 0.9], axis=0)
         if not shown.empty:  # gaps stay gaps, as in the fan chart
-            ax.plot(*_history_line(shown), color=COLOURS["history"], lw=1.2, label="observed")
-            ax.scatter(shown["year"], shown["value"], color=COLOURS["history"], s=4)
-        ax.fill_between(ref_years, ref_q[0], ref_q[2], color="#a0aec0", alpha=0.35, lw=0)
-        ax.plot(ref_years, ref_q[1], color="#4a5568", lw=1.2, ls="--", label=reference)
+            ax.plot(*_history_line(shown), color=COLOURS["history"], lw=1.2, marker="o", ms=3.5,
+                    label="observed")
+        for k in (0, 2):
+            ax.plot(ref_years, ref_q[k], color="#718096", lw=0.8, ls=":",
+                    label=f"{reference} 10-90%" if k == 0 else None)
+        ax.plot(ref_years, ref_q[1], color="#4a5568", lw=1.2, ls="--", label=f"{reference} median")
         if name != reference:
-            ax.fill_between(years, q[0], q[2], color=COLOURS["band"], alpha=0.45, lw=0)
-            ax.plot(years, q[1], color=COLOURS["median"], lw=1.6, label=name)
+            ax.fill_between(years, q[0], q[2], color=COLOURS["band"], alpha=0.35, lw=0,
+                            label="scenario 10-90%")
+            ax.plot(years, q[1], color=COLOURS["median"], lw=1.6, label="scenario median")
         for target in result.targets:
             ax.scatter([target.year], [target.value], marker="*", s=110,
                        color=COLOURS["target"], zorder=4, edgecolor="white")
-        _implied_bar(ax, result, label=(i == 0))
+        if name not in own_employment:
+            _implied_bar(ax, result, label=(i == 0))
         if start is not None:
             ax.axvline(start - 0.5, color=COLOURS["as_of"], lw=0.9, ls=":")
-        ax.set_title(name, fontsize=9)
+        heading = name
+        if final is not None:
+            column = np.flatnonzero(np.asarray(years) == final.year)
+            if len(column):
+                heading += (f"\n{_p_text(float(np.mean(paths[:, column[0]] >= final.value)))}"
+                            f" in {final.year}")
+        ax.set_title(heading, fontsize=9)
         ax.set_xlim(left - 0.5, float(np.asarray(ref_years)[-1]) + 0.5)
         ax.xaxis.get_major_locator().set_params(integer=True)
         if i % ncols == 0:
@@ -427,8 +482,8 @@ def scenario_comparison(runs: dict[str, tuple[np.ndarray, np.ndarray]], result, 
             ax.tick_params(labelbottom=True)
     axes.flat[0].legend(loc="upper left", fontsize=7)
     when = f"; dotted line: trends and volatility act from {start}" if start is not None else ""
-    fig.suptitle(title or f"{indicator_label(ind)}\neach scenario (blue, median and 80% band) "
-                 f"against the {reference} (grey); stars: targets{when}", fontsize=10)
+    fig.suptitle(title or f"{indicator_label(ind)}{before}\neach scenario (blue, median and "
+                 f"80% band) against the {reference} (grey); stars: targets{when}", fontsize=10)
     return fig
 
 

@@ -620,7 +620,8 @@ def run_job(job: Job, source_dir: str, out_dir: str, *, kernel: str, start_timeo
             if not error:
                 scraps = {name: scrap.data for name, scrap in
                           sb.read_notebook(str(executed)).scraps.items()}
-            _export_html(executed, out / f"{job.stem}.html", footer, exclude_input=not error)
+            _export_html(executed, out / f"{job.stem}.html", footer, exclude_input=not error,
+                         title=f"{job.title} ({job.parameters.get('as_of', '')})")
         except Exception as exc:  # noqa: BLE001
             error = error or f"export failed: {_short_error(exc)}"
     elif not error:
@@ -638,7 +639,8 @@ def _short_error(exc: BaseException) -> str:
 OFFLINE_TEMPLATE = Path(__file__).parent / "templates" / "offline.html.j2"
 
 
-def _export_html(notebook: Path, target: Path, footer: str, exclude_input: bool) -> None:
+def _export_html(notebook: Path, target: Path, footer: str, exclude_input: bool,
+                 title: str = "") -> None:
     import nbformat
     from nbconvert import HTMLExporter
 
@@ -652,6 +654,9 @@ def _export_html(notebook: Path, target: Path, footer: str, exclude_input: bool)
         warnings.simplefilter("ignore", UserWarning)
         body, _ = exporter.from_notebook_node(nb)
     body = body.replace("</body>", footer + "\n</body>", 1)
+    if title:  # the browser tab and bookmarks said "Notebook" on every page
+        body = re.sub(r"<title>.*?</title>", lambda _: f"<title>{html.escape(title)}</title>",
+                      body, count=1, flags=re.S)
     target.write_text(body, encoding="utf-8")
 
 

@@ -191,12 +191,14 @@ def tornado(dataset: Dataset, result: IndicatorForecast, *, volatility: tuple[fl
     variants = [
         ("volatility", f"x{volatility[0]:g}", Scenario(name="low volatility", volatility=volatility[0])),
         ("volatility", f"x{volatility[1]:g}", Scenario(name="high volatility", volatility=volatility[1])),
-        ("growth shock", f"{-growth_shock:+g} in {shock_year}",
+        # named by their effect: on the log (or, for a small share, logit) scale 0.03 is
+        # about 3% of the level
+        ("growth shock", f"level {-growth_shock:+.0%} in {shock_year}",
          Scenario(name="negative shock", shock_year=shock_year, shock_size=-growth_shock)),
-        ("growth shock", f"{growth_shock:+g} in {shock_year}",
+        ("growth shock", f"level {growth_shock:+.0%} in {shock_year}",
          Scenario(name="positive shock", shock_year=shock_year, shock_size=growth_shock)),
-        ("trend", f"{-trend:+g}/yr from {start}", Scenario(name="slower trend", trend=-trend)),
-        ("trend", f"{trend:+g}/yr from {start}", Scenario(name="faster trend", trend=trend)),
+        ("trend", f"{-trend:+.0%}/yr from {start}", Scenario(name="slower trend", trend=-trend)),
+        ("trend", f"{trend:+.0%}/yr from {start}", Scenario(name="faster trend", trend=trend)),
     ]
     if result.indicator.derived is not None:
         # the ratio's denominator is an assumption: hold it at each end of its stated range
@@ -278,8 +280,8 @@ def run_scenarios(dataset: Dataset, result: IndicatorForecast,
                   scenarios: list[Scenario]) -> pd.DataFrame:
     """The base result and each named scenario side by side.
 
-    One row per scenario (the base first) with ``scenario, description, applied, years,
-    paths`` (the ensemble paths, for plots), ``p_<target_id>`` per forecast target, ``joint``
+    One row per scenario (the base first) with ``scenario, description, applied,
+    replaces_employment, years, paths`` (the ensemble paths, for plots), ``p_<target_id>`` per forecast target, ``joint``
     (P of meeting every target, from the same paths), ``median_<year>`` in each target year
     and ``note``. Every scenario is applied to the base paths with :func:`apply_scenario` (the
     numbers a re-run with the scenario would give); an employment assumption on an indicator
@@ -291,8 +293,9 @@ def run_scenarios(dataset: Dataset, result: IndicatorForecast,
     targets = result.forecast_targets
     years = np.asarray(result.years)
 
-    def row(name, description, applied, paths, note=""):
+    def row(name, description, applied, paths, note="", replaces_employment=False):
         out = {"scenario": name, "description": description, "applied": applied,
+               "replaces_employment": replaces_employment,
                "years": years, "paths": paths, "note": note}
         if paths is None:
             out.update({f"p_{t.id}": None for t in targets})
@@ -324,7 +327,8 @@ def run_scenarios(dataset: Dataset, result: IndicatorForecast,
                             "GDP paths of the base, employment replaced",
                             apply_scenario(result, scenario, dataset),
                             "; ".join(t for t in (scenario.employment.describe(), employment_caveat(
-                                dataset, result.region, scenario.employment)) if t)))
+                                dataset, result.region, scenario.employment)) if t),
+                            replaces_employment=True))
             continue
         rows.append(row(scenario.name, scenario.description,
                         f"applied to the base paths, {result.scenario_timing(scenario)}",
