@@ -89,6 +89,16 @@ def test_components_chart_for_a_ratio_and_none_otherwise(shipped, rd):
     assert min(pop_lines["observed"].get_xdata()) == 2020
     assert _png(fig)[:4] == b"\x89PNG"
     assert plots.components_chart(rd, shipped) is None
+    # the fans start at the last observation; a GDP scenario moves the GDP panel only
+    gdp_median = {l.get_label(): l for l in fig.axes[0].get_lines()}["median"]
+    assert gdp_median.get_xdata()[0] == 2024
+    from forecast.scenario import Scenario
+    slower = forecast_indicator(shipped, "labour_productivity", models=FAST, n_paths=400,
+                                backtest=False, scenario=Scenario(name="s", trend=-0.05))
+    cut = plots.components_chart(slower, shipped)
+    median = lambda f, i: {l.get_label(): l for l in f.axes[i].get_lines()}["median"].get_ydata()
+    assert median(cut, 0)[-1] < median(fig, 0)[-1]
+    assert np.array_equal(median(cut, 1), median(fig, 1))  # population is not what it acts on
 
 
 def test_scenario_comparison_draws_every_scenario_against_the_baseline(rd):

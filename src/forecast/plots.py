@@ -242,10 +242,20 @@ def components_chart(result, dataset) -> Figure | None:
                     marker="o", ms=2, label="earlier, not modelled")
         ax.plot(used.index, used.to_numpy(), color=COLOURS["history"], lw=1.4,
                 marker="o", ms=3, label="observed")
-        fan = fan_quantiles(comp.paths(result.scenario), comp.years)
-        for (lo, hi), alpha in (((0.025, 0.975), 0.15), ((0.1, 0.9), 0.25), ((0.25, 0.75), 0.4)):
-            ax.fill_between(comp.years, fan[lo], fan[hi], color=COLOURS["band"], alpha=alpha, lw=0)
-        ax.plot(comp.years, fan[0.5], color=COLOURS["median"], lw=1.4, ls="--", label="median")
+        scenario = result.scenario if comp is result.modelled else None
+        fan = fan_quantiles(comp.paths(scenario), comp.years)
+        x = np.asarray(comp.years)
+        if comp.last_observed and comp.last_observed[0] == x[0] - 1:
+            # start the fan at the last observation, as the fan chart does (no gap)
+            x = np.r_[x[0] - 1, x]
+            fan = pd.concat([pd.DataFrame([[comp.last_observed[1]] * fan.shape[1]],
+                                          columns=fan.columns, index=[x[0]]), fan])
+        for (lo, hi), alpha, label in (((0.025, 0.975), 0.15, "95% band"),
+                                       ((0.1, 0.9), 0.25, "80% band"),
+                                       ((0.25, 0.75), 0.4, "50% band")):
+            ax.fill_between(x, fan[lo], fan[hi], color=COLOURS["band"], alpha=alpha, lw=0,
+                            label=label)
+        ax.plot(x, fan[0.5], color=COLOURS["median"], lw=1.4, ls="--", label="median")
         # a panel is narrow: wrap the bilingual name rather than cut it at the edge
         name = "\n".join(textwrap.wrap(indicator_label(indicator), 44))
         ax.set_title(f"{name}\n{comp.n_points} sourced years", fontsize=9)
