@@ -162,3 +162,19 @@ def test_labour_productivity_charts_show_where_it_stands_on_the_assumption(shipp
 
 def test_a_probability_label_never_reads_as_an_arrow():
     assert plots._p_text(0.9999) == "P>99.9%" and plots._p_text(0.63) == "P=63%"
+
+
+def test_the_overview_puts_every_probability_on_one_axis(shipped):
+    from forecast import reports
+    rows = reports.records(reports.summary_table(shipped, n_paths=300, models=FAST))
+    with_p = [r for r in rows if r["p_in_year"] is not None]
+    fig = plots.target_overview(rows)
+    ax = fig.axes[0]
+    assert len(ax.get_yticks()) == len(with_p) >= 4  # R&D and labour productivity, 2025 and 2027
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert any(label.startswith("R&D intensity 2027") for label in labels)
+    # the dots are the summary's probabilities
+    dots = sorted(float(c.get_offsets()[0][0]) for c in ax.collections)
+    assert dots == sorted(r["p_in_year"] for r in with_p)
+    assert plots.target_overview([r for r in rows if r["p_in_year"] is None]) is None
+    assert "data:image/png;base64," in reports._overview_img(rows)

@@ -95,10 +95,15 @@ def indicator_label(indicator, unit: bool = False) -> str:
     return f"{text} ({indicator.unit})" if unit else text
 
 
-def _unit_label(indicator) -> str:
-    return f"{indicator.unit}" if cjk_font() or indicator.unit.isascii() else \
+def _unit_text(unit: str) -> str:
+    """``unit`` as a figure can print it: in English where no CJK font would render it."""
+    return unit if cjk_font() or unit.isascii() else \
         {"万元/人": "10k yuan per person", "亿元": "100 million yuan", "万人": "10k persons",
-         "件": "items"}.get(indicator.unit, indicator.unit)
+         "件": "items"}.get(unit, unit)
+
+
+def _unit_label(indicator) -> str:
+    return _unit_text(indicator.unit)
 
 
 def _value_axis(indicator) -> str:
@@ -414,6 +419,42 @@ def reliability_diagram(table: pd.DataFrame, *, title: str = "Reliability of eve
                 color="#4a5568")
     ax.set_title(title)
     ax.legend(loc="upper left")
+    return fig
+
+
+def target_overview(rows: list[dict]) -> Figure | None:
+    """Every target with a probability on one axis: P in its year (dot) and the range over
+    the ensemble's members (line), coloured likely / balanced / unlikely as in the summary
+    table. ``rows`` are the summary table's records (:func:`forecast.reports.summary_table`);
+    None when no target has a probability."""
+    shown = [r for r in rows if r.get("p_in_year") is not None and not pd.isna(r["p_in_year"])]
+    if not shown:
+        return None
+    # grouped by indicator, years in order (the registry lists targets year by year)
+    order = list(dict.fromkeys(r["indicator"] for r in shown))
+    shown.sort(key=lambda r: (order.index(r["indicator"]), r["year"]))
+    fig, (ax,) = _new(width=7.5, height=0.5 * len(shown) + 1.5)
+    for i, r in enumerate(reversed(shown)):
+        p = float(r["p_in_year"])
+        colour = COLOURS["met"] if p >= 0.8 else "#b7791f" if p >= 0.5 else COLOURS["missed"]
+        lo, hi = r.get("p_members_min"), r.get("p_members_max")
+        if lo is not None and not pd.isna(lo):
+            ax.plot([lo, hi], [i, i], color=colour, lw=1.2, alpha=0.6)
+        ax.scatter([p], [i], color=colour, s=46, zorder=3)
+        ax.annotate(format_probability(p), (p, i), textcoords="offset points", xytext=(0, 6),
+                    ha="center", fontsize=8, color=colour)
+    ax.set_yticks(range(len(shown)), [f"{r['name_en'].split(' (')[0]} {r['year']}\n"
+                                      f"{r['comparison']} {r['target']:g} {_unit_text(r['unit'])}"
+                                      for r in reversed(shown)], fontsize=8)
+    for x in (0.5, 0.8):
+        ax.axvline(x, color="#a0aec0", lw=0.8, ls=":")
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_ylim(-0.6, len(shown) - 0.2)
+    ax.xaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    ax.grid(axis="y", visible=False)
+    ax.set_xlabel("probability of meeting the target in its year\n(dot: the ensemble; line: "
+                  "the range over its models)")
+    ax.set_title("Every target with a probability", fontsize=10)
     return fig
 
 

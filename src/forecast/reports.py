@@ -737,6 +737,24 @@ def _trust_html(calibration: dict | None) -> str:
                    "as a measurement.</p>")
 
 
+def _overview_img(rows: list[dict]) -> str:
+    """The targets' probabilities as one dot chart (:func:`forecast.plots.target_overview`),
+    embedded so that index.html stays one self-contained file."""
+    import base64
+    import io
+
+    from . import plots
+    fig = plots.target_overview(rows)
+    if fig is None:
+        return ""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=130)
+    data_uri = base64.b64encode(buf.getvalue()).decode("ascii")
+    return (f"<p><img alt='probability of meeting each target in its year, with the range "
+            f"over the models' style='max-width:100%' src='data:image/png;base64,{data_uri}'>"
+            "</p>")
+
+
 def _user_banner(summary: dict) -> str:
     files = (summary.get("provenance") or {}).get("user_data")
     if not files:
@@ -860,6 +878,7 @@ calibration page). Values below are collected from the executed notebooks
 (<a href="summary.json">summary.json</a>, <a href="summary.csv">summary.csv</a>).</p>
 {_trust_html(summary.get("calibration"))}
 <h2>Every target</h2>
+{_overview_img(summary.get("targets", []))}
 {summary_html(table, track_record=(summary.get("calibration") or {}).get("reliability"))
  if not table.empty else '<p>no summary</p>'}
 {_changes_html(summary.get("since_previous"))}
