@@ -218,6 +218,13 @@ def test_a_wrong_size_on_a_series_too_short_for_a_median_is_held_against_the_tar
     ("2022年3月1日", date(2022, 3, 1)), ("2022年3月", date(2022, 3, 31)),
     ("1 March 2022", date(2022, 3, 1)), ("March 1, 2022 (bulletin)", date(2022, 3, 1)),
     ("released in Sept. 2022", date(2022, 9, 30)), ("2022", date(2022, 12, 31)),
+    ("2022年3月1号", date(2022, 3, 1)),
+    # the latest date counts: a reference year before the release date must not win
+    ("杭州市2021年统计公报 2022年3月15日", date(2022, 3, 15)),
+    ("bulletin 2021 (published 15 March 2022)", date(2022, 3, 15)),
+    # a number before a month is a day only where it reads as one
+    ("Table 3 March 2022", date(2022, 3, 31)), ("No. 12 Dec 2022", date(2022, 12, 31)),
+    ("Mar 2022-05-01", date(2022, 5, 1)),
 ])
 def test_dates_written_out_are_read_as_the_date_not_its_year(root, published, available):
     # read by the numeric pattern alone, 1 March 2022 counted from 31 December 2022

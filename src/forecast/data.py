@@ -15,7 +15,7 @@ Vintage rule (documented in the README; the reason for each step in comments bel
 3. the latest publication date (a later release of the same grade is a revision);
 4. file order (deterministic).
 
-A row is available from its publication date: the first ``YYYY[-MM[-DD]]`` in ``published``
+A row is available from its publication date: the latest ``YYYY[-MM[-DD]]`` in ``published``
 (or the same date written out: ``2022年3月1日``, ``1 March 2022``, ``March 2022``), taken at
 the *end* of the period it names (a bare year counts from 31 December). A row whose
 ``published`` names no date is assumed available from 31 December of the year after its
@@ -57,14 +57,19 @@ _MONTHS = {name: i for i, names in enumerate(
      ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
      ("oct", "october"), ("nov", "november"), ("dec", "december")], start=1) for name in names}
 _MONTH = "(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_YEAR_ALONE = r"((?:19|20)\d{2})(?![\d/.-]\d|\d)"  # not the start of 2025-05-01
 _WRITTEN_DATES = [
-    (re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*日)?"),
-     lambda m: (m[1], m[2], m[3])),
-    (re.compile(r"(?<!\d)(\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s+((?:19|20)\d{2})(?!\d)",
-                re.IGNORECASE), lambda m: (m[3], _MONTHS[m[2].lower()], m[1])),
-    (re.compile(r"\b" + _MONTH + r"\s+(?:(\d{1,2})(?:st|nd|rd|th)?,?\s+)?((?:19|20)\d{2})(?!\d)",
-                re.IGNORECASE), lambda m: (m[3], _MONTHS[m[1].lower()], m[2])),
+    (re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*[日号])?"),
+     lambda m: (m[1], m[2], m[3]), False),
+    (re.compile(r"(?<![\d.])(\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s+" + _YEAR_ALONE,
+                re.IGNORECASE), lambda m: (m[3], _MONTHS[m[2].lower()], m[1]), True),
+    (re.compile(r"\b" + _MONTH + r"\s+(?:(\d{1,2})(?:st|nd|rd|th)?,?\s+)?" + _YEAR_ALONE,
+                re.IGNORECASE), lambda m: (m[3], _MONTHS[m[1].lower()], m[2]), False),
 ]
+#: a number before a month is a day only after these (or at the start, or after punctuation):
+#: in "Table 3 March 2025" or "No. 12 Dec 2023" it is not, and the month's end is taken
+_DAY_AFTER = re.compile(r"(?:^|[(\[,;:]|\b(?:on|published|released|dated|updated|posted|"
+                        r"issued|of))\s*$", re.IGNORECASE)
 _AMBIGUOUS_DATE = re.compile(r"(?<!\d)(\d{1,2}[/.]\d{1,2}[/.]\d{2,4}|\d{4}-\d-|\d{4}-\d{2}-\d(?!\d))")
 _PRELIMINARY = re.compile(r"prelim|estimat|预计|初步|快报", re.IGNORECASE)
 
@@ -125,22 +130,18 @@ def _not_in_the_future(as_of: date, given) -> date:
 
 def _iso_dates(text: str) -> str:
     """``text`` with dates written out (:data:`_WRITTEN_DATES`) rewritten as YYYY-MM[-DD]."""
-    for pattern, parts in _WRITTEN_DATES:
-        def iso(match, parts=parts):
+    for pattern, parts, day_first in _WRITTEN_DATES:
+        def iso(match, parts=parts, day_first=day_first):
             year, month, day = parts(match)
+            if day_first and not _DAY_AFTER.search(match.string[:match.start()]):
+                # "Table 3 March 2025": the 3 is not a day; keep it, read the month
+                return f"{match.group(1)} {year}-{int(month):02d}"
             return f"{year}-{int(month):02d}" + (f"-{int(day):02d}" if day else "")
         text = pattern.sub(iso, text)
     return text
 
 
-def _end_of_period(text: str) -> date | None:
-    """The end of the first period ``YYYY[-MM[-DD]]`` named in ``text`` (None if none);
-    dates written out (``2022年3月1日``, ``1 March 2022``) count as the same.
-    Raises ValueError for a period that does not exist (``2025-02-30``, ``2025-13``)."""
-    match = _DATE.search(_iso_dates(text or ""))
-    if not match:
-        return None
-    year, month, day = (int(g) if g else None for g in match.groups())
+def _period_end(year: int, month: int | None, day: int | None) -> date:
     if month is None:
         return date(year, 12, 31)
     if day is None:
@@ -148,6 +149,18 @@ def _end_of_period(text: str) -> date | None:
             raise ValueError(f"month {month}")
         return date(year, month, calendar.monthrange(year, month)[1])
     return date(year, month, day)
+
+
+def _end_of_period(text: str) -> date | None:
+    """The end of the *latest* period ``YYYY[-MM[-DD]]`` named in ``text`` (None if none);
+    dates written out (``2022年3月1日``, ``1 March 2022``) count as the same. The latest,
+    because a source is often named with its reference year before its publication date
+    ("2024年统计公报 2025年3月15日", "bulletin 2023 (published 15 March 2024)"): taking the
+    first would let a value be used before it was out.
+    Raises ValueError for a period that does not exist (``2025-02-30``, ``2025-13``)."""
+    ends = [_period_end(*(int(g) if g else None for g in match.groups()))
+            for match in _DATE.finditer(_iso_dates(text or ""))]
+    return max(ends) if ends else None
 
 
 def reliability_rank(grade: str) -> int:
