@@ -205,13 +205,25 @@ def test_preliminary_flag_and_assumed_publication(root):
     assert rows.loc[2022, "published_assumed"] and rows.loc[2022, "available"] == date(2023, 12, 31)
 
 
-def test_a_wrong_size_on_a_series_too_short_for_a_median_is_held_against_the_targets(root):
-    # one R&D value for a region with no series yet: no median, but the plan's 4-4.2 % targets
-    add_file(root, [row(region="Ningbo", year="2021", value="0.037")])
+def test_a_wrong_size_is_held_against_the_plans_targets_in_their_region(root):
+    share = dict(indicator="digital_core_share_gdp", unit="%", published="2024-09-01")  # target 30 %
+    # one value on an empty series (no median to hold it against)
+    add_file(root, [row(year="2021", value="0.3", **share)])
     err = load_error(root)
-    assert "the plan's target" in str(err) and "wrong unit" in str(err) and err.line == 2
-    add_file(root, [row(region="Ningbo", year="2021", value="3.7")])
-    assert data.load(2026, root).series("rd_intensity", "Ningbo")[2021] == 3.7
+    assert "the plan's target (30)" in str(err) and "wrong unit" in str(err) and err.line == 2
+    # a series typed as fractions throughout: its own median would call it fine
+    add_file(root, [row(year=str(y), value=v, **share)
+                    for y, v in ((2021, "0.27"), (2022, "0.28"), (2023, "0.29"))])
+    assert "wrong unit" in str(load_error(root))
+    # one right value among wrong ones: the wrong ones are named, not the right one
+    add_file(root, [row(year="2021", value="27", **share), row(year="2022", value="0.28", **share)])
+    assert load_error(root).line == 3
+    add_file(root, [row(year="2021", value="27", **share)])
+    assert data.load(2026, root).series("digital_core_share_gdp")[2021] == 27
+    # another region's series is not held against Hangzhou's plan
+    add_file(root, [row(region="China", year="2021", value="1.3",
+                        indicator="high_value_invention_patents_per_10k", unit="件")])
+    assert data.load(2026, root).series("high_value_invention_patents_per_10k", "China")[2021] == 1.3
 
 
 @pytest.mark.parametrize("published,available", [

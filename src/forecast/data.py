@@ -363,29 +363,35 @@ MAGNITUDE_LIMIT = 30.0
 
 def _check_magnitudes(frame: pd.DataFrame, registry: Registry) -> None:
     """A value whose unit label is right but whose size is not (0.037 labelled % where the
-    series runs near 3.9) passes every per-row check; against its own series it stands out.
-    A series of fewer than 3 rows has no median to trust: its values are held against the
-    plan's targets for the indicator instead, where it has any (the first value a user adds
-    to an empty series is the likeliest to be typed in the wrong unit).
-    Raises :class:`InputError` naming the row."""
+    series runs near 3.9) passes every per-row check. Each value is held against the plan's
+    targets for its indicator in its region where there are any (so a series typed wrong
+    throughout is caught too, and the wrong rows are named, not the right one), else against
+    its series' median (3 rows or more); other regions' series and short series without
+    targets go unchecked. Raises :class:`InputError` naming the row."""
     positive = frame[frame["value"] > 0]
-    for (_, indicator), group in positive.groupby(["region", "indicator"]):
-        if len(group) >= 3:
-            reference, against = float(group["value"].median()), "the median"
+    for (region, indicator), group in positive.groupby(["region", "indicator"]):
+        targets = [t.value for t in registry.targets_for(indicator)
+                   if t.region == region and t.value > 0]
+        if targets:
+            reference = float(np.median(targets))
+            against = (f"the plan's target ({reference:g})" if len(set(targets)) == 1 else
+                       f"the plan's targets ({', '.join(f'{v:g}' for v in targets)})")
+        elif len(group) >= 3:
+            reference = float(group["value"].median())
+            against = f"the median ({reference:.4g})"
         else:
-            targets = [t.value for t in registry.targets_for(indicator) if t.value > 0]
-            if not targets:
-                continue
-            reference, against = float(np.median(targets)), "the plan's target"
+            continue
         ratio = group["value"] / reference
         off = group[(ratio > MAGNITUDE_LIMIT) | (ratio < 1 / MAGNITUDE_LIMIT)]
         if not off.empty:
             r = off.iloc[0]
+            unit = r["unit"]
             raise InputError(r["source_file"], f"value {r['raw_value']} {r['raw_unit']} is "
-                             f"{r['value'] / reference:.3g} times {against} ({reference:.4g}) "
-                             f"of {r['region']} {r['indicator']}: a wrong unit?",
+                             f"{r['value'] / reference:.3g} times {against} of {r['region']} "
+                             f"{r['indicator']} (in {unit}): a wrong unit?",
                              line=int(r["source_line"]), field="value",
-                             expected=f"a value in {r['unit']} (e.g. 3.9 for 3.9%, not 0.039)")
+                             expected=f"a value in {unit}" + (" (e.g. 3.9 for 3.9%, not 0.039)"
+                                                             if unit == "%" else ""))
 
 
 def select_vintages(vintages: pd.DataFrame, as_of: date) -> pd.DataFrame:
