@@ -108,3 +108,24 @@ def test_pooled_backtest_same_rows_on_every_engine(shipped):
         pd.testing.assert_frame_equal(serial.rows, other.rows, obj=engine)
         pd.testing.assert_frame_equal(serial.events, other.events, obj=engine)
     assert set(serial.rows["series"]) == {f"{r}/{i}" for r, i in series}
+
+
+def test_a_kill_stops_any_command_like_ctrl_c_with_status_130():
+    """SIGTERM outside a process pool (a serial sweep, the start of a report) used to end
+    the command with status 143 and no word; it now takes the same path as Ctrl-C."""
+    import signal
+    import subprocess
+    script = ("import sys, time\n"
+              "from forecast import cli\n"
+              "def slow(args):\n"
+              "    print('ready', flush=True)\n"
+              "    time.sleep(60)\n"
+              "    return 0\n"
+              "cli._cmd_run = slow\n"
+              "sys.exit(cli.main(['run', '--indicator', 'rd_intensity']))\n")
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and "interrupted" in err

@@ -49,7 +49,7 @@ from scipy import stats
 
 from . import scores
 from .data import project_root
-from .engine import add_engine_options, run_tasks
+from .engine import add_engine_options, positive_int, run_tasks
 from .ensemble import (Calibration, Ensemble, FittedEnsemble, backtest_weights,
                        calibration_record, learn_calibration)
 from .models import DEFAULT_MODELS, MODELS, get_model
@@ -683,9 +683,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     bench_sub = bench.add_subparsers(dest="bench_command", required=True)
     p = bench_sub.add_parser("m3", help="the suite vs statsforecast/Prophet on the M3 yearly series")
     p.add_argument("--data", help=f"tidy M3 yearly CSV (default {default_data_path()})")
-    p.add_argument("--sample", type=int, help="score only N randomly chosen series (quick run)")
+    p.add_argument("--sample", type=positive_int, help="score only N randomly chosen series (quick run)")
     p.add_argument("--seed", type=int, default=20261127, help="random seed")
-    p.add_argument("--paths", type=int, default=2000, help="paths per suite forecast")
+    p.add_argument("--paths", type=positive_int, default=2000, help="paths per suite forecast")
     add_engine_options(p)
     p.add_argument("--out", default="benchmarks", help="directory for RESULTS.md and results/")
     p.add_argument("--methods", nargs="+", choices=SUITE_METHODS + ANCHOR_METHODS,

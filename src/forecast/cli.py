@@ -17,7 +17,7 @@ from .coverage import assess
 from .errors import InputError
 from .pipeline import forecast_indicator
 from .probability import DEFAULT_PATHS, DEFAULT_SEED, format_probability
-from .engine import add_engine_options
+from .engine import add_engine_options, sigterm_as_interrupt
 from .scenario import Employment, Scenario, load_scenario, load_scenarios
 from .sensitivity import parse_grid, sweep
 
@@ -361,7 +361,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        # a `kill` stops any command as Ctrl-C does, with the same message and status,
+        # whether or not a process pool is running at that moment
+        with sigterm_as_interrupt():
+            return args.func(args)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -36,6 +36,18 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: an integer >= 1 (0 or -2 workers, or a sample of -5 series, would
+    otherwise surface as a traceback or silently mean "all")."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value}: must be at least 1")
+    return value
+
+
 def add_engine_options(parser: argparse.ArgumentParser) -> None:
     """The ``--engine``, ``--scheduler`` and ``--jobs`` options of every command that runs
     tasks on this layer."""
@@ -44,7 +56,7 @@ def add_engine_options(parser: argparse.ArgumentParser) -> None:
                              "or serial")
     parser.add_argument("--scheduler", help="dask scheduler address, e.g. tcp://10.0.0.5:8786 "
                         "(default: a LocalCluster started for the run)")
-    parser.add_argument("--jobs", type=int, default=default_jobs(),
+    parser.add_argument("--jobs", type=positive_int, default=default_jobs(),
                         help="local processes or LocalCluster workers (default: all cores)")
 
 
@@ -89,6 +101,20 @@ def _raise_interrupt(signum, frame):
 
 
 @contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Within the block, a ``kill`` (SIGTERM) raises ``KeyboardInterrupt`` as Ctrl-C does, so
+    the same cleanup runs (in the main thread only: Python delivers signals there)."""
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        yield
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
 def process_pool(max_workers: int) -> Iterator[ProcessPoolExecutor]:
     """A ``ProcessPoolExecutor`` that stops at once when the block fails or is interrupted.
 
@@ -98,29 +124,24 @@ def process_pool(max_workers: int) -> Iterator[ProcessPoolExecutor]:
     SIGINT, and on any exception the queued tasks are cancelled and the workers killed (their
     Jupyter kernels watch their parent and exit with it) before the exception goes on.
     """
-    previous = None
-    if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGTERM, _raise_interrupt)
-    pool = ProcessPoolExecutor(max_workers=max_workers, initializer=_ignore_sigint)
-    try:
-        yield pool
-    except BaseException:
-        # the executor has no public way to stop running tasks before Python 3.14
-        # (terminate_workers); its _processes map is the documented-by-use alternative
-        workers = list((getattr(pool, "_processes", None) or {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
-        for worker in workers:
-            with contextlib.suppress(Exception):
-                worker.kill()
-        for worker in workers:
-            with contextlib.suppress(Exception):
-                worker.join(timeout=5)
-        raise
-    else:
-        pool.shutdown(wait=True)
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+    with sigterm_as_interrupt():
+        pool = ProcessPoolExecutor(max_workers=max_workers, initializer=_ignore_sigint)
+        try:
+            yield pool
+        except BaseException:
+            # the executor has no public way to stop running tasks before Python 3.14
+            # (terminate_workers); its _processes map is the documented-by-use alternative
+            workers = list((getattr(pool, "_processes", None) or {}).values())
+            pool.shutdown(wait=False, cancel_futures=True)
+            for worker in workers:
+                with contextlib.suppress(Exception):
+                    worker.kill()
+            for worker in workers:
+                with contextlib.suppress(Exception):
+                    worker.join(timeout=5)
+            raise
+        else:
+            pool.shutdown(wait=True)
 
 
 def _run_local(fn, items, jobs, bar) -> list[Any]:

@@ -49,7 +49,7 @@ import pandas as pd
 
 from . import __version__, data
 from .coverage import SUPPLY_DATA_HINT, assess
-from .engine import process_pool
+from .engine import positive_int, process_pool
 from .errors import InputError
 from .models import DEFAULT_MODELS, MODELS, model_names
 from .probability import DEFAULT_PATHS, DEFAULT_SEED, format_probability
@@ -1083,7 +1083,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="simulated paths per forecast")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")
     p.add_argument("--models", nargs="+", help="model families (default: the default ensemble)")
-    p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
+    p.add_argument("--jobs", type=positive_int, default=min(2, os.cpu_count() or 1),
                    help="notebooks run in parallel (default 2)")
     p.add_argument("--kernel", default=KERNEL, help=f"Jupyter kernel (default {KERNEL})")
     p.add_argument("--start-timeout", type=int, default=START_TIMEOUT,
