@@ -272,6 +272,10 @@ def test_bad_parameters_are_named(shipped):
     with pytest.raises(InputError) as info:
         run(shipped, "zzz")
     assert "did you mean" not in info.value.message  # nothing close: no guess
+    with pytest.raises(InputError, match="did you mean 'Hangzhou'"):
+        run(shipped, "rd_intensity", region="hangzhou")
+    with pytest.raises(InputError, match="did you mean 'rw_drift'"):
+        run(shipped, "rd_intensity", models=("rw_drif",))
     with pytest.raises(InputError, match="no target"):
         run(shipped, "gdp")
 
@@ -338,6 +342,14 @@ def test_a_scenario_written_for_gdp_is_refused_on_a_series_modelled_as_itself(sh
     swept = sweep(shipped, "rd_intensity", np.array([4.0]), [scenario], engine="serial",
                   models=FAST, n_paths=300, backtest=False)
     assert swept["p"].isna().all() and "written for gdp" in swept["note"].iloc[0]
+    # a typo in acts_on is an error with a guess, not a scenario quietly "not applicable"
+    path.write_text("name: gdp_slower\ntrend: -0.02\nacts_on: GPD\n", encoding="utf-8")
+    typo = load_scenario(path)
+    with pytest.raises(InputError, match="did you mean 'gdp'") as info:
+        run_scenarios(shipped, rd, [typo])
+    assert info.value.file == str(path)
+    with pytest.raises(InputError, match="not a series of the catalogue"):
+        run(shipped, "labour_productivity", backtest=False, scenario=typo)
     # YAML 1.1 reads a bare `on:` as true: the error says so instead of crashing
     path.write_text("name: x\non: gdp\n", encoding="utf-8")
     with pytest.raises(InputError, match="quote the key, or did you mean acts_on"):

@@ -255,6 +255,14 @@ def test_a_report_with_the_users_own_data_says_so(tmp_path, monkeypatch):
     assert "includes data brought by the user" in footer and "HYPOTHETICAL test value" in footer
     assert "data/raw/user/mine.csv" in reports._user_banner({"provenance": prov})
     assert reports._user_banner({"provenance": reports.provenance(shipped_only, {})}) == ""
+    # however many or long the titles, the banner on every page stays short
+    write_csv(tmp_path / "data" / "raw" / "user" / "mine.csv",
+              [row(year=str(2000 + i), value="3.6", source_title=f"title {i} " + "x" * 500,
+                   vintage="user's own", published=f"{2001 + i}")
+               for i in range(15)])
+    [entry] = reports.user_data(data.load(2026, tmp_path))
+    assert len(entry["sources"]) == 11 and entry["sources"][-1] == "and 5 more"
+    assert max(map(len, entry["sources"])) <= 120
 
 
 def test_the_index_says_what_moved_since_the_previous_report(tmp_path, shipped):

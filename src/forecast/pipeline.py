@@ -29,7 +29,7 @@ from .models.base import ModelFailure, Series
 from .probability import (DEFAULT_PATHS, DEFAULT_SEED, Pace, TargetProbability,
                           fan_quantiles, joint_probability, pace, target_probability)
 from .scenario import Employment, Scenario, first_open_year
-from .targets import Indicator, Target
+from .targets import Indicator, Target, did_you_mean
 from .transforms import Transform
 
 BACKTEST_PATHS = 500
@@ -421,10 +421,12 @@ def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | Non
                          f"'{scenario.employment.population}' is not in the catalogue",
                          field="employment.population",
                          expected="an indicator id such as permanent_population_yearend")
+    scenario.check_known(registry)
     scenario.check_acts_on(indicator)
     region = region or targets[0].region
     if region not in set(dataset.vintages["region"]):
-        raise InputError(None, f"no sourced data for region '{region}'", field="region",
+        raise InputError(None, f"no sourced data for region '{region}'"
+                         f"{did_you_mean(region, set(dataset.vintages['region']))}", field="region",
                          expected="a region of data/raw, e.g. Hangzhou, Zhejiang, China")
     rows = dataset.rows(indicator_id, region)
     history = rows[["year", "value", "vintage", "preliminary", "reliability", "source_title",

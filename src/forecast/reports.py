@@ -54,6 +54,7 @@ from .errors import InputError
 from .models import DEFAULT_MODELS, MODELS, model_names
 from .probability import DEFAULT_PATHS, DEFAULT_SEED, format_probability
 from .scenario import Employment, Scenario, load_scenario
+from .targets import did_you_mean
 
 START_TIMEOUT = 120        # seconds for a kernel to start
 CELL_TIMEOUT = 900         # seconds for one cell
@@ -480,10 +481,15 @@ def user_data(dataset: data.Dataset) -> list[dict]:
     panel = dataset.panel[dataset.panel["origin"] == "user"]
     out = []
     for file, rows in panel.groupby("source_file", sort=True):
+        sources = sorted(set(map(str, rows["source_title"])))
+        # a banner on every page: bounded however large or many the titles are
+        shown = [t if len(t) <= 120 else t[:119] + "…" for t in sources[:10]]
+        if len(sources) > 10:
+            shown.append(f"and {len(sources) - 10} more")
         out.append({"file": Path(str(file)).name, "n_rows": int(len(rows)),
                     "values": [f"{r.region} {r.indicator} {int(r.year)}"
                                for r in rows.itertuples()][:10],
-                    "sources": sorted(set(map(str, rows["source_title"])))})
+                    "sources": shown})
     return out
 
 
@@ -556,7 +562,11 @@ def plan_jobs(dataset: data.Dataset, indicators: list[str] | None, *, n_paths: i
     if indicators:
         unknown = [i for i in indicators if i not in forecastable]
         if unknown:
-            raise InputError(None, f"not forecastable: {', '.join(unknown)}", field="indicators",
+            # an id of the catalogue without history, or a typo: say which
+            what = ("not forecastable (no history to forecast from)"
+                    if unknown[0] in dataset.registry.indicators else "unknown indicator")
+            raise InputError(None, f"{what}: {', '.join(unknown)}"
+                             f"{did_you_mean(unknown[0], forecastable)}", field="indicators",
                              expected="any of " + ", ".join(forecastable))
         forecastable = {i: s for i, s in forecastable.items() if i in indicators}
     common = {"as_of": dataset.as_of.isoformat(), "n_paths": n_paths, "seed": seed,

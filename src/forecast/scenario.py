@@ -42,6 +42,7 @@ import numpy as np
 import yaml
 
 from .errors import InputError
+from .targets import did_you_mean
 
 _KEYS = {"name", "description", "trend", "growth_shock", "volatility", "employment", "from",
          "acts_on"}
@@ -102,6 +103,15 @@ class Scenario:
         return (f"scenario '{self.name}' is written for {self.on} (its 'acts_on' key), but "
                 f"{indicator.id} is simulated as {what}, where its changes would mean "
                 "something else")
+
+    def check_known(self, registry) -> None:
+        """An ``acts_on`` that names no series of the catalogue is an error naming the
+        scenario file (a typo would otherwise mark the scenario "not applicable" everywhere
+        and drop it quietly from a folder)."""
+        if self.on is not None and self.on not in registry.indicators:
+            raise InputError(self.source, f"acts_on '{self.on}' is not a series of the "
+                             f"catalogue{did_you_mean(self.on, registry.indicators)}",
+                             field="acts_on", expected="a series id such as gdp or rd_intensity")
 
     def check_acts_on(self, indicator) -> None:
         """:meth:`mismatch` as an error naming the scenario file."""

@@ -20,6 +20,7 @@ re-run the pipeline on the changed data.
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from datetime import date
 
 import numpy as np
@@ -313,6 +314,8 @@ def run_scenarios(dataset: Dataset, result: IndicatorForecast,
     rows = [row(result.scenario.name, result.scenario.description, "base", result.paths,
                 result.assumption or "")]
     for scenario in scenarios:
+        scenario.check_known(dataset.registry)
+    for scenario in scenarios:
         why_not = scenario.mismatch(result.indicator)
         if why_not:
             rows.append(row(scenario.name, scenario.description, "not applicable", None, why_not))
@@ -428,7 +431,13 @@ def sweep(dataset: Dataset, indicator: str, grid: np.ndarray, scenarios: list[Sc
     if not scenarios:
         raise InputError(None, "no scenarios to sweep", field="scenarios",
                          expected="at least one scenario")
+    for scenario in scenarios:
+        scenario.check_known(dataset.registry)
     items = [(dataset, indicator, s, np.asarray(grid, dtype=float), kwargs) for s in scenarios]
     frames = run_tasks(_sweep_task, items, engine=engine, jobs=jobs, scheduler=scheduler,
                        desc=f"sweep {indicator}", progress=progress)
-    return pd.concat(frames, ignore_index=True)
+    with warnings.catch_warnings():
+        # a scenario that does not apply is one all-NA row with its note: pandas warns that
+        # such rows will stop setting column types, which is what is wanted here
+        warnings.simplefilter("ignore", FutureWarning)
+        return pd.concat(frames, ignore_index=True)

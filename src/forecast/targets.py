@@ -23,10 +23,12 @@ COMPARISONS = (">=", "=")
 MIN_YEAR, MAX_YEAR = 1949, 2100
 
 
-def _did_you_mean(given, known) -> str:
-    """"; did you mean 'x'?" for the closest known id of a typo ("" when none is close)."""
-    close = difflib.get_close_matches(str(given), list(known), n=1, cutoff=0.75)
-    return f"; did you mean '{close[0]}'?" if close else ""
+def did_you_mean(given, known) -> str:
+    """"; did you mean 'x'?" for the closest known id of a typo, ignoring case ("" when none
+    is close)."""
+    by_lower = {str(k).lower(): str(k) for k in known}
+    close = difflib.get_close_matches(str(given).lower(), list(by_lower), n=1, cutoff=0.6)
+    return f"; did you mean '{by_lower[close[0]]}'?" if close else ""
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,7 @@ class Registry:
             return self.indicators[indicator_id]
         except KeyError:
             raise InputError(self.path, f"unknown indicator '{indicator_id}'"
-                             f"{_did_you_mean(indicator_id, self.indicators)}",
+                             f"{did_you_mean(indicator_id, self.indicators)}",
                              expected="one of " + ", ".join(sorted(self.indicators))) from None
 
     def target(self, target_id: str) -> Target:
@@ -119,7 +121,7 @@ class Registry:
             return self.targets[target_id]
         except KeyError:
             raise InputError(self.path, f"unknown target '{target_id}'"
-                             f"{_did_you_mean(target_id, self.targets)}",
+                             f"{did_you_mean(target_id, self.targets)}",
                              expected="one of " + ", ".join(self.targets)) from None
 
     def targets_for(self, indicator_id: str) -> list[Target]:

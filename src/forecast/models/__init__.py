@@ -84,11 +84,13 @@ def model_names(models) -> tuple[str, ...]:
     """``models`` as a tuple of known family names (None or empty: :data:`DEFAULT_MODELS`);
     an unknown name is an :class:`~forecast.errors.InputError` on the field ``models``."""
     from ..errors import InputError
+    from ..targets import did_you_mean
 
     names = tuple(models) if models else DEFAULT_MODELS
     bad = [m for m in names if m not in MODELS]
     if bad:
-        raise InputError(None, f"unknown model(s) {', '.join(map(str, bad))}", field="models",
+        raise InputError(None, f"unknown model(s) {', '.join(map(str, bad))}"
+                         f"{did_you_mean(bad[0], MODELS)}", field="models",
                          expected="any of " + ", ".join(MODELS))
     twice = sorted({m for m in names if names.count(m) > 1})
     if twice:  # a repeated family would silently double its weight in the ensemble
