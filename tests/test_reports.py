@@ -395,6 +395,8 @@ def test_an_interrupted_report_stops_its_workers_and_leaves_the_previous_report(
     if len(kernels) < 2:
         proc.kill()
         pytest.fail(f"the stub notebooks did not start: {proc.communicate()[1][-2000:]}")
+    # the kernels' connection files are inside the staging folder, which goes with the run
+    assert len(list(out.glob(f".{AS_OF}.tmp-*/{reports.RUNTIME_DIR}/*.json"))) == 2
     sig = getattr(signal, signal_name)
     if signal_name == "SIGINT":
         os.killpg(proc.pid, sig)

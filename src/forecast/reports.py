@@ -37,6 +37,7 @@ import platform
 import re
 import shutil
 import sys
+import tempfile
 import time
 from concurrent.futures import as_completed
 from dataclasses import dataclass, field
@@ -595,6 +596,10 @@ def plan_jobs(dataset: data.Dataset, indicators: list[str] | None, *, n_paths: i
     return sorted(jobs, key=lambda j: -j.cost)
 
 
+#: a report's folder for the kernels' connection files while its notebooks run
+RUNTIME_DIR = ".runtime"
+
+
 def run_job(job: Job, source_dir: str, out_dir: str, *, kernel: str, start_timeout: int,
             cell_timeout: int, footer: str) -> JobResult:
     """Execute one notebook with papermill and export it to HTML without code cells (a failed
@@ -609,6 +614,11 @@ def run_job(job: Job, source_dir: str, out_dir: str, *, kernel: str, start_timeo
     # the kernel inherits this process's stderr: its warnings (e.g. ipykernel's "running over
     # TCP without encryption", once per notebook) go to a log beside the executed notebook
     # instead of through the progress bar
+    # the kernel's connection file (jupyter_client writes it with tempfile) goes into the
+    # staging folder: an interrupted run's kernels never delete theirs, and the folder goes
+    runtime = out / RUNTIME_DIR
+    runtime.mkdir(exist_ok=True)
+    saved_tempdir, tempfile.tempdir = tempfile.tempdir, str(runtime)
     saved_stderr = os.dup(2)
     with open(out / "notebooks" / f"{job.stem}.stderr.txt", "ab") as log:
         os.dup2(log.fileno(), 2)
@@ -623,6 +633,7 @@ def run_job(job: Job, source_dir: str, out_dir: str, *, kernel: str, start_timeo
     finally:
         os.dup2(saved_stderr, 2)
         os.close(saved_stderr)
+        tempfile.tempdir = saved_tempdir
     seconds = time.perf_counter() - start
     scraps = {}
     if executed.is_file():
@@ -1020,6 +1031,7 @@ def build_report(as_of=None, out: str | Path = "reports", *, indicators: list[st
         raise
     finally:
         bar.close()
+    shutil.rmtree(staging / RUNTIME_DIR, ignore_errors=True)
     failed = [s for s, r in results.items() if not r.ok]
     messages = [f"{s}: {results[s].error}" for s in failed]
     seconds = {s: round(r.seconds, 2) for s, r in results.items()}
