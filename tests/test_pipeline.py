@@ -356,6 +356,20 @@ def test_a_scenario_written_for_gdp_is_refused_on_a_series_modelled_as_itself(sh
         load_scenario(path)
 
 
+def test_scenario_files_that_yaml_would_misread_are_errors(tmp_path):
+    path = tmp_path / "s.yaml"
+    for text, message in (("name: a\ntrend: 0.01\ntrend: -0.01\n", "key 'trend' appears twice"),
+                          ("name: yes\n", "'name' is True"), ("name:\n", "'name' is None"),
+                          ("- name: a\n- name: b\n", "a list of scenarios goes to")):
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(InputError, match=re.escape(message)):
+            load_scenario(path)
+    with pytest.raises(InputError, match="is a folder"):
+        load_scenario(tmp_path)
+    path.write_text("name: a\ndescription:\n", encoding="utf-8")
+    assert load_scenario(path).description == ""
+
+
 def test_scenario_names_must_be_distinct_and_not_baseline(tmp_path):
     folder = tmp_path / "scen"
     folder.mkdir()

@@ -53,6 +53,8 @@ def _cmd_data_show(args: argparse.Namespace) -> int:
         "vintages": rows["n_vintages"], "flags": flags,
         "reliability": rows["reliability"].str.slice(0, 28),
         "published": rows["published"].str.slice(0, 24),
+        # the date the suite reads from 'published' (a run as of an earlier date omits it)
+        "counts from": rows["available"].astype(str),
         "source": rows["source_title"].str.slice(0, 60),
     })
     print(table.to_string(index=False))
@@ -62,8 +64,10 @@ def _cmd_data_show(args: argparse.Namespace) -> int:
         all_rows = dataset.vintages[(dataset.vintages["indicator"] == indicator.id)
                                     & (dataset.vintages["region"] == args.region)]
         print("\nall vintages:")
-        print(all_rows[["year", "value", "published", "vintage", "source_file", "source_line"]]
-              .sort_values(["year", "published"]).to_string(index=False))
+        print(all_rows[["year", "value", "published", "available", "vintage", "source_file",
+                        "source_line"]]
+              .rename(columns={"available": "counts from"})
+              .sort_values(["year", "counts from"]).to_string(index=False))
     return 0
 
 
@@ -83,6 +87,10 @@ def _cmd_data_add(args: argparse.Namespace) -> int:
     data.write_atomically(dest, lambda tmp: shutil.copyfile(source, tmp))
     print(f"added {len(added)} row(s) as {dest}:")
     print(added.groupby(["region", "indicator"])["year"].agg(["count", "min", "max"]).to_string())
+    # the dates read from 'published': a run as of an earlier date leaves a row out
+    print("\neach row counts from (as read from 'published'):")
+    print(added[["region", "indicator", "year", "published", "available"]]
+          .rename(columns={"available": "counts from"}).to_string(index=False))
     print("every command and notebook now uses them (user rows take precedence; see README)")
     return 0
 
@@ -241,6 +249,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_sensitivity(args: argparse.Namespace) -> int:
+    if args.out and Path(args.out).is_dir():  # say so before the sweep, not after it
+        raise InputError(args.out, "is a folder", field="out", expected="a CSV file path")
     dataset = data.load(args.as_of)
     grid = parse_grid(args.targets)
     scenarios = [Scenario()] + (load_scenarios(args.scenarios) if args.scenarios else [])

@@ -198,12 +198,30 @@ def _number(doc: dict, key: str, path, default: float, low: float, high: float,
     return float(value)
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's own rule is that the last of two equal keys wins, silently: here it is an
+    error, because a scenario with two ``trend:`` lines says two things."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key '{key}' appears twice", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
 def _read_yaml(path: Path):
+    if path.is_dir():
+        raise InputError(path, "is a folder", expected="one scenario file (a folder of them "
+                         "goes to `forecast sensitivity --scenarios` or the scenario explorer)")
     if not path.is_file():
         raise InputError(path, "scenario file not found", expected="a YAML file, e.g. "
                          "notebooks/scenarios/slower_trend.yaml")
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
     except UnicodeDecodeError as exc:
         raise InputError(path, f"not valid UTF-8 at byte {exc.start}", expected="UTF-8 text") from None
     except yaml.YAMLError as exc:
@@ -251,7 +269,17 @@ def load_scenarios(path: str | Path) -> list[Scenario]:
 def parse_scenario(doc, path: Path, default_name: str | None = None) -> Scenario:
     """Validate one scenario mapping read from ``path``."""
     if not isinstance(doc, dict):
-        raise InputError(path, "a scenario is a mapping", expected="name, description, ...")
+        raise InputError(path, "a scenario is a mapping" + (
+            " (a list of scenarios goes to `forecast sensitivity --scenarios`)"
+            if isinstance(doc, list) else ""), expected="name, description, ...")
+    for key in ("name", "description"):
+        if key == "description" and doc.get(key) is None:
+            continue  # an empty description is no description
+        if key in doc and not (isinstance(doc[key], str) and (doc[key].strip() or
+                                                              key == "description")):
+            # `name: yes` is the boolean true to YAML, and `name:` is null
+            raise InputError(path, f"'{key}' is {doc[key]!r}", field=key,
+                             expected="text (quote it if YAML reads it as something else)")
     # str(): YAML reads some bare keys as booleans or numbers (on, yes, 1)
     unknown = sorted(str(k) for k in set(doc) - _KEYS)
     if unknown:
@@ -304,7 +332,7 @@ def parse_scenario(doc, path: Path, default_name: str | None = None) -> Scenario
             raise InputError(path, f"employment ratio {employment.ratio}", field="employment.ratio",
                              expected="a range within (0, 1]")
     return Scenario(
-        name=str(doc.get("name", default_name or path.stem)), description=str(doc.get("description", "")),
+        name=str(doc.get("name", default_name or path.stem)), description=str(doc.get("description") or ""),
         trend=_number(doc, "trend", path, 0.0, -MAX_ABS_TREND, MAX_ABS_TREND,
                       "per year on the modelling scale: 0.01 is about +1% a year"),
         shock_year=shock.get("year") if shock else None,
