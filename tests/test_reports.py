@@ -328,8 +328,11 @@ def _stub_notebooks(directory: Path, failing: str | None = None,
 
 
 @pytest.mark.slow
-def test_failed_notebook_keeps_the_previous_report_and_exits_non_zero(tmp_path, capsys):
-    out = tmp_path / "reports"
+def test_failed_notebook_keeps_the_previous_report_and_exits_non_zero(tmp_path, capsys,
+                                                                       monkeypatch):
+    # a relative out folder, as `make report` gives (the kernels run in another folder)
+    monkeypatch.chdir(tmp_path)
+    out = Path("reports")
     good = tmp_path / "good"
     _stub_notebooks(good)
     kw = dict(out=out, indicators=["digital_core_share_gdp"], n_paths=300, jobs=2,

@@ -607,7 +607,7 @@ def run_job(job: Job, source_dir: str, out_dir: str, *, kernel: str, start_timeo
     import papermill as pm
     import scrapbook as sb
 
-    out = Path(out_dir)
+    out = Path(out_dir).resolve()  # the kernel runs in the notebooks' folder, not here
     executed = out / "notebooks" / f"{job.stem}.ipynb"
     start = time.perf_counter()
     error = ""
