@@ -153,6 +153,24 @@ def _new(width: float = 7.5, height: float = 4.2, ncols: int = 1) -> tuple[Figur
     return fig, axes
 
 
+def _draw_fan(ax, paths: np.ndarray, years, last_point: tuple[int, float] | None,
+              median_label: str, lw: float) -> None:
+    """The 50/80/95% bands and the median of ``paths``, starting at ``last_point`` (year,
+    value) when it is the year just before the first simulated one, so no gap opens."""
+    fan = fan_quantiles(paths, years)
+    x = np.asarray(years)
+    if last_point is not None and int(last_point[0]) == x[0] - 1:
+        x = np.r_[x[0] - 1, x]
+        fan = pd.concat([pd.DataFrame([[float(last_point[1])] * fan.shape[1]],
+                                      columns=fan.columns, index=[x[0]]), fan])
+    for (lo, hi), alpha, label in (((0.025, 0.975), 0.15, "95% band"),
+                                   ((0.1, 0.9), 0.25, "80% band"),
+                                   ((0.25, 0.75), 0.4, "50% band")):
+        ax.fill_between(x, fan[lo], fan[hi], color=COLOURS["band"], alpha=alpha, lw=0,
+                        label=label)
+    ax.plot(x, fan[0.5], color=COLOURS["median"], lw=lw, ls="--", label=median_label)
+
+
 def fan_chart(result, *, title: str | None = None) -> Figure:
     """History (points; hollow = preliminary; breaks at gaps), the ensemble's 50/80/95%
     bands and median, the targets (red markers, met/missed if observed) and the as_of date."""
@@ -173,19 +191,9 @@ def fan_chart(result, *, title: str | None = None) -> Figure:
             ax.scatter(hist["year"][prelim], hist["value"][prelim], s=24, facecolor="white",
                        edgecolor=COLOURS["history"], zorder=3, label="preliminary")
     if result.paths is not None:
-        fan = fan_quantiles(result.paths, result.years)
-        x = np.asarray(result.years)
-        if not hist.empty and int(hist["year"].max()) == x[0] - 1:
-            anchor = float(hist["value"].iloc[-1])
-            x = np.r_[x[0] - 1, x]
-            fan = pd.concat([pd.DataFrame([[anchor] * fan.shape[1]], columns=fan.columns,
-                                          index=[x[0]]), fan])
-        for (lo, hi), alpha, label in (((0.025, 0.975), 0.15, "95% band"),
-                                       ((0.1, 0.9), 0.25, "80% band"),
-                                       ((0.25, 0.75), 0.4, "50% band")):
-            ax.fill_between(x, fan[lo], fan[hi], color=COLOURS["band"], alpha=alpha, lw=0,
-                            label=label)
-        ax.plot(x, fan[0.5], color=COLOURS["median"], lw=1.6, ls="--", label="ensemble median")
+        last_point = None if hist.empty else (int(hist["year"].max()),
+                                               float(hist["value"].iloc[-1]))
+        _draw_fan(ax, result.paths, result.years, last_point, "ensemble median", lw=1.6)
         # years that are over but not in the data (of the modelled series: GDP for labour
         # productivity): the fan there estimates an outcome that is already fixed
         modelled = result.modelled
@@ -248,19 +256,7 @@ def components_chart(result, dataset) -> Figure | None:
         ax.plot(used.index, used.to_numpy(), color=COLOURS["history"], lw=1.4,
                 marker="o", ms=3, label="observed")
         scenario = result.scenario if comp is result.modelled else None
-        fan = fan_quantiles(comp.paths(scenario), comp.years)
-        x = np.asarray(comp.years)
-        if comp.last_observed and comp.last_observed[0] == x[0] - 1:
-            # start the fan at the last observation, as the fan chart does (no gap)
-            x = np.r_[x[0] - 1, x]
-            fan = pd.concat([pd.DataFrame([[comp.last_observed[1]] * fan.shape[1]],
-                                          columns=fan.columns, index=[x[0]]), fan])
-        for (lo, hi), alpha, label in (((0.025, 0.975), 0.15, "95% band"),
-                                       ((0.1, 0.9), 0.25, "80% band"),
-                                       ((0.25, 0.75), 0.4, "50% band")):
-            ax.fill_between(x, fan[lo], fan[hi], color=COLOURS["band"], alpha=alpha, lw=0,
-                            label=label)
-        ax.plot(x, fan[0.5], color=COLOURS["median"], lw=1.4, ls="--", label="median")
+        _draw_fan(ax, comp.paths(scenario), comp.years, comp.last_observed, "median", lw=1.4)
         # a panel is narrow: wrap the bilingual name rather than cut it at the edge
         name = "\n".join(textwrap.wrap(indicator_label(indicator), 44))
         ax.set_title(f"{name}\n{comp.n_points} sourced years", fontsize=9)
