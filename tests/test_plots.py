@@ -178,3 +178,25 @@ def test_the_overview_puts_every_probability_on_one_axis(shipped):
     assert dots == sorted(r["p_in_year"] for r in with_p)
     assert plots.target_overview([r for r in rows if r["p_in_year"] is None]) is None
     assert "data:image/png;base64," in reports._overview_img(rows)
+
+
+def test_a_chart_without_a_model_draws_the_pace_it_states(shipped):
+    share = forecast_indicator(shipped, "digital_core_share_gdp", n_paths=300, backtest=False)
+    assert share.paths is None and share.pace
+    ax = plots.fan_chart(share).axes[0]
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    pace = next(iter(share.pace.values()))
+    required = lines["growth each target requires"]
+    assert required.get_xdata()[0] == pace.last_year
+    assert required.get_ydata()[-1] == pytest.approx(30.0)  # it ends on the 2025 target
+    assert lines["observed growth carried on"].get_ydata()[-1] < 30.0  # behind pace
+    air = forecast_indicator(shipped, "air_quality_good_days_ratio", n_paths=300, backtest=False)
+    carried = {l.get_label(): l for l in plots.fan_chart(air).axes[0].get_lines()}
+    assert max(carried["observed growth carried on"].get_ydata()) <= 100.0  # a share's bound
+
+
+def test_model_views_give_each_model_its_weight(rd):
+    fig = plots.model_views(rd)
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    weights = rd.modelled.weighting.weights
+    assert labels == [f"{m} (w {weights[m]:.2f})" for m in rd.member_paths] + ["ENSEMBLE"]

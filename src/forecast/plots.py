@@ -171,6 +171,28 @@ def _draw_fan(ax, paths: np.ndarray, years, last_point: tuple[int, float] | None
     ax.plot(x, fan[0.5], color=COLOURS["median"], lw=lw, ls="--", label=median_label)
 
 
+def _pace_lines(ax, result) -> None:
+    """Without simulated paths (too little history for a model): the pace diagnostic drawn --
+    from the last observation, the observed growth rate carried on (dotted) and the growth
+    each target requires (dashed), so a reader sees the gap a table states."""
+    drawn = False
+    low, high = result.indicator.bounds or (-np.inf, np.inf)
+    for target in result.targets:
+        pace = result.pace.get(target.id)
+        if pace is None or pace.required_from_last is None or target.year <= pace.last_year:
+            continue
+        years = np.arange(pace.last_year, target.year + 1)
+        steps = years - pace.last_year
+        ax.plot(years, pace.last_value * (1 + pace.required_from_last) ** steps,
+                color=COLOURS["target"], lw=1, ls="--", alpha=0.8,
+                label=None if drawn else "growth each target requires")
+        if pace.observed_cagr is not None:  # a share carried on stops at its bound (100%)
+            ax.plot(years, np.clip(pace.last_value * (1 + pace.observed_cagr) ** steps,
+                                   low, high), color=COLOURS["history"], lw=1, ls=":",
+                    label=None if drawn else "observed growth carried on")
+        drawn = True
+
+
 def fan_chart(result, *, title: str | None = None) -> Figure:
     """History (points; hollow = preliminary; breaks at gaps), the ensemble's 50/80/95%
     bands and median, the targets (red markers, met/missed if observed) and the as_of date."""
@@ -204,6 +226,8 @@ def fan_chart(result, *, title: str | None = None) -> Figure:
             ax.annotate("over, not yet\nin the data:\nmodel estimate",
                         ((last + first_open) / 2, 0.02), xycoords=("data", "axes fraction"),
                         ha="center", va="bottom", fontsize=7, color=COLOURS["as_of"])
+    if result.paths is None:
+        _pace_lines(ax, result)
     for target in result.targets:
         obs = result.observed.get(target.id)
         colour = COLOURS["target"] if not obs else (COLOURS["met"] if obs["met"] else
@@ -227,8 +251,10 @@ def fan_chart(result, *, title: str | None = None) -> Figure:
     if result.paths is not None and result.implied_last:
         low, high = result.implied_last["ratio"]
         what += f"\nemployment assumed: {low:.2f}-{high:.2f} of the population"
-    ax.set_title(title or f"{indicator_label(ind)}\n{result.region}: {what}", fontsize=10)
-    ax.legend(loc="upper left", ncols=2)
+    name = "\n".join(textwrap.wrap(indicator_label(ind), 80))  # a long name is not cut off
+    ax.set_title(title or f"{name}\n{result.region}: {what}", fontsize=10)
+    # without a fan the upper left may hold the pace lines and the targets' labels
+    ax.legend(loc="upper left" if result.paths is not None else "best", ncols=2)
     return fig
 
 
@@ -273,8 +299,8 @@ def model_views(result) -> Figure:
     ind = result.indicator
     targets = result.forecast_targets
     fig, axes = _new(width=max(4.5, 4.2 * len(targets)), height=3.6, ncols=max(len(targets), 1))
-    fig.suptitle(f"{indicator_label(ind)}: each model's median and 10-90% range, and the "
-                 "ensemble (dashed: target)", fontsize=10)
+    fig.suptitle(f"{indicator_label(ind)}\neach model's median and 10-90% range (w: its "
+                 "weight in the ensemble), and the ensemble (dashed: target)", fontsize=10)
     views = {**result.member_paths, "ENSEMBLE": result.paths}
     years = np.asarray(result.years)
     for ax, target in zip(axes, targets):
@@ -290,8 +316,12 @@ def model_views(result) -> Figure:
             ax.annotate(_p_text(p), (q90, i), textcoords="offset points",
                         xytext=(4, -3), fontsize=8)
         ax.axvline(target.value, color=COLOURS["target"], lw=1.2, ls="--")
-        ax.set_yticks(range(len(names)), names)
+        # each model's weight in the ensemble beside its name: what its view counts for
+        weights = result.modelled.weighting.weights if result.modelled else {}
+        ax.set_yticks(range(len(names)), [f"{n} (w {weights[n]:.2f})" if n in weights else n
+                                          for n in names])
         ax.set_ylim(-0.6, len(names) - 0.4)
+        ax.margins(x=0.18)  # room for the P labels right of the ranges
         ax.grid(axis="y", visible=False)
         ax.set_xlabel(_value_axis(ind))
         ax.set_title(f"{target.year} (target {target.value:g} {_unit_label(ind)})")
