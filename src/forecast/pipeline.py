@@ -555,14 +555,14 @@ def _required_numerator_growth(dataset: Dataset, result: IndicatorForecast, regi
     for target in targets:
         if target.year <= base_year:
             continue
-        needed = target.value * denom[:, int(np.flatnonzero(years == target.year)[0])] / rule.factor
+        column = denom[:, int(np.flatnonzero(years == target.year)[0])]
+        needed = target.value * column / rule.factor
         rate = (needed / base) ** (1.0 / (target.year - base_year)) - 1.0
         q10, q50, q90 = (float(v) for v in np.quantile(rate, [0.1, 0.5, 0.9]))
         # the denominator's growth over the same years as the numerator's, so that the two
         # rates compare (a share rises when its numerator outgrows its denominator)
         growth = None
         if base_year in denominator.index:
-            column = denom[:, int(np.flatnonzero(years == target.year)[0])]
             growth = float(np.median(column / float(denominator[base_year]))
                            ** (1.0 / (target.year - base_year)) - 1.0)
         result.required[target.id] = {

@@ -611,14 +611,14 @@ def run_job(job: Job, source_dir: str, out_dir: str, *, kernel: str, start_timeo
     executed = out / "notebooks" / f"{job.stem}.ipynb"
     start = time.perf_counter()
     error = ""
-    # the kernel inherits this process's stderr: its warnings (e.g. ipykernel's "running over
-    # TCP without encryption", once per notebook) go to a log beside the executed notebook
-    # instead of through the progress bar
     # the kernel's connection file (jupyter_client writes it with tempfile) goes into the
     # staging folder: an interrupted run's kernels never delete theirs, and the folder goes
     runtime = out / RUNTIME_DIR
     runtime.mkdir(exist_ok=True)
     saved_tempdir, tempfile.tempdir = tempfile.tempdir, str(runtime)
+    # the kernel inherits this process's stderr: its warnings (e.g. ipykernel's "running over
+    # TCP without encryption", once per notebook) go to a log beside the executed notebook
+    # instead of through the progress bar
     saved_stderr = os.dup(2)
     with open(out / "notebooks" / f"{job.stem}.stderr.txt", "ab") as log:
         os.dup2(log.fileno(), 2)
