@@ -237,6 +237,9 @@ def test_a_wrong_size_is_held_against_the_plans_targets_in_their_region(root):
     # a number before a month is a day only where it reads as one
     ("Table 3 March 2022", date(2022, 3, 31)), ("No. 12 Dec 2022", date(2022, 12, 31)),
     ("Mar 2022-05-01", date(2022, 5, 1)),
+    # year first is unambiguous with any separator; day-month-year with a named month too
+    ("2022/03/01", date(2022, 3, 1)), ("2022.3.1", date(2022, 3, 1)), ("2022-3-1", date(2022, 3, 1)),
+    ("1-Mar-2022", date(2022, 3, 1)), ("posted 2022/3/1 08:00", date(2022, 3, 1)),
 ])
 def test_dates_written_out_are_read_as_the_date_not_its_year(root, published, available):
     # read by the numeric pattern alone, 1 March 2022 counted from 31 December 2022
@@ -289,7 +292,8 @@ def test_a_future_as_of_is_refused():
 
 @pytest.mark.parametrize("over,field", [
     (dict(published="03/01/2022"), "published"),     # 1 March or 3 January?
-    (dict(published="2022-3-1"), "published"),       # would be read as the year only
+    (dict(published="01-03-2022"), "published"),     # the same with dashes
+    (dict(published="2022/02/30"), "published"),     # no such day
     (dict(reliability="officail"), "reliability"),   # would silently rank last
     (dict(region="hangzhou"), "region"),             # would be a region of its own
     (dict(vintage=" "), "vintage"),                  # the vintage rule and the key need one

@@ -51,7 +51,8 @@ RELIABILITY_GRADES = ("official", "official media", "copy of an official text",
 _THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
 _DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:-(\d{2}))?(?:-(\d{2}))?(?!\d)")
 #: dates written out, which the numeric pattern would read as their year only (so as
-#: available from 31 December): 2022年3月1日, 2022年3月, 1 March 2022, March 1, 2022, March 2022
+#: available from 31 December): 2025/03/01, 2022年3月1日, 2022年3月, 1 March 2022, 1-Mar-2022,
+#: March 1, 2022, March 2022
 _MONTHS = {name: i for i, names in enumerate(
     [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
      ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
@@ -59,9 +60,12 @@ _MONTHS = {name: i for i, names in enumerate(
 _MONTH = "(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
 _YEAR_ALONE = r"((?:19|20)\d{2})(?![\d/.-]\d|\d)"  # not the start of 2025-05-01
 _WRITTEN_DATES = [
+    # year first is unambiguous whatever the separator: 2025/03/01, 2025.3.1, 2022-3-1
+    (re.compile(r"(?<![\d/.-])((?:19|20)\d{2})([/.-])(\d{1,2})\2(\d{1,2})(?![\d/.-]\d|\d)"),
+     lambda m: (m[1], m[3], m[4]), False),
     (re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*[日号])?"),
      lambda m: (m[1], m[2], m[3]), False),
-    (re.compile(r"(?<![\d.])(\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s+" + _YEAR_ALONE,
+    (re.compile(r"(?<![\d.])(\d{1,2})(?:st|nd|rd|th)?(?:\s+|-)" + _MONTH + r"(?:,?\s+|-)" + _YEAR_ALONE,
                 re.IGNORECASE), lambda m: (m[3], _MONTHS[m[2].lower()], m[1]), True),
     (re.compile(r"\b" + _MONTH + r"\s+(?:(\d{1,2})(?:st|nd|rd|th)?,?\s+)?" + _YEAR_ALONE,
                 re.IGNORECASE), lambda m: (m[3], _MONTHS[m[1].lower()], m[2]), False),
@@ -70,7 +74,7 @@ _WRITTEN_DATES = [
 #: in "Table 3 March 2025" or "No. 12 Dec 2023" it is not, and the month's end is taken
 _DAY_AFTER = re.compile(r"(?:^|[(\[,;:]|\b(?:on|published|released|dated|updated|posted|"
                         r"issued|of))\s*$", re.IGNORECASE)
-_AMBIGUOUS_DATE = re.compile(r"(?<!\d)(\d{1,2}[/.]\d{1,2}[/.]\d{2,4}|\d{4}-\d-|\d{4}-\d{2}-\d(?!\d))")
+_AMBIGUOUS_DATE = re.compile(r"(?<!\d)\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}(?!\d)")
 _PRELIMINARY = re.compile(r"prelim|estimat|预计|初步|快报", re.IGNORECASE)
 
 PANEL_COLUMNS = ["region", "indicator", "year", "value", "unit", "vintage", "published",
