@@ -129,3 +129,19 @@ def test_a_kill_stops_any_command_like_ctrl_c_with_status_130():
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130 and "interrupted" in err
+
+
+def test_ctrl_c_while_the_command_is_still_importing_is_a_message_not_a_traceback(
+        monkeypatch, capsys):
+    import builtins
+    import forecast
+    real_import = builtins.__import__
+
+    def interrupted(name, globals=None, locals=None, fromlist=(), level=0):
+        if name == "cli" and level == 1:  # `from .cli import main` in forecast.main
+            raise KeyboardInterrupt
+        return real_import(name, globals, locals, fromlist, level)
+
+    monkeypatch.setattr(builtins, "__import__", interrupted)
+    assert forecast.main() == 130
+    assert "interrupted while starting" in capsys.readouterr().err

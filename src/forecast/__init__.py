@@ -12,3 +12,16 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     _os.environ.setdefault(_var, "1")
 
 __version__ = "0.1.0"
+
+
+def main() -> int:
+    """The ``forecast`` command. Importing the command line loads pandas, statsmodels and
+    prophet for a second or two; a Ctrl-C in that time would print a traceback of whichever
+    import it hit, so it is caught here, where nothing heavy is imported yet."""
+    import sys
+    try:
+        from .cli import main as cli_main
+    except KeyboardInterrupt:
+        print("\ninterrupted while starting: nothing was done", file=sys.stderr)
+        return 130
+    return cli_main()
