@@ -124,7 +124,7 @@ def test_dataset_variants(shipped):
 
 # --- sweeps over target levels x scenarios, on every engine ---------------------------------
 
-from forecast.sensitivity import parse_grid, sweep  # noqa: E402
+from forecast.sensitivity import levels_off_the_plan, parse_grid, sweep  # noqa: E402
 
 
 def test_parse_grid():
@@ -210,6 +210,18 @@ def test_a_sweep_refuses_a_fraction_typed_for_a_percent(shipped):
     table = sweep(shipped, "rd_intensity", np.array([0.0, 3.0, 6.0]), [Scenario()],
                   engine="serial", **SWEEP_KW)
     assert set(table["level"]) == {0.0, 3.0, 6.0}
+    assert len(levels_off_the_plan(shipped, "rd_intensity", [0.0, 3.0, 6.0])) == 0
+    # a mixed grid runs, and the CLI names the level that looks like a slip
+    assert list(levels_off_the_plan(shipped, "rd_intensity", [0.04, 4.1])) == [0.04]
+
+
+def test_cli_sensitivity_names_a_level_typed_in_another_unit(capsys):
+    from forecast import cli
+    assert cli.main(["sensitivity", "--indicator", "rd_intensity", "--as-of", "2026-11-27",
+                     "--targets", "0.04,4.1", "--paths", "300", "--models", "rw_drift",
+                     "--engine", "serial", "--no-backtest"]) == 0
+    out = capsys.readouterr().out
+    assert "note: level(s) 0.04 are more than 30x off the plan's targets (4, 4.2)" in out
 
 
 def test_an_employment_growth_scenario_carries_its_pre_census_caveat_into_the_table(shipped):

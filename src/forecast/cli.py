@@ -13,13 +13,14 @@ import numpy as np
 import pandas as pd
 
 from . import bench, data, reports
+from .data import MAGNITUDE_LIMIT
 from .coverage import assess
 from .errors import InputError
 from .pipeline import forecast_indicator
 from .probability import DEFAULT_PATHS, DEFAULT_SEED, format_probability
 from .engine import add_engine_options, sigterm_as_interrupt
 from .scenario import Employment, Scenario, load_scenario, load_scenarios
-from .sensitivity import parse_grid, sweep
+from .sensitivity import levels_off_the_plan, parse_grid, sweep
 
 
 def _cmd_data_build(args: argparse.Namespace) -> int:
@@ -270,6 +271,11 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
     for name, note in table.drop_duplicates("scenario")[["scenario", "note"]].itertuples(index=False):
         if note:
             print(f"note [{name}]: {note}")
+    off = levels_off_the_plan(dataset, args.indicator, grid)
+    if len(off):  # a grid of only such levels is refused by sweep
+        plan = ", ".join(f"{t.value:g}" for t in dataset.registry.targets_for(args.indicator))
+        print(f"note: level(s) {', '.join(f'{v:g}' for v in off)} are more than "
+              f"{MAGNITUDE_LIMIT:g}x off the plan's targets ({plan}): a wrong unit?")
     if args.out:
         out = Path(args.out)
         # what reproduces the file, on every row (a CSV travels without its command line)

@@ -400,6 +400,22 @@ def _sweep_task(item: tuple) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def levels_off_the_plan(dataset: Dataset, indicator: str, grid) -> np.ndarray:
+    """The levels of ``grid`` more than :data:`MAGNITUDE_LIMIT` times above or below the
+    median of the plan's targets for ``indicator`` (none when it has no target): a sweep
+    refuses a grid of only such levels, and `forecast sensitivity` names them in a mixed one
+    (``0.04,4.1``: one level typed as a fraction)."""
+    plan = [t.value for t in dataset.registry.targets_for(indicator)]
+    reference = float(np.median(np.abs(plan))) if plan else 0.0
+    grid = np.asarray(grid, dtype=float)
+    if reference <= 0:
+        return grid[:0]
+    levels = np.abs(grid)
+    # 0 is a level typed on purpose (the floor of a sweep), not a unit slip
+    return grid[(levels > MAGNITUDE_LIMIT * reference)
+                | ((levels > 0) & (levels < reference / MAGNITUDE_LIMIT))]
+
+
 def sweep(dataset: Dataset, indicator: str, grid: np.ndarray, scenarios: list[Scenario], *,
           engine: str = "local", jobs: int | None = None, scheduler: str | None = None,
           progress: bool = True, **kwargs) -> pd.DataFrame:
@@ -416,13 +432,11 @@ def sweep(dataset: Dataset, indicator: str, grid: np.ndarray, scenarios: list[Sc
     if outside:
         raise InputError(None, f"target level(s) {', '.join(f'{v:g}' for v in outside)} outside "
                          f"what {indicator} can take", field="targets", expected=ind.bounds_text())
-    plan = [t.value for t in dataset.registry.targets_for(indicator)]
-    reference = float(np.median(np.abs(plan))) if plan else 0.0
-    levels = np.abs(np.asarray(grid, dtype=float))
-    if reference > 0 and np.all((levels > MAGNITUDE_LIMIT * reference)
-                                | (levels < reference / MAGNITUDE_LIMIT)):
+    off = levels_off_the_plan(dataset, indicator, grid)
+    if len(off) and len(off) == len(grid):
         # 0.041 for 4.1 %: every level far off the plan's own targets is a unit slip, whose
         # sweep would print >99.9% everywhere without a word
+        plan = [t.value for t in dataset.registry.targets_for(indicator)]
         raise InputError(None, f"every target level ({_levels_text(grid)}) is more than "
                          f"{MAGNITUDE_LIMIT:g}x off the plan's targets for {indicator} "
                          f"({', '.join(f'{v:g}' for v in plan)} {ind.unit}): a wrong unit?",
