@@ -54,7 +54,7 @@ from .engine import positive_int, process_pool
 from .errors import InputError
 from .models import DEFAULT_MODELS, MODELS, model_names
 from .probability import DEFAULT_PATHS, DEFAULT_SEED, format_probability
-from .scenario import Employment, Scenario, load_scenario
+from .scenario import Employment, Scenario, distinct_names, load_scenario
 from .targets import did_you_mean
 
 START_TIMEOUT = 120        # seconds for a kernel to start
@@ -73,6 +73,35 @@ STATUS_COLOURS = {"likely": "#c6f6d5", "balanced": "#fefcbf", "unlikely": "#fed7
 def notebooks_dir() -> Path:
     """``notebooks/`` of the project (beside ``data/``)."""
     return data.project_root() / "notebooks"
+
+
+#: what a notebook's parameters cell can hold; imports and functions are not parameters
+_PARAMETER_TYPES = (type(None), bool, int, float, str, list, tuple, dict)
+
+
+def refuse_unknown_parameters(namespace: dict, declared: str) -> None:
+    """Raise if ``namespace`` (a notebook's globals) holds a parameter value under a name the
+    notebook does not declare (``declared``: its parameters cell's names, space-separated).
+    papermill only logs a warning for ``-p scenaro x`` and runs the baseline, which a reader
+    of the output would take for the scenario."""
+    known = set(declared.split())
+    unknown = sorted(name for name, value in namespace.items()
+                     if name not in known and not name.startswith("_")
+                     and name not in {"In", "Out"} and isinstance(value, _PARAMETER_TYPES))
+    if unknown:
+        raise InputError(None, f"'{unknown[0]}' is not a parameter of this notebook"
+                         + did_you_mean(unknown[0], known), field=unknown[0],
+                         expected="one of " + ", ".join(declared.split()))
+
+
+def resolve_scenarios(values) -> list[Scenario]:
+    """The scenario explorer's ``scenarios`` parameter: a list of names or YAML paths, each
+    resolved as :func:`resolve_scenario`, with distinct names."""
+    if isinstance(values, str) or not isinstance(values, (list, tuple)) or not values \
+            or not all(isinstance(v, str) for v in values):
+        raise InputError(None, f"scenarios is {values!r}", field="scenarios",
+                         expected="a list of scenario names or YAML paths")
+    return distinct_names([resolve_scenario(v) for v in values])
 
 
 def resolve_scenario(value: str | None) -> Scenario:

@@ -252,8 +252,13 @@ def load_scenarios(path: str | Path) -> list[Scenario]:
         scenarios = ([parse_scenario(entry, path, f"{path.stem}_{i + 1}")
                       for i, entry in enumerate(doc)] if isinstance(doc, list)
                      else [parse_scenario(doc, path)])
-    # results are tabulated by name: two scenarios of one name would be averaged into one
-    # column, and the baseline is always run under its own name
+    return distinct_names(scenarios)
+
+
+def distinct_names(scenarios: list[Scenario]) -> list[Scenario]:
+    """``scenarios`` unchanged, or an error if two share a name or one is called baseline:
+    results are tabulated by name, so two scenarios of one name would be averaged into one
+    column, and the baseline is always run under its own name."""
     seen: dict[str, str] = {}
     for scenario in scenarios:
         if scenario.name == Scenario().name or scenario.name in seen:
