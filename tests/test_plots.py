@@ -49,9 +49,16 @@ def test_probability_curve_and_tornado_render(shipped, rd):
     fig = plots.probability_curve(curve, levels, rd.indicator)
     assert "probability" in fig.axes[0].get_ylabel()
     table = sensitivity.tornado(shipped, rd, vintage=False)
-    fig = plots.tornado(sensitivity.tornado_ranking(table, "rd_intensity_2027"), title="t")
+    ranking = sensitivity.tornado_ranking(table, "rd_intensity_2027")
+    fig = plots.tornado(ranking, title="t")
     assert len(fig.axes[0].patches) >= 4
     assert _png(fig)
+    # the axis follows the bars (the widest swing fills at least 40% of it) and its ticks
+    # never leave 0-100%
+    ax = fig.axes[0]
+    widest = max(p.get_width() for p in ax.patches)
+    assert widest / (ax.get_xlim()[1] - ax.get_xlim()[0]) >= 0.4
+    assert all(0 <= t <= 1 for t in ax.get_xticks())
 
 
 def test_pit_and_reliability_render():

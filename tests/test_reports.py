@@ -3,6 +3,7 @@ collected from the executed notebooks, failure handling, provenance, and a headl
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import re
 import shutil
@@ -10,6 +11,7 @@ import subprocess
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import papermill as pm
 import pandas as pd
 import pytest
@@ -45,6 +47,34 @@ def test_notebooks_are_committed_clean_with_one_parameters_cell(path):
             assert cell.outputs == [] and cell.execution_count is None, "outputs not stripped"
     first_code = next(c for c in nb.cells if c.cell_type == "code" and c is not tagged[0])
     assert first_code.source.lstrip().startswith("import forecast")
+
+
+@pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda p: p.name)
+def test_every_notebook_refuses_parameters_it_does_not_declare(path):
+    # the check cell lists the parameters cell's names: the two must not drift apart
+    declared = " ".join(pm.inspect_notebook(str(path)))
+    nb = nbformat.read(path, as_version=4)
+    assert any(f'reports.refuse_unknown_parameters(globals(), "{declared}")' in c.source
+               for c in nb.cells if c.cell_type == "code")
+
+
+def test_an_unknown_parameter_is_named_with_a_guess():
+    namespace = {"indicator": "rd_intensity", "scenarios": ["slower_trend"], "np": np,
+                 "display": print, "In": [""], "_": None, "scenario": "slower_trend"}
+    with pytest.raises(InputError) as err:
+        reports.refuse_unknown_parameters(namespace, "indicator scenarios")
+    assert err.value.field == "scenario" and "did you mean 'scenarios'" in err.value.message
+    del namespace["scenario"]  # modules, functions and IPython's own names are not parameters
+    reports.refuse_unknown_parameters(namespace, "indicator scenarios")
+
+
+def test_scenario_explorer_refuses_two_scenarios_of_one_name():
+    # they would be tabulated as one column
+    with pytest.raises(InputError, match="already taken"):
+        reports.resolve_scenarios(["slower_trend", "notebooks/scenarios/slower_trend.yaml"])
+    with pytest.raises(InputError) as err:
+        reports.resolve_scenarios("slower_trend")
+    assert err.value.field == "scenarios"
 
 
 def test_scenario_files_load_and_say_what_they_assume():
@@ -124,6 +154,12 @@ def test_bad_parameter_fails_the_notebook_naming_it(tmp_path):
         execute("indicator_forecast.ipynb", tmp_path / "out.ipynb", indicator="rd_intensity",
                 **{**SMALL, "n_paths": 5})
     assert "InputError" in str(err.value) and "n_paths" in str(err.value)
+    # papermill itself only warns of a parameter the notebook does not have, and the page
+    # would show the baseline as if it were the scenario asked for
+    with pytest.raises(pm.PapermillExecutionError) as err:
+        execute("scenario_explorer.ipynb", tmp_path / "out.ipynb", indicator="rd_intensity",
+                scenario="slower_trend", **SMALL)
+    assert "'scenario' is not a parameter" in str(err.value) and "scenarios" in str(err.value)
 
 
 @pytest.mark.slow
@@ -214,6 +250,12 @@ def test_report_pages_index_and_summary(report):
     html = (report / "rd_intensity.html").read_text()
     assert "forecast_indicator(inputs.dataset" not in html, "code cells must be hidden"
     assert "data:image/png;base64" in html
+    # charts are embedded at twice the pixel density they are shown at, sharp enough to
+    # paste into slides (110 dpi before)
+    img = re.search(r'<img[^>]*src="data:image/png;base64,([^"]+)"[^>]*>', html)
+    shown = re.search(r'width="?(\d+)', img.group(0))
+    pixels = int.from_bytes(base64.b64decode(img.group(1))[16:20], "big")  # PNG IHDR width
+    assert shown and pixels >= 1.9 * int(shown.group(1))
     # self-contained: no page loads a script from elsewhere (readers may be offline, or
     # behind a firewall that blocks the CDN)
     for page in report.glob("*.html"):
