@@ -74,6 +74,24 @@ def test_pit_and_reliability_render():
     assert _png(fig)
 
 
+def test_coverage_by_horizon_draws_each_level_against_its_chance_range():
+    import pandas as pd
+    table = pd.DataFrame({"horizon": [1, 2, 3, "all"], "coverage_50": [0.5, 0.4, 0.45, 0.45],
+                          "coverage_80": [0.8, 0.7, 0.75, 0.75],
+                          "coverage_95": [0.95, 0.9, 0.85, 0.9], "crps": 0.1, "brier": 0.2,
+                          "n_forecasts": [100, 25, 4, 129]})
+    fig = plots.coverage_by_horizon(table)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["1\n(n=100)", "2\n(n=25)",
+                                                            "3\n(n=4)"]  # no pooled row
+    # the chance range of the 50% interval widens as forecasts get fewer: 4 forecasts at
+    # horizon 3 allow +-49 points, 100 at horizon 1 only +-10
+    band = ax.collections[0].get_paths()[0].vertices[:, 1]
+    assert band.max() - band.min() == pytest.approx(2 * calibration.chance_spread(0.5, 4),
+                                                    abs=0.01)
+    assert _png(fig)
+
+
 def test_labels_never_show_chinese_without_a_cjk_font(rd, monkeypatch):
     monkeypatch.setattr(plots, "cjk_font", lambda: None)
     assert plots.indicator_label(rd.indicator) == rd.indicator.name_en

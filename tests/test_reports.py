@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 import scrapbook as sb
 
-from forecast import data, reports
+from forecast import calibration, data, reports
 from forecast.errors import InputError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -591,5 +591,5 @@ def test_index_says_which_target_years_are_over_but_still_forecast():
 
 def test_chance_spread_of_a_coverage():
     # 17 forecasts (R&D's own backtest): an exactly calibrated 80% interval covers 80% +- 19
-    assert reports.chance_spread(0.8, 17) == pytest.approx(0.19, abs=0.005)
-    assert reports.chance_spread(0.8, 54) == pytest.approx(0.107, abs=0.005)
+    assert calibration.chance_spread(0.8, 17) == pytest.approx(0.19, abs=0.005)
+    assert calibration.chance_spread(0.8, 54) == pytest.approx(0.107, abs=0.005)

@@ -20,6 +20,7 @@ backtest on the same history would look ahead. Scores are on each series' modell
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -226,6 +227,12 @@ def pit_histogram(rows: pd.DataFrame, bins: int = 10) -> pd.DataFrame:
     counts, _ = np.histogram(rows["pit"].astype(float).clip(0, 1), bins=edges)
     return pd.DataFrame({"lower": edges[:-1], "upper": edges[1:], "count": counts,
                          "share": counts / max(len(rows), 1), "expected": len(rows) / bins})
+
+
+def chance_spread(level: float, n: int) -> float:
+    """Half-width of the 95% range of the coverage of a ``level`` interval over ``n``
+    independent forecasts when the interval is exactly calibrated: 1.96 sqrt(l (1 - l) / n)."""
+    return 1.96 * math.sqrt(level * (1.0 - level) / max(n, 1))
 
 
 def coverage_table(rows: pd.DataFrame, by: str | list[str] = "horizon") -> pd.DataFrame:

@@ -25,6 +25,7 @@ import pandas as pd
 from matplotlib import font_manager, rcParams
 from matplotlib.figure import Figure
 
+from .calibration import chance_spread
 from .probability import fan_quantiles, format_probability
 
 #: CJK families tried in order (the first installed one is used)
@@ -437,6 +438,38 @@ def pit_histogram(hist: pd.DataFrame, *, title: str = "PIT histogram") -> Figure
     ax.set_ylabel("number of forecasts")
     ax.set_title(title)
     ax.legend(loc="upper left")
+    return fig
+
+
+def coverage_by_horizon(table: pd.DataFrame, *, title: str = "Interval coverage by years "
+                        "ahead") -> Figure:
+    """Coverage of each central interval per horizon (points), against its nominal level
+    (dashed) and the range chance alone allows a calibrated forecaster with that many
+    forecasts (shaded). ``table`` comes from
+    :func:`forecast.calibration.coverage_table` by ``"horizon"``; its pooled row is left out."""
+    rows = table[table["horizon"].astype(str) != "all"]
+    x = rows["horizon"].astype(int).to_numpy()
+    n = rows["n_forecasts"].astype(int).to_numpy()
+    fig, (ax,) = _new(width=6.4, height=3.8)
+    levels = sorted(int(c.split("_")[1]) for c in rows.columns if c.startswith("coverage_"))
+    colours = ["#90cdf4", COLOURS["band"], COLOURS["median"]]
+    for level, colour in zip(levels, colours[-len(levels):]):
+        nominal = level / 100
+        spread = np.array([chance_spread(nominal, k) for k in n])
+        ax.fill_between(x, np.clip(nominal - spread, 0, 1), np.clip(nominal + spread, 0, 1),
+                        color=colour, alpha=0.12, lw=0)
+        ax.axhline(nominal, color=colour, ls="--", lw=1)
+        ax.plot(x, rows[f"coverage_{level}"].astype(float), marker="o", color=colour,
+                label=f"{level}% interval")
+    ax.set_xticks(x, [f"{h}\n(n={k})" for h, k in zip(x, n)])
+    ax.set_xlabel("years ahead (forecasts scored)\ndashed: nominal level; shaded: the range "
+                  "chance alone gives a calibrated forecaster", fontsize=8.5)
+    lowest = float(rows[[f"coverage_{lv}" for lv in levels]].astype(float).min().min())
+    ax.set_ylim(max(min(0.3, lowest - 0.05), 0), 1.02)
+    ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    ax.set_ylabel("observations inside")
+    ax.set_title(title)
+    ax.legend(loc="lower left", ncol=len(levels))
     return fig
 
 

@@ -227,12 +227,6 @@ def status_key(row: dict) -> str:
     return row.get("status") if row.get("status") in STATUS_COLOURS else "not forecastable"
 
 
-def chance_spread(level: float, n: int) -> float:
-    """Half-width of the 95% range of the coverage of a ``level`` interval over ``n``
-    independent forecasts when the interval is exactly calibrated: 1.96 sqrt(l (1 - l) / n)."""
-    return 1.96 * math.sqrt(level * (1.0 - level) / max(n, 1))
-
-
 def _isnan(x) -> bool:
     return isinstance(x, float) and math.isnan(x)
 
