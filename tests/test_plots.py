@@ -35,6 +35,22 @@ def test_fan_chart_has_units_targets_and_as_of(rd):
     assert _png(fig).startswith(b"\x89PNG")
 
 
+def test_points_from_lower_grade_sources_are_marked(rd):
+    # the data README: a copy of an official text on another site is a lower grade "and say
+    # so in outputs"; Hangzhou's R&D 2013-2017 and 2023 come from such a copy
+    fig = plots.fan_chart(rd)
+    ax = fig.axes[0]
+    handles, labels = ax.get_legend_handles_labels()
+    squares = handles[labels.index(plots.LOWER_GRADE)]
+    copies = rd.history[rd.history["reliability"].str.startswith("copy of an official text")]
+    assert len(copies) >= 5
+    assert sorted(squares.get_offsets()[:, 0]) == sorted(copies["year"])
+    # official and official-media points stay round
+    round_years = {x for c in ax.collections if c is not squares and len(c.get_offsets())
+                   and c.get_offsets().shape[1] == 2 for x in c.get_offsets()[:, 0]}
+    assert {2019, 2021} <= round_years and not round_years & set(copies["year"])
+
+
 def test_figures_do_not_touch_pyplot(rd):
     import matplotlib.pyplot as plt
     before = len(plt.get_fignums())

@@ -26,6 +26,7 @@ from matplotlib import font_manager, rcParams
 from matplotlib.figure import Figure
 
 from .calibration import chance_spread
+from .data import RELIABILITY_GRADES, reliability_rank
 from .probability import fan_quantiles, format_probability
 
 #: CJK families tried in order (the first installed one is used)
@@ -133,6 +134,30 @@ def _history_line(hist: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return years, values.to_numpy()
 
 
+#: points whose source ranks below "official media" (the data README's grades: a copy of an
+#: official text on another site, a compiled dataset, an article) or has no grade: the
+#: sources ask for a lower grade to be said in outputs
+LOWER_GRADE = "lower-grade or ungraded source"
+LOWEST_FIRM_GRADE = RELIABILITY_GRADES.index("official media")
+
+
+def _history_points(ax, rows: pd.DataFrame, size: float) -> None:
+    """The observed points of ``rows`` (year, value, preliminary, reliability): filled, hollow
+    where preliminary, squares where the source is of a lower grade (:data:`LOWER_GRADE`)."""
+    prelim = rows["preliminary"].astype(bool).to_numpy()
+    lower = np.array([reliability_rank(g if isinstance(g, str) else "") > LOWEST_FIRM_GRADE
+                      for g in rows["reliability"]], dtype=bool)
+    for mask, marker, hollow, label in (
+            (~prelim & ~lower, "o", False, None), (prelim & ~lower, "o", True, "preliminary"),
+            (~prelim & lower, "s", False, LOWER_GRADE),
+            (prelim & lower, "s", True, f"preliminary, {LOWER_GRADE}")):
+        if mask.any():
+            style = {"facecolor": "white", "edgecolor": COLOURS["history"]} if hollow else \
+                {"color": COLOURS["history"]}
+            ax.scatter(rows["year"][mask], rows["value"][mask], s=size * (1.3 if hollow else 1),
+                       marker=marker, zorder=3, label=label, **style)
+
+
 def _p_text(p: float) -> str:
     """"P=63%", "P>99.9%" (not "P=>99.9%", which reads as an arrow)."""
     text = format_probability(p)
@@ -208,7 +233,7 @@ def _pace_lines(ax, result) -> None:
 
 
 def fan_chart(result, *, title: str | None = None) -> Figure:
-    """History (points; hollow = preliminary; breaks at gaps), the ensemble's 50/80/95%
+    """History (points; hollow = preliminary, squares = lower-grade source; breaks at gaps), the ensemble's 50/80/95%
     bands and median, the targets (red markers, met/missed if observed) and the as_of date."""
     ind = result.indicator
     fig, (ax,) = _new()
@@ -220,12 +245,7 @@ def fan_chart(result, *, title: str | None = None) -> Figure:
                    label="from published employment (earlier basis)")
     elif not hist.empty:
         ax.plot(*_history_line(hist), color=COLOURS["history"], lw=1.6, label="observed")
-        prelim = hist["preliminary"].astype(bool).to_numpy()
-        ax.scatter(hist["year"][~prelim], hist["value"][~prelim], s=18,
-                   color=COLOURS["history"], zorder=3)
-        if prelim.any():
-            ax.scatter(hist["year"][prelim], hist["value"][prelim], s=24, facecolor="white",
-                       edgecolor=COLOURS["history"], zorder=3, label="preliminary")
+        _history_points(ax, hist, size=18)
     if result.paths is not None:
         last_point = None if hist.empty else (int(hist["year"].max()),
                                                float(hist["value"].iloc[-1]))
@@ -294,7 +314,9 @@ def components_chart(result, dataset) -> Figure | None:
             ax.plot(earlier.index, earlier.to_numpy(), color="#a0aec0", lw=1.0, ls=":",
                     marker="o", ms=2, label="earlier, not modelled")
         ax.plot(used.index, used.to_numpy(), color=COLOURS["history"], lw=1.4,
-                marker="o", ms=3, label="observed")
+                label="observed")
+        rows = dataset.rows(name, result.region)
+        _history_points(ax, rows[rows["year"].isin(used.index)], size=9)
         scenario = result.scenario if comp is result.modelled else None
         _draw_fan(ax, comp.paths(scenario), comp.years, comp.last_observed, "median", lw=1.4)
         # a panel is narrow: wrap the bilingual name rather than cut it at the edge
