@@ -234,7 +234,8 @@ def _pace_lines(ax, result) -> None:
 
 def fan_chart(result, *, title: str | None = None) -> Figure:
     """History (points; hollow = preliminary, squares = lower-grade source; breaks at gaps),
-    the ensemble's 50/80/95% bands and median, the targets (red markers, met/missed if observed) and the as_of date."""
+    the ensemble's 50/80/95% bands and median, the targets (red markers, met/missed if
+    observed) and the as_of date."""
     ind = result.indicator
     fig, (ax,) = _new()
     hist = result.history
