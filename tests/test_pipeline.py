@@ -321,27 +321,64 @@ def test_scenario_file_errors(tmp_path):
         load_scenario(tmp_path / "missing.yaml")
 
 
-def test_a_scenario_written_for_gdp_is_refused_on_a_series_modelled_as_itself(shipped, tmp_path):
-    """"GDP two points slower" on R&D intensity cut the intensity itself (P(2027) 52% -> 13%),
-    the opposite of a GDP slowdown with spending held."""
-    from forecast.sensitivity import run_scenarios, sweep
+def test_a_gdp_scenario_on_rd_intensity_holds_rd_spending_and_moves_the_share(shipped, tmp_path):
+    """"GDP two points slower" on R&D intensity used to cut the intensity itself (P(2027)
+    52% -> 13%), the opposite of what a smaller denominator does; then it was refused. Now it
+    acts on GDP with R&D spending held on the baseline's path: intensity x base GDP / GDP."""
+    from forecast.sensitivity import apply_scenario, run_scenarios
     path = tmp_path / "gdp_slower.yaml"
     path.write_text("name: gdp_slower\ntrend: -0.02\nacts_on: gdp\n", encoding="utf-8")
     scenario = load_scenario(path)
-    with pytest.raises(InputError, match="written for gdp") as info:
-        run(shipped, "rd_intensity", backtest=False, scenario=scenario)
-    assert info.value.file == str(path) and info.value.field == "acts_on"
-    # where it belongs it acts
+    base = run(shipped, "rd_intensity", backtest=False)
+    slow = run(shipped, "rd_intensity", backtest=False, scenario=scenario)
+    years = list(slow.years)
+    # 2025 is over on the as-of date: unchanged; in 2027 GDP is exp(-0.02 x 2) lower on every
+    # path (trend from 2026), so the share is exp(0.04) higher on every path
+    np.testing.assert_allclose(slow.paths[:, years.index(2025)], base.paths[:, years.index(2025)])
+    np.testing.assert_allclose(slow.paths[:, years.index(2027)] / base.paths[:, years.index(2027)],
+                               np.exp(0.04), rtol=1e-9)
+    assert slow.probabilities["rd_intensity_2027"].p_in_year > \
+        base.probabilities["rd_intensity_2027"].p_in_year
+    assert "rd_expenditure held" in slow.scenario_timing() and "on gdp" in slow.scenario_timing()
+    assert any("not a forecast that rd_expenditure is protected" in n for n in slow.notes)
+    # the GDP behind the spending requirement is the scenario's: less spending growth needed
+    assert slow.required["rd_intensity_2027"]["median"] < base.required["rd_intensity_2027"]["median"]
+    # applied to a baseline result without a re-run it gives the same numbers
+    np.testing.assert_allclose(apply_scenario(base, scenario, shipped), slow.paths)
+    table = run_scenarios(shipped, base, [scenario]).set_index("scenario")
+    assert "rd_expenditure held" in table.loc["gdp_slower", "applied"]
+    # on labour productivity the same file acts on GDP as the numerator: it falls
     lp = run(shipped, "labour_productivity", backtest=False, scenario=scenario)
-    assert lp.scenario.on == "gdp"
+    lp_base = run(shipped, "labour_productivity", backtest=False)
+    assert lp.probabilities["labour_productivity_2027"].p_in_year < \
+        lp_base.probabilities["labour_productivity_2027"].p_in_year
+
+
+def test_a_scenario_written_for_another_series_is_refused_where_it_cannot_act(shipped, tmp_path):
+    from forecast.sensitivity import run_scenarios, sweep
+    path = tmp_path / "gdp_wild.yaml"
+    # a volatility change of GDP would pair with R&D intensity's own deviations
+    path.write_text("name: gdp_wild\nvolatility: 1.5\nacts_on: gdp\n", encoding="utf-8")
+    wild = load_scenario(path)
+    with pytest.raises(InputError, match="volatility of gdp") as info:
+        run(shipped, "rd_intensity", backtest=False, scenario=wild)
+    assert info.value.file == str(path) and info.value.field == "acts_on"
+    pop = tmp_path / "pop.yaml"
+    pop.write_text("name: pop_slower\ntrend: -0.01\nacts_on: permanent_population_yearend\n",
+                   encoding="utf-8")
+    scenario = load_scenario(pop)
+    with pytest.raises(InputError, match="written for permanent_population_yearend"):
+        run(shipped, "rd_intensity", backtest=False, scenario=scenario)
+    with pytest.raises(InputError, match="written for permanent_population_yearend"):
+        run(shipped, "labour_productivity", backtest=False, scenario=scenario)
     # in a set of scenarios (a folder, a sweep) it is listed as not applicable, not run
     rd = run(shipped, "rd_intensity", backtest=False)
-    table = run_scenarios(shipped, rd, [scenario]).set_index("scenario")
-    assert table.loc["gdp_slower", "applied"] == "not applicable"
-    assert "written for gdp" in table.loc["gdp_slower", "note"]
+    table = run_scenarios(shipped, rd, [scenario, wild]).set_index("scenario")
+    assert set(table.loc[["pop_slower", "gdp_wild"], "applied"]) == {"not applicable"}
+    assert "written for permanent_population_yearend" in table.loc["pop_slower", "note"]
     swept = sweep(shipped, "rd_intensity", np.array([4.0]), [scenario], engine="serial",
                   models=FAST, n_paths=300, backtest=False)
-    assert swept["p"].isna().all() and "written for gdp" in swept["note"].iloc[0]
+    assert swept["p"].isna().all() and "written for" in swept["note"].iloc[0]
     # a typo in acts_on is an error with a guess, not a scenario quietly "not applicable"
     path.write_text("name: gdp_slower\ntrend: -0.02\nacts_on: GPD\n", encoding="utf-8")
     typo = load_scenario(path)

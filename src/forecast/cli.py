@@ -155,8 +155,8 @@ def render_forecast(result) -> str:
             lines.append(f"[{name}] dropped {model}: {reason.removeprefix(model + ': ')}")
         growth = result.median_growth(name)
         if growth:
-            under = ("" if result.scenario.is_baseline() or comp is not result.modelled else
-                     f" under scenario '{result.scenario.name}'")
+            under = (f" under scenario '{result.scenario.name}'"
+                     if result.changed_by_scenario(name) else "")
             lines.append(f"[{name}] median growth a year from {comp.last_observed[0]} to "
                          f"{int(comp.years[-1])}{under}: " + ", ".join(
                              f"{m} {g:+.1%}" for m, g in growth.items()))

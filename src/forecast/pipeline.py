@@ -74,12 +74,15 @@ class ComponentFit:
         compound yearly growth from the last observation to the last simulated year -- the
         growth each model assumes, which a reader can judge (e.g. 12% a year of nominal GDP
         is not 5%) -- under ``scenario`` (None: the baseline)."""
+        return self.growth_of(self.member_paths(scenario))
+
+    def growth_of(self, members: dict[str, np.ndarray]) -> dict[str, float]:
+        """:meth:`median_growth` of given member paths on this component's years."""
         if self.last_observed is None:
             return {}
         year, value = self.last_observed
         span = int(self.years[-1]) - year
-        members = self.member_paths(scenario)
-        members["ensemble"] = np.concatenate(list(members.values()))
+        members = {**members, "ensemble": np.concatenate(list(members.values()))}
         with np.errstate(invalid="ignore", divide="ignore"):
             return {m: float(np.nanmedian(np.sign(p[:, -1]) * np.abs(p[:, -1] / value) ** (1 / span)
                                           - 1)) for m, p in members.items()}
@@ -123,12 +126,34 @@ class IndicatorForecast:
         the numerator of a ratio (GDP for labour productivity); None without a forecast."""
         return self.components.get(self.indicator.modelled_series)
 
+    def acted_on(self, scenario: Scenario | None = None) -> ComponentFit | None:
+        """The component ``scenario`` (default: this run's) changes: the modelled series, or
+        the denominator of a share whose numerator it holds (GDP under R&D intensity)."""
+        scenario = scenario or self.scenario
+        if scenario.holds_numerator_of(self.indicator):
+            return self.components.get(scenario.on)
+        return self.modelled
+
+    def changed_by_scenario(self, component: str) -> bool:
+        """True when the run's scenario changes ``component``'s paths: the series it acts on
+        (:meth:`acted_on`), and a share whose numerator it holds (R&D intensity under a GDP
+        scenario)."""
+        if self.scenario.is_baseline():
+            return False
+        return self.components[component] is self.acted_on() or (
+            component == self.indicator.id and self.scenario.holds_numerator_of(self.indicator))
+
     def median_growth(self, component: str) -> dict[str, float]:
         """:meth:`ComponentFit.median_growth` of one component under the run's scenario where
-        the scenario acts on it (the modelled series), the baseline elsewhere (population;
-        GDP beside R&D intensity), as the probabilities use them."""
+        the scenario changes it (:meth:`changed_by_scenario`), the baseline elsewhere
+        (population; GDP beside R&D intensity under a scenario on the intensity), as the
+        probabilities use them."""
         comp = self.components[component]
-        return comp.median_growth(self.scenario if comp is self.modelled else None)
+        if not self.changed_by_scenario(component):
+            return comp.median_growth()
+        if comp is self.acted_on():
+            return comp.median_growth(self.scenario)
+        return comp.growth_of(self.member_paths)  # the share's paths, numerator held
 
     @property
     def scenario_start(self) -> int | None:
@@ -141,8 +166,13 @@ class IndicatorForecast:
         """Where and when ``scenario`` (default: this run's) acts, e.g. "on gdp: trend
         from 2026" ("" for the baseline or without a forecast)."""
         scenario = scenario or self.scenario
-        comp = self.modelled
-        return "" if comp is None else scenario.timing(comp.years, comp.first_open, comp.indicator)
+        comp = self.acted_on(scenario)
+        if comp is None:
+            return ""
+        timing = scenario.timing(comp.years, comp.first_open, comp.indicator)
+        if timing and scenario.holds_numerator_of(self.indicator):
+            timing += f", {self.indicator.share_of.numerator} held on the baseline's path"
+        return timing
 
     def fan(self) -> pd.DataFrame | None:
         return None if self.paths is None else fan_quantiles(self.paths, self.years)
@@ -347,6 +377,8 @@ def scenario_member_paths(result: IndicatorForecast, scenario: Scenario,
     other parameters, without refitting or re-running a backtest.
     """
     indicator = result.indicator
+    if scenario.holds_numerator_of(indicator):
+        return _numerator_held(result, dataset, scenario)
     if indicator.derived is None:
         return result.components[indicator.id].member_paths(scenario)
     rule = indicator.derived
@@ -357,6 +389,45 @@ def scenario_member_paths(result: IndicatorForecast, scenario: Scenario,
     numerator = _numerator_members(result.components[rule.numerator], scenario,
                                    dataset.series(rule.numerator, result.region), years)
     return _ratio_members(rule, numerator, denominator)
+
+
+def _numerator_held(result: IndicatorForecast, dataset: Dataset,
+                    scenario: Scenario) -> dict[str, np.ndarray]:
+    """A share's members (R&D intensity) under a scenario on its denominator (GDP) with its
+    numerator (R&D spending) held on the baseline's path: share x baseline denominator /
+    scenario denominator, path by path (see :mod:`forecast.scenario`). The denominator is the
+    run's own simulation of it, fitted here when the run has none yet."""
+    rule = result.indicator.share_of
+    comp = result.components.get(rule.denominator)
+    if comp is None:
+        p = result.params
+        comp = _fit_share_denominator(dataset, result.indicator, result.region,
+                                      int(result.years[-1]), tuple(p["models"]), p["n_paths"],
+                                      p["seed"], p["backtest"])
+        result.components[rule.denominator] = comp
+    observed = dataset.series(rule.denominator, result.region)
+    members = result.components[result.indicator.id].member_paths()
+    years = np.asarray(result.years)
+    n = sum(len(z) for z in members.values())
+    base = on_years(observed, years, n, comp.paths(), comp.years)
+    changed = on_years(observed, years, n, comp.paths(scenario), comp.years)
+    out, start = {}, 0
+    for name, member in members.items():
+        out[name] = member * base[start:start + len(member)] / changed[start:start + len(member)]
+        start += len(member)
+    return out
+
+
+def _fit_share_denominator(dataset: Dataset, indicator: Indicator, region: str, horizon_to: int,
+                           models: tuple[str, ...], n_paths: int, seed: int,
+                           backtest: bool) -> ComponentFit:
+    """The denominator of a share (GDP under R&D intensity), simulated by the same ensemble,
+    paths and seed as a run of its own. Raises :class:`InputError` when it cannot be."""
+    rule = indicator.share_of
+    return fit_component(dataset.series(rule.denominator, region),
+                         dataset.registry.indicator(rule.denominator), horizon_to=horizon_to,
+                         models=models, n_paths=n_paths, seed=seed, backtest=backtest,
+                         first_open=first_open_year(dataset.as_of))
 
 
 def _numerator_members(comp: ComponentFit, scenario: Scenario, observed: pd.Series,
@@ -465,7 +536,16 @@ def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | Non
                              first_open=first_open_year(dataset.as_of))
         result.components[indicator_id] = comp
         result.years = comp.years
-        result.member_paths = comp.member_paths(scenario)
+        if scenario.holds_numerator_of(indicator):
+            result.member_paths = _numerator_held(result, dataset, scenario)
+            result.notes.append(
+                f"scenario '{scenario.name}' acts on {scenario.on} with "
+                f"{indicator.share_of.numerator} held on the path the baseline implies: "
+                f"{indicator_id} = baseline {indicator_id} x baseline {scenario.on} / scenario "
+                f"{scenario.on}, path by path (the arithmetic of a share, not a forecast that "
+                f"{indicator.share_of.numerator} is protected)")
+        else:
+            result.member_paths = comp.member_paths(scenario)
     else:
         _forecast_derived(dataset, result, region, horizon_to, models, n_paths, seed, scenario,
                           backtest, open_targets)
@@ -535,16 +615,20 @@ def _required_numerator_growth(dataset: Dataset, result: IndicatorForecast, regi
     if not candidates or denominator.empty or denominator.index[-1] >= horizon_to + 1:
         return
     base_year, base, basis = max(candidates, key=lambda c: c[0])
-    try:
-        comp = fit_component(denominator, dataset.registry.indicator(rule.denominator),
-                             horizon_to=horizon_to, models=models, n_paths=n_paths, seed=seed,
-                             backtest=backtest, first_open=first_open_year(dataset.as_of))
-    except InputError as exc:  # a diagnostic beside the probability: never fails the run
-        result.notes.append(f"how fast {rule.numerator} must grow is not given: {exc.message}")
-        return
-    result.components[rule.denominator] = comp
+    comp = result.components.get(rule.denominator)
+    if comp is None:
+        try:
+            comp = _fit_share_denominator(dataset, result.indicator, region, horizon_to, models,
+                                          n_paths, seed, backtest)
+        except InputError as exc:  # a diagnostic beside the probability: never fails the run
+            result.notes.append(f"how fast {rule.numerator} must grow is not given: "
+                                f"{exc.message}")
+            return
+        result.components[rule.denominator] = comp
     years = np.arange(min(t.year for t in targets), horizon_to + 1)
-    denom = on_years(denominator, years, n_paths, comp.paths(), comp.years)
+    # over the run's denominator: the scenario's where the scenario acts on it
+    acting = result.scenario if comp is result.acted_on() else None
+    denom = on_years(denominator, years, n_paths, comp.paths(acting), comp.years)
     past = ""
     if len(numerator) >= 2:
         first_year = max(int(numerator.index[0]), int(numerator.index[-1]) - 5)

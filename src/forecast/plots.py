@@ -318,7 +318,7 @@ def components_chart(result, dataset) -> Figure | None:
                 label="observed")
         rows = dataset.rows(name, result.region)
         _history_points(ax, rows[rows["year"].isin(used.index)], size=9)
-        scenario = result.scenario if comp is result.modelled else None
+        scenario = result.scenario if comp is result.acted_on() else None
         _draw_fan(ax, comp.paths(scenario), comp.years, comp.last_observed, "median", lw=1.4)
         # a panel is narrow: wrap the bilingual name rather than cut it at the edge
         name = "\n".join(textwrap.wrap(indicator_label(indicator), 44))
@@ -600,9 +600,9 @@ def scenario_comparison(runs: dict[str, tuple[np.ndarray, np.ndarray]], result, 
         name = others[i]
         years, paths = runs[name]
         q = np.quantile(paths, [0.1, 0.5, 0.9], axis=0)
-        if not shown.empty:  # gaps stay gaps, as in the fan chart
-            ax.plot(*_history_line(shown), color=COLOURS["history"], lw=1.2, marker="o", ms=3.5,
-                    label="observed")
+        if not shown.empty:  # gaps stay gaps, and points are marked as in the fan chart
+            ax.plot(*_history_line(shown), color=COLOURS["history"], lw=1.2, label="observed")
+            _history_points(ax, shown, size=12)
         for k in (0, 2):
             ax.plot(ref_years, ref_q[k], color="#718096", lw=0.8, ls=":",
                     label=f"{reference} 10-90%" if k == 0 else None)

@@ -25,12 +25,17 @@ later or earlier (not before the first simulated year). A ``growth_shock`` names
 year, which must be one of the simulated years: a shock in an observed year or beyond the
 horizon would silently change nothing, so it is an error.
 
-*What* a scenario acts on: the modelled series of the indicator -- R&D intensity itself (not
-R&D spending or GDP: a GDP downturn with R&D spending held would *raise* the intensity), and
+*What* a scenario acts on: the modelled series of the indicator -- R&D intensity itself, and
 for labour productivity its numerator, GDP (the employment block changes the denominator).
-A scenario written for one of them (``acts_on: gdp``, "GDP two points slower") is refused on an
-indicator whose modelled series is another: applied to R&D intensity it would cut the
-intensity itself, the opposite of what a GDP slowdown with spending held does.
+A scenario written for GDP (``acts_on: gdp``, "GDP two points slower") acts on GDP wherever
+GDP is simulated: for labour productivity as its numerator; for R&D intensity (a share of
+GDP, modelled on its own series) as its denominator *with R&D spending held on the path the
+baseline implies*, so intensity = baseline intensity x baseline GDP / scenario GDP, path by
+path -- a GDP slowdown then *raises* the intensity. That is the arithmetic of a share under a
+stated assumption, not a forecast that R&D spending will be protected; a scenario in which
+spending falls with GDP is one on R&D intensity itself. A volatility change written for GDP
+does not carry over to the share (its paths would pair with the share's own deviations), and
+a scenario written for any other series is refused where it cannot act.
 """
 from __future__ import annotations
 
@@ -99,10 +104,23 @@ class Scenario:
         modelled = indicator.modelled_series
         if self.on is None or self.on == modelled:
             return None
+        if self.holds_numerator_of(indicator):
+            if self.volatility != 1.0:
+                return (f"scenario '{self.name}' changes the volatility of {self.on}, which does "
+                        f"not carry over to {indicator.id} with its numerator held")
+            return None
         what = "itself" if modelled == indicator.id else modelled
         return (f"scenario '{self.name}' is written for {self.on} (its 'acts_on' key), but "
                 f"{indicator.id} is simulated as {what}, where its changes would mean "
                 "something else")
+
+    def holds_numerator_of(self, indicator) -> bool:
+        """True when this scenario acts on the denominator of ``indicator``, a share modelled on
+        its own series (``acts_on: gdp`` for R&D intensity): the share then moves with the
+        denominator, its numerator held on the baseline's path (see the module doc)."""
+        rule = getattr(indicator, "share_of", None)
+        return (rule is not None and indicator.derived is None and self.on is not None
+                and self.on == rule.denominator)
 
     def check_known(self, registry) -> None:
         """An ``acts_on`` that names no series of the catalogue is an error naming the

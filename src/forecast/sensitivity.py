@@ -108,9 +108,11 @@ def apply_scenario(result: IndicatorForecast, scenario: Scenario,
         raise InputError(None, f"the base result is under scenario '{result.scenario.name}'",
                          field="scenario", expected="a baseline result to apply a scenario to")
     scenario.check_acts_on(result.indicator)
-    if result.indicator.derived is not None and dataset is None:
-        raise InputError(None, f"{result.indicator.id} is derived: applying a scenario needs the "
-                         "dataset", field="dataset", expected="the Dataset of the result")
+    if dataset is None and (result.indicator.derived is not None
+                            or scenario.holds_numerator_of(result.indicator)):
+        raise InputError(None, f"{result.indicator.id} under '{scenario.name}' is computed from "
+                         "another series: applying it needs the dataset", field="dataset",
+                         expected="the Dataset of the result")
     return np.concatenate(list(scenario_member_paths(result, scenario, dataset).values()))
 
 
