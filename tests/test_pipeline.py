@@ -586,3 +586,29 @@ def test_every_command_line_option_says_what_it_does():
     assert not silent, silent
     assert "(default: 10000)" in cli.build_parser()._subparsers._group_actions[0] \
         .choices["run"].format_help().replace("\n", " ").replace("  ", " ")
+
+
+def test_a_share_published_only_before_its_denominators_break_gets_its_other_basis_p(shipped):
+    """R&D intensity is published to 2023 as a share of GDP before the fifth economic census
+    revision (gdp's break in targets.yaml: 2024, +4%): the run says what P would be if the
+    target years are measured against the revised GDP, from the same paths."""
+    rd = run(shipped, "rd_intensity", backtest=False)
+    basis = rd.new_basis
+    assert (basis["denominator"], basis["break_year"], basis["revision"]) == ("gdp", 2024, 0.04)
+    years = list(rd.years)
+    for target in rd.forecast_targets:
+        at = rd.paths[:, years.index(target.year)]
+        assert basis["p_in_year"][target.id] == pytest.approx(np.mean(at / 1.04 >= target.value))
+        assert basis["p_in_year"][target.id] < rd.probabilities[target.id].p_in_year
+    assert any("before its 2024 break" in n for n in rd.notes)
+    # GDP's own history spans the break: every run simulating GDP says so, with the step
+    lp = run(shipped, "labour_productivity", backtest=False)
+    assert any(n.startswith("gdp: series break in 2024 (published 2023->2024: +9.0%)")
+               for n in lp.notes)
+    assert lp.new_basis is None  # not a share: nothing to restate
+    # as of a date before any GDP on the new basis was published, nothing is said
+    from forecast import data
+    early = data.load("2024-06-30")
+    for indicator in ("labour_productivity", "rd_intensity"):
+        result = run(early, indicator, backtest=False)
+        assert not any("break" in n for n in result.notes) and result.new_basis is None

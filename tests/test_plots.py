@@ -215,9 +215,15 @@ def test_the_overview_puts_every_probability_on_one_axis(shipped):
     assert len(ax.get_yticks()) == len(with_p) >= 4  # R&D and labour productivity, 2025 and 2027
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert any(label.startswith("R&D intensity 2027") for label in labels)
-    # the dots are the summary's probabilities
-    dots = sorted(float(c.get_offsets()[0][0]) for c in ax.collections)
-    assert dots == sorted(r["p_in_year"] for r in with_p)
+    # the filled dots are the summary's probabilities; the hollow ones R&D intensity's on
+    # GDP's census-revised basis
+    filled = [c for c in ax.collections if tuple(c.get_facecolor()[0][:3]) != (1.0, 1.0, 1.0)]
+    hollow = [c for c in ax.collections if tuple(c.get_facecolor()[0][:3]) == (1.0, 1.0, 1.0)]
+    assert sorted(float(c.get_offsets()[0][0]) for c in filled) == \
+        sorted(r["p_in_year"] for r in with_p)
+    assert sorted(float(c.get_offsets()[0][0]) for c in hollow) == \
+        sorted(r["p_new_basis"] for r in with_p if r["p_new_basis"] is not None)
+    assert len(hollow) == 2 and "on its revised basis" in ax.get_legend().get_texts()[0].get_text()
     assert plots.target_overview([r for r in rows if r["p_in_year"] is None]) is None
     assert "data:image/png;base64," in reports._overview_img(rows)
 

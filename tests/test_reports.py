@@ -18,6 +18,7 @@ import pytest
 import scrapbook as sb
 
 from forecast import calibration, data, reports
+from forecast.probability import format_probability
 from forecast.errors import InputError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -247,6 +248,12 @@ def test_report_pages_index_and_summary(report):
     assert "How far to trust these probabilities" in index
     assert f"Brier score of {pooled['brier_events']:.3f}" in index
     assert "The newest figure behind a target was published" in index
+    # R&D intensity's other reading (measured against the census-revised GDP) stands beside
+    # the headline, with the same numbers as the summary
+    rd25 = next(r for r in summary["targets"] if r["target_id"] == "rd_intensity_2025")
+    assert rd25["p_new_basis"] < rd25["p_in_year"]
+    assert "Against which gdp is R&amp;D intensity" in index
+    assert f"<b>{format_probability(rd25['p_new_basis'])}</b> if measured against gdp" in index
     html = (report / "rd_intensity.html").read_text()
     assert "forecast_indicator(inputs.dataset" not in html, "code cells must be hidden"
     assert "data:image/png;base64" in html

@@ -102,3 +102,19 @@ def test_a_misspelt_target_key_is_an_error_not_a_missing_field(tmp_path):
 ])
 def test_ratio_and_conversion_factors_must_be_positive_mappings(tmp_path, old, new, field):
     assert broken(tmp_path, old, new).field == field
+
+
+@pytest.mark.parametrize("new", [
+    "revision: 4   #",            # a percentage typed as a number
+    "revision: 0   #",            # no revision is no revision key
+    "revision: yes   #",
+    "revison: 0.04   #",          # a misspelt key would silently drop the revision
+])
+def test_a_malformed_series_break_names_the_field(tmp_path, new):
+    err = broken(tmp_path, "revision: 0.04   #", new)
+    assert err.field == "breaks" and "gdp" in str(err)
+
+
+def test_gdp_carries_its_census_break_with_an_estimated_revision():
+    (brk,) = load_registry(REPO / "data" / "raw" / "targets.yaml").indicator("gdp").breaks
+    assert brk.year == 2024 and brk.revision == 0.04 and "85620" in brk.note

@@ -27,7 +27,8 @@ from .errors import InputError
 from .models import model_names
 from .models.base import ModelFailure, Series
 from .probability import (DEFAULT_PATHS, DEFAULT_SEED, Pace, TargetProbability,
-                          fan_quantiles, joint_probability, pace, target_probability)
+                          fan_quantiles, format_probability, joint_probability, pace,
+                          target_probability)
 from .scenario import Employment, Scenario, first_open_year
 from .targets import Indicator, Target, did_you_mean
 from .transforms import Transform
@@ -113,6 +114,7 @@ class IndicatorForecast:
     break_even: dict | None = None
     implied_last: dict | None = None            # a ratio's level in its last published year
     required: dict = field(default_factory=dict)  # a share's numerator growth needed per target
+    new_basis: dict | None = None  # a share's P if measured on its denominator's revised basis
     status: str = ""
     notes: list[str] = field(default_factory=list)
 
@@ -216,6 +218,7 @@ class IndicatorForecast:
                 "last_observed": c.last_observed, "median_growth_per_year": self.median_growth(name),
             } for name, c in self.components.items()},
             "implied_last": self.implied_last, "required_numerator_growth": self.required,
+            "new_basis": self.new_basis,
         }
         return clean(out)
 
@@ -578,8 +581,57 @@ def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | Non
                         "p_all_met": joint_probability(result.paths, result.years, open_targets),
                         "p_product_of_marginals": float(np.prod(
                             [result.probabilities[t.id].p_in_year for t in open_targets]))}
+    result.notes += _break_notes(dataset, result, open_targets)
     result.status = "probability"
     return result
+
+
+def _break_notes(dataset: Dataset, result: IndicatorForecast,
+                 targets: list[Target]) -> list[str]:
+    """What each series break of the catalogue (``breaks`` in targets.yaml) means for this run:
+    a simulated series whose history spans a break (the models read the step as growth), and
+    a share whose denominator breaks after the share's last published year (its history and
+    its paths are on the old basis, the outcome may be measured on the new one)."""
+    registry, region = dataset.registry, result.region
+    notes = []
+    for name in result.components:
+        observed = dataset.series(name, region)
+        for brk in registry.indicator(name).breaks:
+            if observed.empty or not observed.index[0] < brk.year <= observed.index[-1]:
+                continue
+            step = ""
+            if brk.year - 1 in observed.index and brk.year in observed.index:
+                step = (f" (published {brk.year - 1}->{brk.year}: "
+                        f"{observed[brk.year] / observed[brk.year - 1] - 1:+.1%})")
+            notes.append(f"{name}: series break in {brk.year}{step}: {brk.note}")
+    rule = result.indicator.share_of
+    share = dataset.series(result.indicator.id, region)
+    if rule is None or share.empty:
+        return notes
+    denominator = dataset.series(rule.denominator, region)
+    for brk in registry.indicator(rule.denominator).breaks:
+        # known once the denominator is published on the new basis (as of an earlier date the
+        # revision had not happened); relevant while the share is not
+        known = not denominator.empty and denominator.index[-1] >= brk.year
+        if not known or not share.index[-1] < brk.year <= int(result.years[-1]):
+            continue
+        text = (f"{result.indicator.id}: published to {int(share.index[-1])}, all as a share of "
+                f"{rule.denominator} before its {brk.year} break, and the models extrapolate "
+                f"that basis; if the years from {brk.year} on are measured against the revised "
+                f"{rule.denominator}, the outcome is lower by the size of the revision")
+        if brk.revision is not None:
+            # the same spending over a denominator (1 + revision) times the old one
+            paths = np.where(np.asarray(result.years) >= brk.year,
+                             result.paths / (1.0 + brk.revision), result.paths)
+            p = {t.id: target_probability(paths, result.years, t).p_in_year
+                 for t in targets}
+            result.new_basis = {"denominator": rule.denominator, "break_year": brk.year,
+                                "revision": brk.revision, "p_in_year": p}
+            text += (f": with {rule.denominator} revised {brk.revision:+.0%}, P would be "
+                     + ", ".join(f"{format_probability(v)} for {tid}" for tid, v in p.items())
+                     + " (instead of the headline's)")
+        notes.append(text)
+    return notes
 
 
 def _required_numerator_growth(dataset: Dataset, result: IndicatorForecast, region: str,

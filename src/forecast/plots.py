@@ -544,6 +544,13 @@ def target_overview(rows: list[dict]) -> Figure | None:
         ax.scatter([p], [i], color=colour, s=46, zorder=3)
         ax.annotate(format_probability(p), (p, i), textcoords="offset points", xytext=(0, 6),
                     ha="center", fontsize=8, color=colour)
+        q = r.get("p_new_basis")
+        if q is not None and not pd.isna(q):  # a share measured against a revised GDP
+            label = f"if measured against {r.get('new_basis_of')} on its revised basis"
+            ax.scatter([q], [i], facecolor="white", edgecolor="#4a5568", s=40, zorder=3,
+                       label=label if label not in ax.get_legend_handles_labels()[1] else None)
+            ax.annotate(format_probability(q), (q, i), textcoords="offset points",
+                        xytext=(0, -11), ha="center", fontsize=7.5, color="#4a5568")
     ax.set_yticks(range(len(shown)), [f"{r['name_en'].split(' (')[0]} {r['year']}\n"
                                       f"{r['comparison']} {r['target']:g} {_unit_text(r['unit'])}"
                                       for r in reversed(shown)], fontsize=8)
@@ -555,7 +562,10 @@ def target_overview(rows: list[dict]) -> Figure | None:
     ax.grid(axis="y", visible=False)
     ax.set_xlabel("probability of meeting the target in its year\n(dot: the ensemble; line: "
                   "the range over its models)")
-    ax.set_title("Every target with a probability", fontsize=10)
+    ax.set_title("Every target with a probability", fontsize=10, loc="left")
+    if ax.get_legend_handles_labels()[1]:  # above the plot, clear of every row
+        ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), fontsize=7.5,
+                  borderaxespad=0.2)
     return fig
 
 

@@ -287,6 +287,12 @@ def summary_table(dataset: data.Dataset, *, n_paths: int = DEFAULT_PATHS,
             "joint": res.joint["p_all_met"] if res.joint and prob else None,
             "backtest_coverage_80": (comp.calibration or {}).get("coverage_80") if comp and prob
             else None,
+            # a share of GDP published only before GDP's census revision: P on the new basis
+            "p_new_basis": ((res.new_basis or {}).get("p_in_year") or {}).get(target.id)
+            if prob else None,
+            "new_basis_of": (res.new_basis or {}).get("denominator") if prob else None,
+            "new_basis_revision": (res.new_basis or {}).get("revision") if prob else None,
+            "new_basis_year": (res.new_basis or {}).get("break_year") if prob else None,
             # a ratio's P rests on its employment assumption: where it crosses 50%
             "break_even_ratio": ((res.break_even or {}).get(target.id) or {}).get(
                 "employment_to_population_ratio") if prob else None,
@@ -375,6 +381,18 @@ def summary_html(table: pd.DataFrame, *, link_prefix: str = "",
                      f"({html.escape(str(r.get('assumed_ratio_range') or ''))}): P = 50% at "
                      f"{ratio:.3f}", str(r.get("assumed_ratio") or ""))
 
+    def new_basis(r):
+        p = r.get("p_new_basis")
+        if p is None or _isnan(p):
+            return ""
+        of = html.escape(str(r.get("new_basis_of")))
+        return small(f"<b>{pct(p)}</b> if measured against {of} on its "
+                     f"{int(r['new_basis_year'])} revised basis ({r['new_basis_revision']:+.0%})",
+                     f"the published history is a share of {r.get('new_basis_of')} before its "
+                     f"{int(r['new_basis_year'])} census revision; the same spending over a "
+                     f"{r['new_basis_revision']:+.0%} higher denominator; see the notes on the "
+                     "indicator page")
+
     def required(r):
         rate = r.get("required_growth")
         if rate is None or _isnan(rate):
@@ -439,8 +457,8 @@ def summary_html(table: pd.DataFrame, *, link_prefix: str = "",
             f"<td>{html.escape(r['comparison'])} {r['target']:g} {html.escape(r['unit'])}</td>"
             f"<td>{last}</td><td>{growth}</td><td>{html.escape(r['pace_label'] or '')}"
             f"{pace_caveat(r)}</td>"
-            f"<td><b>{pct(r['p_in_year'])}</b>{member_range(r)}{record(r)}{break_even(r)}"
-            f"{required(r)}</td>"
+            f"<td><b>{pct(r['p_in_year'])}</b>{new_basis(r)}{member_range(r)}{record(r)}"
+            f"{break_even(r)}{required(r)}</td>"
             f"<td>{pct(r['p_by_year'])}</td>"
             f"<td>{pct(r['joint'])}</td><td>{pct(r['backtest_coverage_80'])}"
             f"{backtest_of(r)}</td>"
@@ -781,6 +799,33 @@ def _trust_html(calibration: dict | None) -> str:
                    "as a measurement.</p>")
 
 
+def _basis_html(rows: list[dict]) -> str:
+    """A paragraph per share whose published history is on its denominator's old basis (R&D
+    intensity before GDP's census revision): the headline P assumes the targets are measured
+    the same way; the other reading can turn the answer, so it stands beside the headline."""
+    by_indicator: dict[str, list[dict]] = {}
+    for r in rows:
+        q = r.get("p_new_basis")
+        if q is not None and not _isnan(q):
+            by_indicator.setdefault(r["indicator"], []).append(r)
+    out = []
+    for group in by_indicator.values():
+        r = group[0]
+        of, year = html.escape(str(r["new_basis_of"])), int(r["new_basis_year"])
+        moves = "; ".join(f"{r2['year']}: {format_probability(r2['p_in_year'])} -> "
+                          f"<b>{format_probability(r2['p_new_basis'])}</b>" for r2 in group)
+        out.append(
+            f"<p><b>Against which {of} is {html.escape(r['name_en'])} measured?</b> It is "
+            f"published to {int(r['last_year'])}, always as a share of {of} before its {year} "
+            f"census revision, and the models extrapolate that basis: the probabilities above "
+            f"assume the target years are measured the same way. If they are measured against "
+            f"the revised {of} (an estimated {r['new_basis_revision']:+.0%}, see the indicator "
+            f"page's notes), the same spending gives a share that much lower and the "
+            f"probability of meeting the target changes: {moves}. Which basis the published "
+            f"figures will use is not known from a published figure yet.</p>")
+    return "".join(out)
+
+
 def _overview_img(rows: list[dict]) -> str:
     """The targets' probabilities as one dot chart (:func:`forecast.plots.target_overview`),
     embedded so that index.html stays one self-contained file."""
@@ -921,6 +966,7 @@ Probabilities come from an ensemble of trajectory models whose calibration is me
 calibration page). Values below are collected from the executed notebooks
 (<a href="summary.json">summary.json</a>, <a href="summary.csv">summary.csv</a>).</p>
 {_trust_html(summary.get("calibration"))}
+{_basis_html(summary.get("targets", []))}
 <h2>Every target</h2>
 {_overview_img(summary.get("targets", []))}
 {summary_html(table, track_record=(summary.get("calibration") or {}).get("reliability"))

@@ -45,6 +45,18 @@ class Derivation:
 
 
 @dataclass(frozen=True)
+class SeriesBreak:
+    """A change of basis inside a series (an economic census revision): ``year`` is the first
+    year on the new basis, the years before it as published on the old one."""
+
+    year: int
+    note: str
+    #: estimated relative revision of the years before on the new basis (0.04: about 4% higher),
+    #: used to restate a share of this series that is published only before the break
+    revision: float | None = None
+
+
+@dataclass(frozen=True)
 class Indicator:
     id: str
     name_en: str
@@ -54,6 +66,7 @@ class Indicator:
     scale: str
     derived: Derivation | None = None   # simulated as this ratio (no series of its own)
     share_of: Derivation | None = None  # has a series of its own, which is this ratio
+    breaks: tuple[SeriesBreak, ...] = ()  # known changes of basis, said in every output using it
 
     @property
     def modelled_series(self) -> str:
@@ -196,12 +209,31 @@ def _parse_indicator(ind_id: str, entry: Any, path: Path) -> Indicator:
             raise InputError(path, f"{what} has a malformed '{key}'", line=line, field=key,
                              expected="{numerator: ID, denominator: ID, factor: a positive "
                                       "number}") from None
+    breaks = []
+    for item in entry.get("breaks") or []:
+        year, note, revision = ((item.get("year"), item.get("note"), item.get("revision"))
+                                if isinstance(item, dict) else (None, None, None))
+        if (isinstance(year, bool) or not isinstance(year, int) or not MIN_YEAR <= year <= MAX_YEAR
+                or not isinstance(note, str) or not note.strip()
+                or not (revision is None or (isinstance(revision, (int, float))
+                                             and not isinstance(revision, bool)
+                                             and -0.5 < revision < 0.5 and revision != 0))
+                or set(item) - {"year", "note", "revision", "__line__"}):
+            shown = {k: v for k, v in item.items() if k != "__line__"} \
+                if isinstance(item, dict) else item
+            raise InputError(path, f"{what} has a malformed break {shown!r}", line=line,
+                             field="breaks", expected="a list of {year: first year on the new "
+                             "basis, note: what changed, revision (optional): the relative "
+                             "revision of the years before, e.g. 0.04 for 4% higher}")
+        breaks.append(SeriesBreak(year, " ".join(note.split()),
+                                  None if revision is None else float(revision)))
     return Indicator(
         id=ind_id,
         name_en=str(_require(entry, "name_en", path, what, "an English name")),
         name_zh=str(_require(entry, "name_zh", path, what, "the Chinese name")),
         unit=str(_require(entry, "unit", path, what, "a unit such as %, 亿元, 万元/人")),
         bounds=bounds, scale=scale, derived=ratios.get("derived"), share_of=ratios.get("share_of"),
+        breaks=tuple(breaks),
     )
 
 
