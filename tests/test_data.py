@@ -240,6 +240,14 @@ def test_a_wrong_size_is_held_against_the_plans_targets_in_their_region(root):
     # year first is unambiguous with any separator; day-month-year with a named month too
     ("2022/03/01", date(2022, 3, 1)), ("2022.3.1", date(2022, 3, 1)), ("2022-3-1", date(2022, 3, 1)),
     ("1-Mar-2022", date(2022, 3, 1)), ("posted 2022/3/1 08:00", date(2022, 3, 1)),
+    # forms that used to fall back to the reference year, so counted a value too early
+    ("bulletin for 2021, released 15-Mar-22", date(2022, 3, 15)),
+    ("2021年统计公报（20220228）", date(2022, 2, 28)), ("二〇二二年三月十五日", date(2022, 3, 15)),
+    ("２０２２年３月１日", date(2022, 3, 1)),
+    # ranges count from their later end; a span of two years is the later year
+    ("2022-01/02", date(2022, 2, 28)), ("2022-03-01/05", date(2022, 3, 5)),
+    ("2022-03-01/2022-03-05", date(2022, 3, 5)), ("2020-21 (published 2022-03-01)", date(2022, 3, 1)),
+    ("2022.3", date(2022, 3, 31)), ("2022-Mar-01", date(2022, 3, 1)),
 ])
 def test_dates_written_out_are_read_as_the_date_not_its_year(root, published, available):
     # read by the numeric pattern alone, 1 March 2022 counted from 31 December 2022
@@ -293,6 +301,8 @@ def test_a_future_as_of_is_refused():
 @pytest.mark.parametrize("over,field", [
     (dict(published="03/01/2022"), "published"),     # 1 March or 3 January?
     (dict(published="01-03-2022"), "published"),     # the same with dashes
+    (dict(published="2021年公报 110年3月15日"), "published"),  # a Minguo year: not read, refused
+    (dict(published="bulletin 2021, March 1-15, 2022"), "published"),  # a day not read
     (dict(published="2022/02/30"), "published"),     # no such day
     (dict(reliability="officail"), "reliability"),   # would silently rank last
     (dict(region="hangzhou"), "region"),             # would be a region of its own

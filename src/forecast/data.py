@@ -33,6 +33,7 @@ import math
 import os
 import re
 import tempfile
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -50,31 +51,61 @@ RELIABILITY_GRADES = ("official", "official media", "copy of an official text",
                       "compiled dataset", "compiled dataset (mixed vintages)", "secondary")
 _THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
 _DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:-(\d{2}))?(?:-(\d{2}))?(?!\d)")
-#: dates written out, which the numeric pattern would read as their year only (so as
-#: available from 31 December): 2025/03/01, 2022年3月1日, 2022年3月, 1 March 2022, 1-Mar-2022,
-#: March 1, 2022, March 2022
+_ISO_MONTH_OR_DAY = re.compile(r"(?<!\d)(?:19|20)\d{2}-\d{2}(?:-\d{2})?(?!\d)")
+#: dates written otherwise, which the numeric pattern would read as their year only (so as
+#: available from 31 December) or not at all: 2025/03/01, 20250301, 2022年3月1日, 二〇二二年三月一日,
+#: 1 March 2022, 1-Mar-2022, 15-Mar-24, 2022-Mar-01, March 1, 2022, March 2022, and ranges
+#: (2024-01/02, 2023-09-19/20), of which the later end counts
 _MONTHS = {name: i for i, names in enumerate(
     [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
      ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
      ("oct", "october"), ("nov", "november"), ("dec", "december")], start=1) for name in names}
-_MONTH = "(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_MONTH_NAMES = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_MONTH = "(" + _MONTH_NAMES + r")\.?"
 _YEAR_ALONE = r"((?:19|20)\d{2})(?![\d/.-]\d|\d)"  # not the start of 2025-05-01
+_FIRST = r"(?<![\d/.-])((?:19|20)\d{2})"           # a year that starts a date
 _WRITTEN_DATES = [
+    # ranges: the later end (2023-09-19/20, 2024-01/02)
+    (re.compile(_FIRST + r"-(\d{2})-(\d{2})/(\d{2})(?!\d)"), lambda m: (m[1], m[2], m[4]), False),
+    (re.compile(_FIRST + r"-(\d{2})/(\d{2})(?![\d/.-]|\d)"), lambda m: (m[1], m[3], None), False),
     # year first is unambiguous whatever the separator: 2025/03/01, 2025.3.1, 2022-3-1
-    (re.compile(r"(?<![\d/.-])((?:19|20)\d{2})([/.-])(\d{1,2})\2(\d{1,2})(?![\d/.-]\d|\d)"),
+    (re.compile(_FIRST + r"([/.-])(\d{1,2})\2(\d{1,2})(?![\d/.-]\d|\d)"),
      lambda m: (m[1], m[3], m[4]), False),
+    (re.compile(r"(?<![\d.])((?:19|20)\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?![\d.])"),
+     lambda m: (m[1], m[2], m[3]), False),                                   # 20240228
+    (re.compile(_FIRST + r"[/.](\d{1,2})(?!\d|[/.-]\d)"), lambda m: (m[1], m[2], None), False),
+    (re.compile(_FIRST + r"-" + _MONTH + r"-(\d{1,2})(?!\d)", re.IGNORECASE),
+     lambda m: (m[1], _MONTHS[m[2].lower()], m[3]), False),                  # 2022-Mar-01
     (re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*[日号])?"),
      lambda m: (m[1], m[2], m[3]), False),
-    (re.compile(r"(?<![\d.])(\d{1,2})(?:st|nd|rd|th)?(?:\s+|-)" + _MONTH + r"(?:,?\s+|-)" + _YEAR_ALONE,
-                re.IGNORECASE), lambda m: (m[3], _MONTHS[m[2].lower()], m[1]), True),
+    (re.compile(r"(?<![\d.])(\d{1,2})(?:st|nd|rd|th)?(?:\s+|-)" + _MONTH + r"(?:,?\s+|-)"
+                + _YEAR_ALONE, re.IGNORECASE), lambda m: (m[3], _MONTHS[m[2].lower()], m[1]), True),
+    (re.compile(r"(?<![\d.])(\d{1,2})-" + _MONTH + r"-(\d{2})(?![\d/.-]\d|\d)", re.IGNORECASE),
+     lambda m: ("20" + m[3], _MONTHS[m[2].lower()], m[1]), True),           # 15-Mar-24
     (re.compile(r"\b" + _MONTH + r"\s+(?:(\d{1,2})(?:st|nd|rd|th)?,?\s+)?" + _YEAR_ALONE,
                 re.IGNORECASE), lambda m: (m[3], _MONTHS[m[1].lower()], m[2]), False),
 ]
+#: a span of two years (2021-22, a fiscal or school year): the later year
+_YEAR_SPAN = re.compile(r"(?<![\d/.-])((?:19|20)\d{2})[-/–](\d{2})(?![\d/.-]|\d)")
+#: dates in Chinese numerals (二〇二五年三月十五日), rewritten in digits before the patterns above
+_CN_DIGITS = dict(zip("〇零一二三四五六七八九", (0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9)))
+_CN_DATE = re.compile(r"([〇零一二三四五六七八九]{4})\s*年(?:\s*([一二三四五六七八九十]{1,3})\s*月"
+                      r"(?:\s*([一二三四五六七八九十]{1,3})\s*[日号])?)?")
 #: a number before a month is a day only after these (or at the start, or after punctuation):
 #: in "Table 3 March 2025" or "No. 12 Dec 2023" it is not, and the month's end is taken
 _DAY_AFTER = re.compile(r"(?:^|[(\[,;:]|\b(?:on|published|released|dated|updated|posted|"
                         r"issued|of))\s*$", re.IGNORECASE)
-_AMBIGUOUS_DATE = re.compile(r"(?<!\d)\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}(?!\d)")
+#: left over once every readable date is rewritten: a day-first numeric date (03/01/2022 is
+#: 1 March or 3 January) ...
+_AMBIGUOUS_DATE = re.compile(r"(?<![\d/.-])\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}(?!\d)")
+#: ... or a date the patterns do not read (a Minguo year, a month name beside a number that
+#: is not one of the forms above, Chinese numerals out of form, a bare YYYYMMDD that is no
+#: day): falling back to the year of another date in the text could count a value early
+_UNREAD_DATE = re.compile(
+    r"\d+\s*年\s*\d{1,2}\s*月|[〇零一二三四五六七八九十]\s*[年月日号]"
+    r"|(?<![a-z])(?:" + _MONTH_NAMES + r")\.?[\s,-]*\d{1,2}(?!\d)"
+    r"|(?<!\d)\d{1,2}(?:st|nd|rd|th)?[\s,-]*(?:" + _MONTH_NAMES + r")(?![a-z])"
+    r"|(?<![\d.])(?:19|20)\d{6}(?![\d.])", re.IGNORECASE)
 _PRELIMINARY = re.compile(r"prelim|estimat|预计|初步|快报", re.IGNORECASE)
 
 PANEL_COLUMNS = ["region", "indicator", "year", "value", "unit", "vintage", "published",
@@ -132,8 +163,46 @@ def _not_in_the_future(as_of: date, given) -> date:
     return as_of
 
 
+class DateError(ValueError):
+    """A ``published`` text whose date cannot be read safely; ``expected`` says what can."""
+
+    def __init__(self, message: str, expected: str):
+        super().__init__(message)
+        self.expected = expected
+
+
+def _cn_number(text: str) -> int:
+    """1-31 in Chinese numerals: 五, 十, 十五, 二十, 三十一."""
+    if "十" in text:
+        tens, _, units = text.partition("十")
+        return (_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[units] if units else 0)
+    return _CN_DIGITS[text]
+
+
+def _digit_dates(text: str) -> str:
+    """``text`` with full-width digits made ASCII, dates in Chinese numerals in digits and a
+    span of two years (2021-22) as its later year."""
+    text = unicodedata.normalize("NFKC", text)
+
+    def digits(match):
+        try:
+            out = "".join(str(_CN_DIGITS[c]) for c in match[1]) + "年"
+            if match[2]:
+                out += f"{_cn_number(match[2])}月"
+            if match[3]:
+                out += f"{_cn_number(match[3])}日"
+            return out
+        except KeyError:  # not a number in a form this reads: left for _UNREAD_DATE
+            return match[0]
+    text = _CN_DATE.sub(digits, text)
+    return _YEAR_SPAN.sub(lambda m: str(int(m[1]) + 1) if int(m[2]) == (int(m[1]) + 1) % 100
+                          else m[0], text)
+
+
 def _iso_dates(text: str) -> str:
-    """``text`` with dates written out (:data:`_WRITTEN_DATES`) rewritten as YYYY-MM[-DD]."""
+    """``text`` with dates written otherwise (:data:`_WRITTEN_DATES`) rewritten as
+    YYYY-MM[-DD]."""
+    text = _digit_dates(text)
     for pattern, parts, day_first in _WRITTEN_DATES:
         def iso(match, parts=parts, day_first=day_first):
             year, month, day = parts(match)
@@ -157,13 +226,30 @@ def _period_end(year: int, month: int | None, day: int | None) -> date:
 
 def _end_of_period(text: str) -> date | None:
     """The end of the *latest* period ``YYYY[-MM[-DD]]`` named in ``text`` (None if none);
-    dates written out (``2022年3月1日``, ``1 March 2022``) count as the same. The latest,
-    because a source is often named with its reference year before its publication date
-    ("2024年统计公报 2025年3月15日", "bulletin 2023 (published 15 March 2024)"): taking the
-    first would let a value be used before it was out.
-    Raises ValueError for a period that does not exist (``2025-02-30``, ``2025-13``)."""
-    ends = [_period_end(*(int(g) if g else None for g in match.groups()))
-            for match in _DATE.finditer(_iso_dates(text or ""))]
+    dates written otherwise (``2022年3月1日``, ``1 March 2022``, ``2025/03/01``) count as the
+    same. The latest, because a source is often named with its reference year before its
+    publication date ("2024年统计公报 2025年3月15日", "bulletin 2023 (published 15 March
+    2024)"): taking the first would let a value be used before it was out.
+    Raises :class:`DateError` for a date that does not exist (``2025-02-30``), a day-first
+    numeric date (``03/01/2025``) and a date this cannot read (``113年3月15日``): read as
+    the year of another date in the text, it could count a value early."""
+    rewritten = _iso_dates(text or "")
+    rest = _ISO_MONTH_OR_DAY.sub(" ", rewritten)  # what is left once the dates read are out
+    if _AMBIGUOUS_DATE.search(rest):
+        raise DateError(f"has a day-first numeric date ('{_AMBIGUOUS_DATE.search(rest)[0]}': "
+                        "03/01/2025 is 1 March or 3 January)",
+                        "YYYY-MM-DD, or the month in words (3 January 2025)")
+    if _UNREAD_DATE.search(rest):
+        raise DateError(f"has a date this cannot read ('{_UNREAD_DATE.search(rest)[0].strip()}')",
+                        "YYYY-MM-DD, YYYY-MM or YYYY (or 2025年3月1日, 1 March 2025), "
+                        "optionally with a note")
+    try:
+        ends = [_period_end(*(int(g) if g else None for g in match.groups()))
+                for match in _DATE.finditer(rewritten)]
+    except ValueError:
+        raise DateError("names a date that does not exist",
+                        "YYYY, YYYY-MM or YYYY-MM-DD (a real date), optionally with a note"
+                        ) from None
     return max(ends) if ends else None
 
 
@@ -258,11 +344,6 @@ def _validate_row(row: dict, path: Path, line: int, registry: Registry, origin: 
         raise InputError(path, f"value {row['value']} {row['unit']} is out of range for "
                          f"'{indicator.id}'", line=line, field="value",
                          expected=indicator.bounds_text())
-    if _AMBIGUOUS_DATE.search(row["published"] or ""):
-        # 03/01/2022 is 1 March or 3 January; 2022-3-1 would be read as the year only
-        raise InputError(path, f"published '{row['published']}' is not in YYYY-MM-DD form",
-                         line=line, field="published",
-                         expected="YYYY, YYYY-MM or YYYY-MM-DD with two-digit month and day")
     grade = (row.get("reliability") or "").strip()
     if grade and reliability_rank(grade) == len(RELIABILITY_GRADES):
         # an unknown grade would silently rank last and lose every vintage contest
@@ -271,11 +352,9 @@ def _validate_row(row: dict, path: Path, line: int, registry: Registry, origin: 
                          + " (optionally followed by a note), or empty")
     try:
         published = _end_of_period(row["published"])
-    except ValueError:
-        raise InputError(path, f"published '{row['published']}' names a date that does not exist",
-                         line=line, field="published",
-                         expected="YYYY, YYYY-MM or YYYY-MM-DD (a real date), optionally with a note"
-                         ) from None
+    except DateError as exc:
+        raise InputError(path, f"published '{row['published']}' {exc}", line=line,
+                         field="published", expected=exc.expected) from None
     assumed = published is None
     if assumed:
         published = date(int(row["year"]) + 1, 12, 31)
