@@ -60,13 +60,19 @@ def test_every_notebook_refuses_parameters_it_does_not_declare(path):
 
 
 def test_an_unknown_parameter_is_named_with_a_guess():
-    namespace = {"indicator": "rd_intensity", "scenarios": ["slower_trend"], "np": np,
-                 "display": print, "In": [""], "_": None, "scenario": "slower_trend"}
+    # papermill's injected cell, as the kernel's input history holds it
+    injected = "# Parameters\nindicator = \"rd_intensity\"\nscenario = \"slower_trend\"\n"
+    namespace = {"In": ["", "indicator = 'x'\nscenarios = []", injected],
+                 "indicator": "rd_intensity", "scenario": "slower_trend"}
     with pytest.raises(InputError) as err:
         reports.refuse_unknown_parameters(namespace, "indicator scenarios")
     assert err.value.field == "scenario" and "did you mean 'scenarios'" in err.value.message
-    del namespace["scenario"]  # modules, functions and IPython's own names are not parameters
+    # papermill's own names (--inject-paths) are not the user's typos
+    namespace["In"][2] = "# Parameters\nindicator = 'x'\nPAPERMILL_INPUT_PATH = 'a.ipynb'\n"
     reports.refuse_unknown_parameters(namespace, "indicator scenarios")
+    # run by hand, or run again in the same kernel: globals of the first run are not parameters
+    reports.refuse_unknown_parameters({"In": ["", "x = 1"], "glue": {}, "fmt": "{:.1%}"},
+                                      "indicator scenarios")
 
 
 def test_scenario_explorer_refuses_two_scenarios_of_one_name():

@@ -28,6 +28,7 @@ hash, as_of, all parameters, seed, package versions and git commit.
 from __future__ import annotations
 
 import argparse
+import ast
 import dataclasses
 import html
 import json
@@ -75,19 +76,25 @@ def notebooks_dir() -> Path:
     return data.project_root() / "notebooks"
 
 
-#: what a notebook's parameters cell can hold; imports and functions are not parameters
-_PARAMETER_TYPES = (type(None), bool, int, float, str, list, tuple, dict)
-
-
 def refuse_unknown_parameters(namespace: dict, declared: str) -> None:
-    """Raise if ``namespace`` (a notebook's globals) holds a parameter value under a name the
-    notebook does not declare (``declared``: its parameters cell's names, space-separated).
-    papermill only logs a warning for ``-p scenaro x`` and runs the baseline, which a reader
-    of the output would take for the scenario."""
+    """Raise if papermill injected a parameter the notebook does not declare (``declared``:
+    its parameters cell's names, space-separated). papermill only logs a warning for
+    ``-p scenaro x`` and runs the baseline, which a reader of the output would take for the
+    scenario. The injected cell is read from the kernel's input history (``In`` in
+    ``namespace``, the notebook's globals): papermill starts it with "# Parameters". Names
+    papermill adds itself (``--inject-paths``: PAPERMILL_*) are allowed; a notebook run by
+    hand, or run again in the same kernel, has nothing injected to check."""
     known = set(declared.split())
-    unknown = sorted(name for name, value in namespace.items()
-                     if name not in known and not name.startswith("_")
-                     and name not in {"In", "Out"} and isinstance(value, _PARAMETER_TYPES))
+    injected: set[str] = set()
+    for source in namespace.get("In") or []:
+        if isinstance(source, str) and source.lstrip().startswith("# Parameters"):
+            try:
+                body = ast.parse(source).body
+            except SyntaxError:
+                continue
+            injected |= {target.id for node in body if isinstance(node, ast.Assign)
+                         for target in node.targets if isinstance(target, ast.Name)}
+    unknown = sorted(name for name in injected - known if not name.startswith("PAPERMILL_"))
     if unknown:
         raise InputError(None, f"'{unknown[0]}' is not a parameter of this notebook"
                          + did_you_mean(unknown[0], known), field=unknown[0],
@@ -100,7 +107,7 @@ def resolve_scenarios(values) -> list[Scenario]:
     if isinstance(values, str) or not isinstance(values, (list, tuple)) or not values \
             or not all(isinstance(v, str) for v in values):
         raise InputError(None, f"scenarios is {values!r}", field="scenarios",
-                         expected="a list of scenario names or YAML paths")
+                         expected="a non-empty list of scenario names or YAML paths")
     return distinct_names([resolve_scenario(v) for v in values])
 
 
