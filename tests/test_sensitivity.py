@@ -186,8 +186,13 @@ def test_cli_sensitivity_writes_csv(tmp_path, capsys):
     assert code == 0
     printed = capsys.readouterr().out
     assert "P(rd_intensity in 2027 >= level)" in printed and "shock" in printed
+    # the model's notes, the same under every scenario, are printed once for all of them
+    notes = [line for line in printed.splitlines() if line.startswith("note [")]
+    assert any(line.startswith("note [baseline, shock, wide]: gdp: series break") for line in notes)
+    assert len(notes) == len(set(notes))
     table = pd.read_csv(out)
     assert set(table["scenario"]) == {"baseline", "shock", "wide"}
+    assert not table["note"].str.contains("\n").any()  # one line per CSV row
     # the file says what reproduces it
     assert set(table["as_of"]) == {"2026-11-27"} and set(table["seed"]) == {20261127}
     assert set(table["n_paths"]) == {300} and table["data_hash"].nunique() == 1
@@ -206,6 +211,10 @@ def test_a_sweep_refuses_a_fraction_typed_for_a_percent(shipped):
         sweep(shipped, "rd_intensity", np.array([0.041, 0.042]), [Scenario()], engine="serial",
               **SWEEP_KW)
     assert info.value.field == "targets"
+    # the same typed as fractions from 0: the 0 does not make it a sweep
+    with pytest.raises(InputError, match="wrong unit"):
+        sweep(shipped, "rd_intensity", np.array([0.0, 0.01, 0.05]), [Scenario()],
+              engine="serial", **SWEEP_KW)
     # a grid that merely starts far below (0 to 6 %) is a sweep, not a slip
     table = sweep(shipped, "rd_intensity", np.array([0.0, 3.0, 6.0]), [Scenario()],
                   engine="serial", **SWEEP_KW)

@@ -257,6 +257,11 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
     dataset = data.load(args.as_of)
     grid = parse_grid(args.targets)
     scenarios = [Scenario()] + (load_scenarios(args.scenarios) if args.scenarios else [])
+    off = levels_off_the_plan(dataset, args.indicator, grid)
+    if len(off):  # said first, not under the tables (a grid of only such levels is refused)
+        plan = ", ".join(f"{t.value:g}" for t in dataset.registry.targets_for(args.indicator))
+        print(f"note: level(s) {', '.join(f'{v:g}' for v in off)} are more than "
+              f"{MAGNITUDE_LIMIT:g}x off the plan's targets ({plan}): a wrong unit?")
     table = sweep(dataset, args.indicator, grid, scenarios, engine=args.engine, jobs=args.jobs,
                   scheduler=args.scheduler, models=tuple(args.models) if args.models else None,
                   n_paths=args.paths, seed=args.seed, backtest=not args.no_backtest)
@@ -270,19 +275,20 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
         print(f"\nP({args.indicator} in {int(year)} >= level), as of {dataset.as_of} "
               f"(plan target {block['plan_target'].iloc[0]:g}):")
         print(wide.map(_fmt_p).to_string())
-    for name, note in table.drop_duplicates("scenario")[["scenario", "note"]].itertuples(index=False):
-        if note:
-            print(f"note [{name}]: {note}")
-    off = levels_off_the_plan(dataset, args.indicator, grid)
-    if len(off):  # a grid of only such levels is refused by sweep
-        plan = ", ".join(f"{t.value:g}" for t in dataset.registry.targets_for(args.indicator))
-        print(f"note: level(s) {', '.join(f'{v:g}' for v in off)} are more than "
-              f"{MAGNITUDE_LIMIT:g}x off the plan's targets ({plan}): a wrong unit?")
+    # each distinct note once, with the scenarios it is about: most are the model's own, the
+    # same under every scenario (a sweep's table holds one note per line)
+    by_note: dict[str, list[str]] = {}
+    for name, notes in table.drop_duplicates("scenario")[["scenario", "note"]].itertuples(index=False):
+        for note in (notes or "").splitlines():
+            by_note.setdefault(note, []).append(name)
+    for note, names in by_note.items():
+        print(f"note [{', '.join(names)}]: {note}")
     if args.out:
         out = Path(args.out)
         # what reproduces the file, on every row (a CSV travels without its command line)
         recorded = table.assign(as_of=str(dataset.as_of), data_hash=dataset.data_hash,
-                                n_paths=args.paths, seed=args.seed)
+                                n_paths=args.paths, seed=args.seed,
+                                note=table["note"].fillna("").str.replace("\n", "; "))
         data.write_atomically(out, lambda p: recorded.to_csv(p, index=False, float_format="%.6g"))
         print(f"wrote {out}")
     return 0

@@ -398,7 +398,7 @@ def _sweep_task(item: tuple) -> pd.DataFrame:
             else np.full(len(grid), np.nan)
         frames.append(pd.DataFrame({"scenario": scenario.name, "target_id": target.id,
                                     "year": target.year, "plan_target": target.value,
-                                    "level": grid, "p": p, "note": "; ".join(result.notes)}))
+                                    "level": grid, "p": p, "note": "\n".join(result.notes)}))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -435,7 +435,8 @@ def sweep(dataset: Dataset, indicator: str, grid: np.ndarray, scenarios: list[Sc
         raise InputError(None, f"target level(s) {', '.join(f'{v:g}' for v in outside)} outside "
                          f"what {indicator} can take", field="targets", expected=ind.bounds_text())
     off = levels_off_the_plan(dataset, indicator, grid)
-    if len(off) and len(off) == len(grid):
+    nonzero = int(np.count_nonzero(np.asarray(grid, dtype=float)))
+    if len(off) and len(off) == nonzero:  # 0:0.05:0.01 is a fraction grid that starts at 0
         # 0.041 for 4.1 %: every level far off the plan's own targets is a unit slip, whose
         # sweep would print >99.9% everywhere without a word
         plan = [t.value for t in dataset.registry.targets_for(indicator)]
