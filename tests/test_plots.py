@@ -106,6 +106,12 @@ def test_coverage_by_horizon_draws_each_level_against_its_chance_range():
     assert band.max() - band.min() == pytest.approx(2 * calibration.chance_spread(0.5, 4),
                                                     abs=0.01)
     assert _png(fig)
+    # one horizon alone still shows its chance range; none at all says so
+    one = plots.coverage_by_horizon(table.iloc[[0, 3]]).axes[0]
+    xs = one.collections[0].get_paths()[0].vertices[:, 0]
+    assert xs.max() - xs.min() > 0.5
+    empty = plots.coverage_by_horizon(table.assign(n_forecasts=0)).axes[0]
+    assert "no scored forecasts" in [t.get_text() for t in empty.texts]
 
 
 def test_labels_never_show_chinese_without_a_cjk_font(rd, monkeypatch):

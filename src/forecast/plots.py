@@ -434,8 +434,8 @@ def tornado(ranking: pd.DataFrame, *, title: str) -> Figure:
     ax.set_yticks(range(n), list(ranking["assumption"])[::-1])
     # the axis spans the bars, with room either side for their labels: on 0-100% the
     # swings of a few points were slivers; ticks stay inside 0-100%
-    ends = [base] + [float(v) for v in ranking[["low", "high"]].to_numpy().ravel()
-                     if v is not None and not pd.isna(v)]
+    ends = [float(v) for v in [base, *ranking[["low", "high"]].to_numpy().ravel()]
+            if v is not None and not pd.isna(v)] or [0.5]
     span = max(max(ends) - min(ends), 0.1)
     ax.set_xlim(max(min(ends) - 0.6 * span, -0.3), min(max(ends) + 0.6 * span, 1.3))
     ticks = ax.xaxis.get_major_locator().tick_values(*ax.get_xlim())
@@ -470,16 +470,23 @@ def coverage_by_horizon(table: pd.DataFrame, *, title: str = "Interval coverage 
     (dashed) and the range chance alone allows a calibrated forecaster with that many
     forecasts (shaded). ``table`` comes from
     :func:`forecast.calibration.coverage_table` by ``"horizon"``; its pooled row is left out."""
-    rows = table[table["horizon"].astype(str) != "all"]
+    rows = table[(table["horizon"].astype(str) != "all") & (table["n_forecasts"] > 0)]
     x = rows["horizon"].astype(int).to_numpy()
     n = rows["n_forecasts"].astype(int).to_numpy()
     fig, (ax,) = _new(width=6.4, height=3.8)
+    if rows.empty:
+        ax.annotate("no scored forecasts", (0.5, 0.5), xycoords="axes fraction", ha="center")
+        ax.set_title(title)
+        return fig
+    # one horizon alone would draw its chance range with no width
+    xs = np.array([x[0] - 0.3, x[0] + 0.3]) if len(x) == 1 else x
     levels = sorted(int(c.split("_")[1]) for c in rows.columns if c.startswith("coverage_"))
     colours = ["#90cdf4", COLOURS["band"], COLOURS["median"]]
     for level, colour in zip(levels, colours[-len(levels):]):
         nominal = level / 100
         spread = np.array([chance_spread(nominal, k) for k in n])
-        ax.fill_between(x, np.clip(nominal - spread, 0, 1), np.clip(nominal + spread, 0, 1),
+        spread = np.repeat(spread, len(xs)) if len(x) == 1 else spread
+        ax.fill_between(xs, np.clip(nominal - spread, 0, 1), np.clip(nominal + spread, 0, 1),
                         color=colour, alpha=0.12, lw=0)
         ax.axhline(nominal, color=colour, ls="--", lw=1)
         ax.plot(x, rows[f"coverage_{level}"].astype(float), marker="o", color=colour,
@@ -491,8 +498,10 @@ def coverage_by_horizon(table: pd.DataFrame, *, title: str = "Interval coverage 
     ax.set_ylim(max(min(0.3, lowest - 0.05), 0), 1.02)
     ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
     ax.set_ylabel("observations inside")
-    ax.set_title(title)
-    ax.legend(loc="lower left", ncol=len(levels))
+    ax.set_title(title, pad=22)
+    # above the axes: low coverage, what the chart is for, is at the bottom
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(levels), fontsize=8,
+              borderaxespad=0.1)
     return fig
 
 
