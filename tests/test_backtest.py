@@ -366,3 +366,19 @@ def test_backtest_weights_judge_on_the_published_scale_when_the_series_has_a_tra
     # exp(+4) on 5% of the paths costs far more on the published scale
     assert share(published) < 0.6 * share(on_log) < 0.6
 
+
+
+def test_event_brier_is_reported_with_the_hindsight_base_rate_to_beat():
+    import pandas as pd
+    from forecast.calibration import PooledBacktest
+    # pace 0: 3 of 4 happened; pace 2: none did. Always giving those shares scores
+    # (3 x 0.25^2 + 0.75^2) / 4 / 2 = 0.09375; the forecaster said 50% throughout: 0.25
+    obs = [True, True, True, False, False, False, False, False]
+    events = pd.DataFrame({"pace_multiple": [0.0] * 4 + [2.0] * 4, "event_prob": 0.5,
+                           "event_obs": obs})
+    rows = pd.DataFrame({"series": ["a"], "origin": [2015], "crps": [0.1], "covered_50": [True],
+                         "covered_80": [True], "covered_95": [True], "brier": [0.2]})
+    pooled = PooledBacktest(rows, events, pd.DataFrame())
+    summary = pooled.summary()
+    assert summary["brier_events"] == pytest.approx(0.25)
+    assert summary["brier_events_base_rate"] == pytest.approx(0.09375)

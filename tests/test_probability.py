@@ -123,3 +123,9 @@ def test_probabilities_never_print_as_certain():
     assert format_probability(1.0) == ">99.9%" and format_probability(0.0) == "<0.1%"
     assert format_probability(0.9996) == ">99.9%" and format_probability(0.998) == "99.8%"
     assert format_probability(0.634) == "63%" and format_probability(float("nan")) == "–"
+
+
+def test_a_target_whose_year_is_observed_has_nothing_left_to_do():
+    # observed and missed in 2025: "from 2025 on it needs +3%/yr" was printed for it
+    missed = pace(pd.Series([80.0, 84.0, 85.2], index=[2020, 2023, 2025]), target(2025, 88.0))
+    assert missed.required_from_last is None and missed.ratio is not None

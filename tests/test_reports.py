@@ -252,7 +252,9 @@ def test_report_pages_index_and_summary(report):
     # calibration page, and how current the data are
     pooled = summary["calibration"]["summary"]
     assert "How far to trust these probabilities" in index
-    assert f"Brier score of {pooled['brier_events']:.3f}" in index
+    assert f"Brier score of {pooled['brier_events']:.3f} (lower is better: always saying 50% " \
+        f"scores 0.250, and giving each kind of event the share of them that happened, known " \
+        f"only in hindsight, {pooled['brier_events_base_rate']:.3f})" in index
     assert "The newest figure behind a target was published" in index
     # R&D intensity's other reading (measured against the census-revised GDP) stands beside
     # the headline, with the same numbers as the summary

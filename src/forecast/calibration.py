@@ -66,8 +66,12 @@ class PooledBacktest:
         origins and series, and the Brier score of all target-like events."""
         out = summarise(self.rows)
         out["n_series"] = int(self.rows["series"].nunique())
-        out["brier_events"] = float(np.mean((self.events["event_prob"]
-                                             - self.events["event_obs"].astype(float)) ** 2))
+        obs = self.events["event_obs"].astype(float)
+        out["brier_events"] = float(np.mean((self.events["event_prob"] - obs) ** 2))
+        # the benchmark with hindsight: every event of a pace multiple given the share of
+        # them that happened (a coin flip scores 0.25); skill is a Brier score below it
+        base_rate = obs.groupby(self.events["pace_multiple"]).transform("mean")
+        out["brier_events_base_rate"] = float(np.mean((base_rate - obs) ** 2))
         out["n_failures"] = int(len(self.failures))
         return out
 

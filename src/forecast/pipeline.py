@@ -688,6 +688,9 @@ def _required_numerator_growth(dataset: Dataset, result: IndicatorForecast, regi
         if y0 in numerator.index and y1 > y0:
             past = (f"; published {rule.numerator} grew {(numerator[y1] / numerator[y0]) ** (1 / (y1 - y0)) - 1:+.1%}"
                     f"/yr in {y0}-{y1}")
+            if y0 in denominator.index and y1 in denominator.index:  # the gap is what a share needs
+                past += (f" ({rule.denominator} "
+                         f"{(denominator[y1] / denominator[y0]) ** (1 / (y1 - y0)) - 1:+.1%}/yr)")
     for target in targets:
         if target.year <= base_year:
             continue

@@ -169,7 +169,9 @@ def pace(series: pd.Series, target: Target) -> Pace:
     last_year, last_value = int(series.index[-1]), float(series.iloc[-1])
     if target.is_met(last_value):
         return Pace(target.id, None, last_year, last_value, None, None, None, PACE_MET)
-    from_last = _cagr(last_value, target.value, target.year - last_year)
+    # what is left to do; nothing once the target year is observed (met or missed)
+    from_last = (_cagr(last_value, target.value, target.year - last_year)
+                 if target.year > last_year else None)
     earlier = series[series.index <= last_year - 1]
     if earlier.empty:
         return Pace(target.id, None, last_year, last_value, None, None, None,

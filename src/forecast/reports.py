@@ -770,7 +770,9 @@ def _trust_html(calibration: dict | None) -> str:
             f"series behind the targets, the 31 provinces' R&amp;D intensity and the GDP of "
             f"Hangzhou's peers; calibration page), the ensemble's 50/80/95% intervals covered "
             f"{summary['coverage_50']:.0%}/{summary['coverage_80']:.0%}/"
-            f"{summary['coverage_95']:.0%} of the outcomes.")
+            f"{summary['coverage_95']:.0%} of the outcomes. (These backtests weigh the models "
+            f"equally; the probabilities below weigh them by each series' own backtest, so the "
+            f"two are close relatives, not the same forecaster.)")
     bias = [r for r in calibration.get("median_bias", []) if r.get("n")]
     if bias:
         names = {"hangzhou": "Hangzhou's own series", "panel: rd_intensity": "the provinces' R&amp;D "
@@ -800,7 +802,8 @@ def _trust_html(calibration: dict | None) -> str:
             direction = "Its misses have no consistent direction across bands."
         text += (f" Its probabilities of target-like events (each forecast scored at 5 "
                  f"targets: reaching 0-2 times the historical pace) scored a Brier score of "
-                 f"{summary['brier_events']:.3f}. {direction} Beside each probability below: "
+                 f"{summary['brier_events']:.3f}{_brier_benchmarks(summary)}. {direction} "
+                 f"Beside each probability below: "
                  f"how often the events of its band happened.")
     return text + (" Read a probability as the spread of plausible trends made explicit, not "
                    "as a measurement.</p>")
@@ -831,6 +834,15 @@ def _basis_html(rows: list[dict]) -> str:
             f"probability of meeting the target changes: {moves}. Which basis the published "
             f"figures will use is not known from a published figure yet.</p>")
     return "".join(out)
+
+
+def _brier_benchmarks(summary: dict) -> str:
+    """What a Brier score of the event probabilities is to be read against (lower is
+    better): always saying 50%, and each kind of event's own frequency, known in hindsight."""
+    base = summary.get("brier_events_base_rate")
+    return (" (lower is better: always saying 50% scores 0.250"
+            + ("" if base is None else f", and giving each kind of event the share of them that "
+               f"happened, known only in hindsight, {base:.3f}") + ")")
 
 
 def _overview_img(rows: list[dict]) -> str:
