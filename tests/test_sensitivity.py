@@ -1,6 +1,8 @@
 """Sensitivity: probability vs target level, scenarios on the base paths, tornado."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -76,7 +78,11 @@ def test_tornado_covers_every_assumption_and_ranks_by_swing(shipped, rd):
     ranking = sensitivity.tornado_ranking(table, "rd_intensity_2027")
     assert list(ranking["swing"]) == sorted(ranking["swing"], reverse=True)
     trend = ranking[ranking["assumption"] == "trend"].iloc[0]
-    assert trend["low_variant"].startswith("-") and trend["low"] < trend["base"] < trend["high"]
+    assert trend["low_variant"].startswith("rd_intensity -1%/yr") and \
+        trend["low"] < trend["base"] < trend["high"]
+    # a shock names the series it hits, and for a share its size in points
+    shock = ranking[ranking["assumption"] == "growth shock"].iloc[0]
+    assert re.fullmatch(r"rd_intensity -3% in 2026 \(-0\.1\d pt\)", shock["low_variant"])
     # 2025 is over as of 2026-11-27: a trend, volatility or shock from 2026 cannot move it,
     # and the row says so instead of naming one variant as both ends
     over = sensitivity.tornado_ranking(table, "rd_intensity_2025").set_index("assumption")

@@ -191,17 +191,20 @@ def tornado(dataset: Dataset, result: IndicatorForecast, *, volatility: tuple[fl
         add("model choice", model, {k: v.p_in_year for k, v in probs.items()})
     start = result.scenario_start  # the first year not over on the as-of date
     shock_year = shock_year or min(start, int(result.modelled.years[-1]))
+    # named by their effect and by the series they act on (R&D intensity itself, GDP under
+    # labour productivity): on the log (or, for a small share, logit) scale 0.03 is about 3%
+    # of the level; a "growth shock" to R&D intensity is not a GDP shock
+    series = result.modelled.indicator
     variants = [
         ("volatility", f"x{volatility[0]:g}", Scenario(name="low volatility", volatility=volatility[0])),
         ("volatility", f"x{volatility[1]:g}", Scenario(name="high volatility", volatility=volatility[1])),
-        # named by their effect: on the log (or, for a small share, logit) scale 0.03 is
-        # about 3% of the level
-        ("growth shock", f"level {-growth_shock:+.0%} in {shock_year}",
+        ("growth shock", f"{series} {-growth_shock:+.0%} in {shock_year}",
          Scenario(name="negative shock", shock_year=shock_year, shock_size=-growth_shock)),
-        ("growth shock", f"level {growth_shock:+.0%} in {shock_year}",
+        ("growth shock", f"{series} {growth_shock:+.0%} in {shock_year}",
          Scenario(name="positive shock", shock_year=shock_year, shock_size=growth_shock)),
-        ("trend", f"{-trend:+.0%}/yr from {start}", Scenario(name="slower trend", trend=-trend)),
-        ("trend", f"{trend:+.0%}/yr from {start}", Scenario(name="faster trend", trend=trend)),
+        ("trend", f"{series} {-trend:+.0%}/yr from {start}",
+         Scenario(name="slower trend", trend=-trend)),
+        ("trend", f"{series} {trend:+.0%}/yr from {start}", Scenario(name="faster trend", trend=trend)),
     ]
     if result.indicator.derived is not None:
         # the ratio's denominator is an assumption: hold it at each end of its stated range
@@ -210,8 +213,15 @@ def tornado(dataset: Dataset, result: IndicatorForecast, *, volatility: tuple[fl
             variants.append(("employment ratio", f"ratio {end:.2f}", Scenario(
                 name=f"employment ratio {end:.2f}",
                 employment=dataclasses.replace(base_employment, ratio=(end, end)))))
+    years = list(np.asarray(result.years))
     for assumption, variant, scenario in variants:
         paths = apply_scenario(result, scenario, dataset)
+        if assumption == "growth shock" and series == result.indicator.id and \
+                result.indicator.unit == "%" and shock_year in years:
+            # a share's shock also in points, the unit its targets are read in
+            at = years.index(shock_year)
+            points = float(np.median(paths[:, at]) - np.median(result.paths[:, at]))
+            variant += f" ({points:+.2f} pt)"
         # a change that starts after a target's year cannot move it: say so, not just "0"
         acts = {"growth shock": shock_year, "volatility": start, "trend": start}.get(assumption)
         add(assumption, variant,
