@@ -613,3 +613,12 @@ def test_a_share_published_only_before_its_denominators_break_gets_its_other_bas
         result = run(early, indicator, backtest=False)
         assert not any("2024" in n and "break" in n for n in result.notes)
         assert result.new_basis is None
+
+
+def test_the_growth_the_plans_own_targets_imply_is_said_beside_the_models(shipped):
+    lp = run(shipped, "labour_productivity", backtest=False)
+    note = next(n for n in lp.notes if n.startswith("the plan's own targets imply"))
+    assert f"{(28 / 22) ** 0.5 - 1:+.1%}/yr from 2025 to 2027 (22 -> 28" in note
+    years = list(lp.years)
+    m25, m27 = (np.median(lp.paths[:, years.index(y)]) for y in (2025, 2027))
+    assert f"median grows {(m27 / m25) ** 0.5 - 1:+.1%}/yr" in note
