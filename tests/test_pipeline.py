@@ -622,3 +622,17 @@ def test_the_growth_the_plans_own_targets_imply_is_said_beside_the_models(shippe
     years = list(lp.years)
     m25, m27 = (np.median(lp.paths[:, years.index(y)]) for y in (2025, 2027))
     assert f"median grows {(m27 / m25) ** 0.5 - 1:+.1%}/yr" in note
+
+
+def test_a_year_over_long_enough_for_its_release_is_flagged_as_probably_out(shipped):
+    # GDP has been published as soon as 20 days after its year (2022: 2023-01-20); 2025 has
+    # been over for 11 months as of 2026-11-27
+    lp = run(shipped, "labour_productivity", backtest=False)
+    note = next(n for n in lp.notes if n.startswith("gdp: 2025 is over"))
+    assert "as soon as 20 days after its year (2022: 2023-01-20)" in note
+    assert "figure for 2025 is probably out" in note
+    # ten days after the year nothing is overdue yet
+    from forecast import data
+    early = run(data.load("2025-01-10"), "rd_intensity", backtest=False)
+    note = next(n for n in early.notes if n.startswith("rd_intensity: 2024 is over"))
+    assert "probably out" not in note

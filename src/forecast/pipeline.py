@@ -115,6 +115,7 @@ class IndicatorForecast:
     implied_last: dict | None = None            # a ratio's level in its last published year
     required: dict = field(default_factory=dict)  # a share's numerator growth needed per target
     new_basis: dict | None = None  # a share's P if measured on its denominator's revised basis
+    probably_out: dict | None = None  # over years whose figures past release lags say are out
     status: str = ""
     notes: list[str] = field(default_factory=list)
 
@@ -218,7 +219,7 @@ class IndicatorForecast:
                 "last_observed": c.last_observed, "median_growth_per_year": self.median_growth(name),
             } for name, c in self.components.items()},
             "implied_last": self.implied_last, "required_numerator_growth": self.required,
-            "new_basis": self.new_basis,
+            "new_basis": self.new_basis, "probably_out": self.probably_out,
         }
         return clean(out)
 
@@ -563,6 +564,14 @@ def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | Non
             f"data/raw); the values for {span} are the models' estimates "
             f"from data up to {modelled.last_observed[0]}, and a scenario's trend does not "
             "change them")
+        result.probably_out = _probably_out(dataset, modelled.indicator, region, over)
+        if result.probably_out:
+            out = result.probably_out
+            result.notes[-1] += (
+                f"; {out['series']} has been published as soon as {out['lag_days']} days after "
+                f"its year ({out['example']}), so the figure for "
+                f"{', '.join(map(str, out['years']))} is probably out: adding it (`forecast data "
+                "add`) would replace an estimate with the outcome")
 
     if indicator.share_of is not None:
         _required_numerator_growth(dataset, result, region, open_targets, models, n_paths, seed,
@@ -585,6 +594,24 @@ def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | Non
     result.notes += _plan_pace_note(result)
     result.status = "probability"
     return result
+
+
+def _probably_out(dataset: Dataset, series: str, region: str, over: list[int]) -> dict | None:
+    """The years of ``over`` (over, not in the data) that have been over for longer than
+    ``series`` has ever taken to be published, by the earliest release in data/raw whose date
+    is stated (compiled datasets excluded: they are dated by their compilation): their
+    figures are probably out. None when there are none."""
+    v = dataset.vintages
+    rows = v[(v["indicator"] == series) & (v["region"] == region) & ~v["published_assumed"]
+             & ~v["reliability"].fillna("").str.startswith("compiled")]
+    if rows.empty:
+        return None
+    lags = [(d - date(int(y), 12, 31)).days for y, d in zip(rows["year"], rows["available"])]
+    best = int(np.argmin(lags))
+    years = [y for y in over if (dataset.as_of - date(y, 12, 31)).days > lags[best]]
+    return {"series": series, "years": years, "lag_days": lags[best],
+            "example": f"{int(rows['year'].iloc[best])}: {rows['available'].iloc[best]}"} \
+        if years else None
 
 
 def _plan_pace_note(result: IndicatorForecast) -> list[str]:
