@@ -105,6 +105,8 @@ def test_tornado_of_a_ratio_holds_its_employment_assumption_at_each_end(shipped)
     # as_of row says so, and its probabilities equal the base
     as_of = table[table["assumption"] == "as_of"]
     assert as_of["note"].str.contains("the same figures as the base").all()
+    # it names what the forecast rests on, not labour productivity's own 2015 figure
+    assert as_of["note"].str.startswith("last observation gdp 2024, ").all()
     assert as_of["p"].tolist() == [lp.probabilities[t].p_in_year for t in as_of["target_id"]]
 
 

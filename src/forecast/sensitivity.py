@@ -253,7 +253,11 @@ def _data_variant(add, assumption: str, variant: str, dataset: Dataset,
     if not alt.probabilities:
         add(assumption, variant, {}, f"no probability ({alt.status})")
         return
-    last = alt.history["year"].max() if not alt.history.empty else None
+    # the series the forecast rests on: the indicator's own, or a ratio's components (labour
+    # productivity's own last observation, 2015, is not what moves it)
+    lasts = {n: c.last_observed[0] for n, c in alt.components.items() if c.last_observed}
+    last = (", ".join(f"{n} {y}" for n, y in lasts.items()) if result.indicator.derived
+            else alt.history["year"].max() if not alt.history.empty else None)
     same = ({n: c.last_observed for n, c in alt.components.items()}
             == {n: c.last_observed for n, c in result.components.items()}
             and alt.history[["year", "value"]].equals(result.history[["year", "value"]]))
