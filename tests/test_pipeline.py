@@ -118,7 +118,8 @@ def test_labour_productivity_rests_on_a_stated_assumption(shipped):
     for tid in ("labour_productivity_2025", "labour_productivity_2027"):
         assert low.probabilities[tid].p_in_year > high.probabilities[tid].p_in_year
         # the break-even rests on GDP and population only, not on the assumed ratio range
-        assert low.break_even[tid] == high.break_even[tid]
+        drop = lambda entry: {k: v for k, v in entry.items() if k != "p_at_ratio"}  # noqa: E731
+        assert drop(low.break_even[tid]) == drop(high.break_even[tid])
     assert set(low.components) == {"gdp", "permanent_population_yearend"}
 
 
@@ -130,6 +131,16 @@ def test_break_even_ratio_is_where_probability_is_half(shipped):
     at = run(shipped, "labour_productivity", backtest=False, n_paths=4000,
              scenario=Scenario(employment=Employment(ratio=(ratio, ratio))))
     assert at.probabilities["labour_productivity_2027"].p_in_year == pytest.approx(0.5, abs=0.05)
+
+
+def test_p_held_at_the_ends_of_the_assumed_ratio_is_a_run_with_that_ratio(shipped):
+    base = run(shipped, "labour_productivity", backtest=False)
+    held = base.break_even["labour_productivity_2027"]["p_at_ratio"]
+    assert list(held) == ["0.58", "0.66", "0.74"]
+    assert list(held.values()) == sorted(held.values(), reverse=True)  # more employed, lower
+    at = run(shipped, "labour_productivity", backtest=False,
+             scenario=Scenario(employment=Employment(ratio=(0.74, 0.74))))
+    assert held["0.74"] == pytest.approx(at.probabilities["labour_productivity_2027"].p_in_year)
 
 
 def test_break_even_employment_growth_is_where_probability_is_half(shipped):

@@ -857,6 +857,11 @@ def _forecast_derived(dataset: Dataset, result: IndicatorForecast, region: str, 
             pop_t = population[:, idx]
             entry["employment_to_population_ratio"] = _break_even(
                 gdp_t, lambda r: pop_t * r, target.value, 0.2, 1.0)
+            # P held at each end and the middle of the assumed range: how much of the
+            # headline is the assumption
+            lo, hi = employment.ratio
+            entry["p_at_ratio"] = {f"{r:.2f}": float(np.mean(gdp_t / (pop_t * r) >= target.value))
+                                   for r in (lo, (lo + hi) / 2, hi)}
         if not sourced_emp.empty:
             base_year, base = int(sourced_emp.index[-1]), float(sourced_emp.iloc[-1])
             entry["employment_growth_per_year"] = _break_even(

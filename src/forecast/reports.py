@@ -308,6 +308,8 @@ def summary_table(dataset: data.Dataset, *, n_paths: int = DEFAULT_PATHS,
             "break_even_ratio": ((res.break_even or {}).get(target.id) or {}).get(
                 "employment_to_population_ratio") if prob else None,
             "assumed_ratio": res.assumption if prob and res.break_even else None,
+            "p_at_ratio": ((res.break_even or {}).get(target.id) or {}).get("p_at_ratio")
+            if prob else None,
             "assumed_ratio_range": (
                 "{:.2f}-{:.2f}".format(*(res.scenario.employment or Employment()).ratio)
                 if prob and res.break_even else None),
@@ -388,9 +390,12 @@ def summary_html(table: pd.DataFrame, *, link_prefix: str = "",
         ratio = r.get("break_even_ratio")
         if ratio is None or _isnan(ratio):
             return ""
+        at = r.get("p_at_ratio")
+        held = "" if not isinstance(at, dict) else "; at a ratio of " + ", ".join(
+            f"{k}: {format_probability(v)}" for k, v in at.items())
         return small(f"conditional on the assumed employment ratio "
                      f"({html.escape(str(r.get('assumed_ratio_range') or ''))}): P = 50% at "
-                     f"{ratio:.3f}", str(r.get("assumed_ratio") or ""))
+                     f"{ratio:.3f}{held}", str(r.get("assumed_ratio") or ""))
 
     def new_basis(r):
         p = r.get("p_new_basis")
