@@ -189,7 +189,8 @@ def test_target_sensitivity_notebook(tmp_path):
     sens = scraps["sensitivity"]
     assert {r["target_id"] for r in sens["levels"]} == {"rd_intensity_2025", "rd_intensity_2027"}
     assert {r["assumption"] for r in sens["tornado"]["rd_intensity_2027"]} == {
-        "model choice", "volatility", "growth shock", "trend", "as_of", "data vintage"}
+        "model choice", "volatility", "growth shock", "trend", "gdp basis", "as_of",
+        "data vintage"}
 
 
 @pytest.mark.slow

@@ -841,7 +841,7 @@ def _basis_html(rows: list[dict]) -> str:
         out.append(
             f"<p><b>Against which {of} is {html.escape(r['name_en'])} measured?</b> It is "
             f"published to {int(r['last_year'])}, always as a share of {of} before its {year} "
-            f"census revision, and the models extrapolate that basis: the probabilities above "
+            f"census revision, and the models extrapolate that basis: the headline probabilities "
             f"assume the target years are measured the same way. If they are measured against "
             f"the revised {of} (an estimated {r['new_basis_revision']:+.0%}, see the indicator "
             f"page's notes), the same spending gives a share that much lower and the "
