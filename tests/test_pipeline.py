@@ -639,11 +639,14 @@ def test_a_year_over_long_enough_for_its_release_is_flagged_as_probably_out(ship
     # GDP has been published as soon as 20 days after its year (2022: 2023-01-20); 2025 has
     # been over for 11 months as of 2026-11-27
     lp = run(shipped, "labour_productivity", backtest=False)
-    note = next(n for n in lp.notes if n.startswith("gdp: 2025 is over"))
+    note = next(n for n in lp.notes if n.startswith("gdp: a first figure for 2025 is probably"))
     assert "as soon as 20 days after its year (2022: 2023-01-20)" in note
-    assert "figure for 2025 is probably out" in note
+    # every series the ratio rests on is checked: population too
+    assert {o["series"] for o in lp.probably_out} == {"gdp", "permanent_population_yearend"}
     # ten days after the year nothing is overdue yet
     from forecast import data
     early = run(data.load("2025-01-10"), "rd_intensity", backtest=False)
-    note = next(n for n in early.notes if n.startswith("rd_intensity: 2024 is over"))
-    assert "probably out" not in note
+    assert not early.probably_out
+    # only releases out by the as-of date count (2021's came on 2022-02-28)
+    before = run(data.load("2021-04-01"), "rd_intensity", backtest=False)
+    assert all(o["lag_days"] != 59 for o in before.probably_out)

@@ -258,7 +258,8 @@ def test_report_pages_index_and_summary(report):
         f"only in hindsight, {pooled['brier_events_base_rate']:.3f})" in index
     assert "The newest figure behind a target was published" in index
     # years forecast although past release lags say their figures are out
-    assert re.search(r"probably published already: <b>[^<]*rd_intensity 2024, 2025", index)
+    assert re.search(r"a first figure is probably published already for: <b>[^<]*"
+                     r"rd_intensity 2024, 2025", index)
     # R&D intensity's other reading (measured against the census-revised GDP) stands beside
     # the headline, with the same numbers as the summary
     rd25 = next(r for r in summary["targets"] if r["target_id"] == "rd_intensity_2025")

@@ -115,7 +115,7 @@ class IndicatorForecast:
     implied_last: dict | None = None            # a ratio's level in its last published year
     required: dict = field(default_factory=dict)  # a share's numerator growth needed per target
     new_basis: dict | None = None  # a share's P if measured on its denominator's revised basis
-    probably_out: dict | None = None  # over years whose figures past release lags say are out
+    probably_out: list[dict] = field(default_factory=list)  # over years probably published
     status: str = ""
     notes: list[str] = field(default_factory=list)
 
@@ -564,14 +564,19 @@ def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | Non
             f"data/raw); the values for {span} are the models' estimates "
             f"from data up to {modelled.last_observed[0]}, and a scenario's trend does not "
             "change them")
-        result.probably_out = _probably_out(dataset, modelled.indicator, region, over)
-        if result.probably_out:
-            out = result.probably_out
-            result.notes[-1] += (
-                f"; {out['series']} has been published as soon as {out['lag_days']} days after "
-                f"its year ({out['example']}), so the figure for "
-                f"{', '.join(map(str, out['years']))} is probably out: adding it (`forecast data "
-                "add`) would replace an estimate with the outcome")
+    # every series the probability rests on (a ratio's components too): figures of years
+    # that are over and simulated, which past release lags say are probably out
+    first_open = first_open_year(dataset.as_of)
+    for name, comp in result.components.items():
+        out = _probably_out(dataset, name, region,
+                            [int(y) for y in comp.years if y < first_open])
+        if out:
+            result.probably_out.append(out)
+            result.notes.append(
+                f"{name}: a first figure for {', '.join(map(str, out['years']))} is probably "
+                f"out already: {name} has been published as soon as {out['lag_days']} days "
+                f"after its year ({out['example']}); adding it (`forecast data add`) would "
+                "replace the models' estimate with a published figure")
 
     if indicator.share_of is not None:
         _required_numerator_growth(dataset, result, region, open_targets, models, n_paths, seed,
@@ -603,7 +608,8 @@ def _probably_out(dataset: Dataset, series: str, region: str, over: list[int]) -
     figures are probably out. None when there are none."""
     v = dataset.vintages
     rows = v[(v["indicator"] == series) & (v["region"] == region) & ~v["published_assumed"]
-             & ~v["reliability"].fillna("").str.startswith("compiled")]
+             & ~v["reliability"].fillna("").str.startswith("compiled")
+             & (v["available"] <= dataset.as_of)]  # what was known on the as-of date
     if rows.empty:
         return None
     lags = [(d - date(int(y), 12, 31)).days for y, d in zip(rows["year"], rows["available"])]

@@ -301,8 +301,8 @@ def summary_table(dataset: data.Dataset, *, n_paths: int = DEFAULT_PATHS,
             "new_basis_revision": (res.new_basis or {}).get("revision") if prob else None,
             "new_basis_year": (res.new_basis or {}).get("break_year") if prob else None,
             # years forecast although their figures are probably published (release lags)
-            "probably_out": (f"{res.probably_out['series']} "
-                             f"{', '.join(map(str, res.probably_out['years']))}"
+            "probably_out": ("; ".join(f"{o['series']} {', '.join(map(str, o['years']))}"
+                                       for o in res.probably_out)
                              if prob and res.probably_out else None),
             # a ratio's P rests on its employment assumption: where it crosses 50%
             "break_even_ratio": ((res.break_even or {}).get(target.id) or {}).get(
@@ -763,11 +763,13 @@ def _data_currency(data_through: str | None, as_of: str, rows: list[dict]) -> st
     if over:
         text += (f" {', '.join(map(str, over))} is over, but where its figure is not in the data "
                  f"yet the target is still forecast.")
-    out = sorted({r["probably_out"] for r in rows if isinstance(r.get("probably_out"), str)})
+    out = sorted({part for r in rows if isinstance(r.get("probably_out"), str)
+                  for part in r["probably_out"].split("; ")})
     if out:
-        text += (f" By how soon their past figures came out, these are probably published "
-                 f"already: <b>{html.escape('; '.join(out))}</b>. Adding them (<code>forecast data "
-                 f"add</code>) would replace estimates with outcomes.")
+        text += (f" By how soon their past figures came out (preliminary ones included), a "
+                 f"first figure is probably published already for: "
+                 f"<b>{html.escape('; '.join(out))}</b>. Adding them (<code>forecast data "
+                 f"add</code>) would replace the models' estimates with published figures.")
     return text
 
 
