@@ -248,6 +248,9 @@ def test_a_wrong_size_is_held_against_the_plans_targets_in_their_region(root):
     ("2022-01/02", date(2022, 2, 28)), ("2022-03-01/05", date(2022, 3, 5)),
     ("2022-03-01/2022-03-05", date(2022, 3, 5)), ("2020-21 (published 2022-03-01)", date(2022, 3, 1)),
     ("2022.3", date(2022, 3, 31)), ("2022-Mar-01", date(2022, 3, 1)),
+    # a range whose end is before its start runs into the next month or year
+    ("2021-12/01", date(2022, 1, 31)), ("2022-01-30/02", date(2022, 2, 2)),
+    ("2021-12-31/01-05", date(2022, 1, 5)), ("2022-02-10/03-01", date(2022, 3, 1)),
 ])
 def test_dates_written_out_are_read_as_the_date_not_its_year(root, published, available):
     # read by the numeric pattern alone, 1 March 2022 counted from 31 December 2022

@@ -65,9 +65,14 @@ _MONTH = "(" + _MONTH_NAMES + r")\.?"
 _YEAR_ALONE = r"((?:19|20)\d{2})(?![\d/.-]\d|\d)"  # not the start of 2025-05-01
 _FIRST = r"(?<![\d/.-])((?:19|20)\d{2})"           # a year that starts a date
 _WRITTEN_DATES = [
-    # ranges: the later end (2023-09-19/20, 2024-01/02)
-    (re.compile(_FIRST + r"-(\d{2})-(\d{2})/(\d{2})(?!\d)"), lambda m: (m[1], m[2], m[4]), False),
-    (re.compile(_FIRST + r"-(\d{2})/(\d{2})(?![\d/.-]|\d)"), lambda m: (m[1], m[3], None), False),
+    # ranges: the later end (2023-09-19/20, 2024-01/02, 2024-12-31/01-05), into the next
+    # month or year where the end is before the start (2024-12/01 ends in January 2025)
+    (re.compile(_FIRST + r"-(\d{2})-(\d{2})/(\d{2})-(\d{2})(?![\d/.-]\d|\d)"),
+     lambda m: _later_end(m[1], m[4], m[5], m[2]), False),
+    (re.compile(_FIRST + r"-(\d{2})-(\d{2})/(\d{2})(?![\d/.-]\d|\d)"),
+     lambda m: _later_end(m[1], m[2], m[4], None, m[3]), False),
+    (re.compile(_FIRST + r"-(\d{2})/(\d{2})(?![\d/.-]|\d)"),
+     lambda m: _later_end(m[1], m[3], None, m[2]), False),
     # year first is unambiguous whatever the separator: 2025/03/01, 2025.3.1, 2022-3-1
     (re.compile(_FIRST + r"([/.-])(\d{1,2})\2(\d{1,2})(?![\d/.-]\d|\d)"),
      lambda m: (m[1], m[3], m[4]), False),
@@ -169,6 +174,22 @@ class DateError(ValueError):
     def __init__(self, message: str, expected: str):
         super().__init__(message)
         self.expected = expected
+
+
+def _later_end(year: str, month: str, day: str | None, start_month: str | None = None,
+               start_day: str | None = None) -> tuple[int, int, int | None]:
+    """The end of a range as (year, month, day): a month before the start month is in the
+    next year, a day before the start day in the next month."""
+    year_, month_ = int(year), int(month)
+    if day is None and start_month is not None and month_ < int(start_month):
+        year_ += 1  # 2024-12/01
+    elif day is not None and start_day is not None and int(day) < int(start_day):
+        month_ += 1  # 2024-01-30/02
+    elif day is not None and start_month is not None and month_ < int(start_month):
+        year_ += 1  # 2024-12-31/01-05
+    if month_ == 13:
+        year_, month_ = year_ + 1, 1
+    return year_, month_, None if day is None else int(day)
 
 
 def _cn_number(text: str) -> int:
