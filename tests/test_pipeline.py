@@ -599,36 +599,52 @@ def test_every_command_line_option_says_what_it_does():
         .choices["run"].format_help().replace("\n", " ").replace("  ", " ")
 
 
-def test_a_share_published_only_before_its_denominators_break_gets_its_other_basis_p(shipped):
+def test_a_share_published_only_before_its_denominators_break_is_read_on_the_new_basis(shipped):
     """R&D intensity is published to 2023 as a share of GDP before the fifth economic census
-    revision (gdp's break in targets.yaml: 2024, +4%): the run says what P would be if the
-    target years are measured against the revised GDP, from the same paths."""
+    revision (gdp's 2024 break in targets.yaml, +3.7% to +4.3%); every figure from 2024 on
+    will be a share of the revised GDP. The paths from 2024 are the models' divided by 1 + r
+    per path, and the probability on the history's own basis is kept beside it."""
     rd = run(shipped, "rd_intensity", backtest=False)
-    basis = rd.new_basis
-    assert (basis["denominator"], basis["break_year"], basis["revision"]) == ("gdp", 2024, 0.04)
+    basis = rd.basis
+    assert (basis["denominator"], basis["break_year"], basis["revision"]) == \
+        ("gdp", 2024, [0.037, 0.043])
+    comp = rd.components["rd_intensity"]
+    before = comp.paths()  # the models' own paths, the history's basis
     years = list(rd.years)
+    ratio = before[:, years.index(2025)] / rd.paths[:, years.index(2025)]
+    assert ratio.min() >= 1.037 - 1e-9 and ratio.max() <= 1.043 + 1e-9 and ratio.std() > 0
+    # the same r on every year of a path
+    np.testing.assert_allclose(before[:, years.index(2027)] / rd.paths[:, years.index(2027)],
+                               ratio)
     for target in rd.forecast_targets:
-        at = rd.paths[:, years.index(target.year)]
-        assert basis["p_in_year"][target.id] == pytest.approx(np.mean(at / 1.04 >= target.value))
-        assert basis["p_in_year"][target.id] < rd.probabilities[target.id].p_in_year
-    assert any("before its 2024 break" in n for n in rd.notes)
+        at = before[:, years.index(target.year)]
+        assert basis["p_history_basis"][target.id] == pytest.approx(np.mean(at >= target.value))
+        assert rd.probabilities[target.id].p_in_year < basis["p_history_basis"][target.id]
+    assert any("read against gdp on its census-revised basis" in n for n in rd.notes)
+    # the spending requirement says which basis it is on
+    assert any("gdp from 2024 on is on its census-revised basis" in n for n in rd.notes)
+    # a scenario applied to the baseline result is restated the same way as a re-run
+    from forecast.sensitivity import apply_scenario
+    slow = run(shipped, "rd_intensity", backtest=False, scenario=load_scenario(
+        REPO / "notebooks" / "scenarios" / "slower_trend.yaml"))
+    np.testing.assert_allclose(apply_scenario(rd, slow.scenario, shipped), slow.paths)
     # GDP's own history spans the break: every run simulating GDP says so, with the step
     lp = run(shipped, "labour_productivity", backtest=False)
     assert any(n.startswith("gdp: series break in 2024 (published 2023->2024: +9.0%)")
                for n in lp.notes)
-    assert lp.new_basis is None  # not a share: nothing to restate
-    # as of a date before any GDP on the new basis was published, nothing is said
+    assert lp.basis is None  # not a share: nothing to restate
+    # as of a date before any GDP on the new basis was published, nothing is restated
     from forecast import data
     early = data.load("2024-06-30")
     for indicator in ("labour_productivity", "rd_intensity"):
         result = run(early, indicator, backtest=False)
         assert not any("2024" in n and "break" in n for n in result.notes)
-        assert result.new_basis is None
+        assert result.basis is None
 
 
 def test_the_growth_the_plans_own_targets_imply_is_said_beside_the_models(shipped):
     lp = run(shipped, "labour_productivity", backtest=False)
-    note = next(n for n in lp.notes if n.startswith("the plan's own targets imply"))
+    note = next(n for n in lp.notes if n.startswith("the plan's own targets rise"))
     assert f"{(28 / 22) ** 0.5 - 1:+.1%}/yr from 2025 to 2027 (22 -> 28" in note
     years = list(lp.years)
     m25, m27 = (np.median(lp.paths[:, years.index(y)]) for y in (2025, 2027))

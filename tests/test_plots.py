@@ -69,11 +69,13 @@ def test_probability_curve_and_tornado_render(shipped, rd):
     fig = plots.tornado(ranking, title="t")
     assert len(fig.axes[0].patches) >= 4
     assert _png(fig)
-    # the axis follows the bars (the widest swing fills at least 40% of it) and its ticks
-    # never leave 0-100%
+    # the axis follows the bars, with room for their labels (not -30%..130% whatever the
+    # swings), and its ticks never leave 0-100%
     ax = fig.axes[0]
-    widest = max(p.get_width() for p in ax.patches)
-    assert widest / (ax.get_xlim()[1] - ax.get_xlim()[0]) >= 0.4
+    ends = [ranking["base"].iloc[0], *ranking["low"].dropna(), *ranking["high"].dropna()]
+    span = max(max(ends) - min(ends), 0.1)
+    assert ax.get_xlim()[0] >= min(ends) - 0.6 * span - 1e-9
+    assert ax.get_xlim()[1] <= max(ends) + 0.6 * span + 1e-9
     assert all(0 <= t <= 1 for t in ax.get_xticks())
 
 
@@ -221,15 +223,15 @@ def test_the_overview_puts_every_probability_on_one_axis(shipped):
     assert len(ax.get_yticks()) == len(with_p) >= 4  # R&D and labour productivity, 2025 and 2027
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert any(label.startswith("R&D intensity 2027") for label in labels)
-    # the filled dots are the summary's probabilities; the hollow ones R&D intensity's on
-    # GDP's census-revised basis
+    # the filled dots are the summary's probabilities; the hollow ones R&D intensity's on the
+    # published history's basis (GDP before its census revision)
     filled = [c for c in ax.collections if tuple(c.get_facecolor()[0][:3]) != (1.0, 1.0, 1.0)]
     hollow = [c for c in ax.collections if tuple(c.get_facecolor()[0][:3]) == (1.0, 1.0, 1.0)]
     assert sorted(float(c.get_offsets()[0][0]) for c in filled) == \
         sorted(r["p_in_year"] for r in with_p)
     assert sorted(float(c.get_offsets()[0][0]) for c in hollow) == \
-        sorted(r["p_new_basis"] for r in with_p if r["p_new_basis"] is not None)
-    assert len(hollow) == 2 and "on its revised basis" in ax.get_legend().get_texts()[0].get_text()
+        sorted(r["p_history_basis"] for r in with_p if r["p_history_basis"] is not None)
+    assert len(hollow) == 2 and "history's basis" in ax.get_legend().get_texts()[0].get_text()
     assert plots.target_overview([r for r in rows if r["p_in_year"] is None]) is None
     assert "data:image/png;base64," in reports._overview_img(rows)
 

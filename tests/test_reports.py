@@ -260,12 +260,13 @@ def test_report_pages_index_and_summary(report):
     # years forecast although past release lags say their figures are out
     assert re.search(r"a first figure is probably published already for: <b>[^<]*"
                      r"rd_intensity 2024, 2025", index)
-    # R&D intensity's other reading (measured against the census-revised GDP) stands beside
-    # the headline, with the same numbers as the summary
+    # R&D intensity is read against the census-revised GDP; the index says so beside the
+    # headline, with the probability on the history's own basis, as the summary has them
     rd25 = next(r for r in summary["targets"] if r["target_id"] == "rd_intensity_2025")
-    assert rd25["p_new_basis"] < rd25["p_in_year"]
-    assert "Against which gdp is R&amp;D intensity" in index
-    assert f"<b>{format_probability(rd25['p_new_basis'])}</b> if measured against gdp" in index
+    assert rd25["p_in_year"] < rd25["p_history_basis"]
+    assert "is read against the census-revised gdp.</b>" in index
+    assert (f"2025: <b>{format_probability(rd25['p_in_year'])}</b> (on the history's basis "
+            f"{format_probability(rd25['p_history_basis'])})") in index
     html = (report / "rd_intensity.html").read_text()
     assert "forecast_indicator(inputs.dataset" not in html, "code cells must be hidden"
     assert "data:image/png;base64" in html

@@ -105,16 +105,19 @@ def test_ratio_and_conversion_factors_must_be_positive_mappings(tmp_path, old, n
 
 
 @pytest.mark.parametrize("new", [
-    "revision: 4   #",            # a percentage typed as a number
-    "revision: 0   #",            # no revision is no revision key
+    "revision: [3.7, 4.3]   #",           # percentages typed as numbers
+    "revision: [0.043, 0.037]   #",       # low above high
+    "revision: [0, 0.04]   #",            # no revision is no revision key
+    "revision: [-0.01, 0.04]   #",        # a range that changes sign
     "revision: yes   #",
-    "revison: 0.04   #",          # a misspelt key would silently drop the revision
+    "revison: [0.037, 0.043]   #",        # a misspelt key would silently drop the revision
 ])
 def test_a_malformed_series_break_names_the_field(tmp_path, new):
-    err = broken(tmp_path, "revision: 0.04   #", new)
+    err = broken(tmp_path, "revision: [0.037, 0.043]   #", new)
     assert err.field == "breaks" and "gdp" in str(err)
 
 
-def test_gdp_carries_its_census_break_with_an_estimated_revision():
-    *_, brk = load_registry(REPO / "data" / "raw" / "targets.yaml").indicator("gdp").breaks
-    assert brk.year == 2024 and brk.revision == 0.04 and "85620" in brk.note
+def test_gdp_carries_its_census_breaks_with_an_estimated_revision():
+    early, late = load_registry(REPO / "data" / "raw" / "targets.yaml").indicator("gdp").breaks
+    assert (early.year, early.revision) == (2019, None)
+    assert late.year == 2024 and late.revision == (0.037, 0.043) and "85620" in late.note

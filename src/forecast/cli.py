@@ -210,6 +210,9 @@ def render_forecast(result) -> str:
             parts.append(f"employment growth {be['employment_growth_per_year']:+.2%}/yr from "
                          f"{be['employment_growth_base']}")
         parts.append(f"employment {be['employment_level_wan']:.0f} 万人 at median GDP")
+        if be.get("p_at_ratio"):
+            parts.append("P at a ratio of " + ", ".join(
+                f"{r}: {format_probability(p)}" for r, p in be["p_at_ratio"].items()))
         lines.append(f"{tid}: P(hit) falls to 50% at " + "; ".join(parts))
     for tid, pc in result.pace.items():
         left = ("" if pc.required_from_last is None else

@@ -114,7 +114,7 @@ class IndicatorForecast:
     break_even: dict | None = None
     implied_last: dict | None = None            # a ratio's level in its last published year
     required: dict = field(default_factory=dict)  # a share's numerator growth needed per target
-    new_basis: dict | None = None  # a share's P if measured on its denominator's revised basis
+    basis: dict | None = None  # a share restated on its denominator's revised basis
     probably_out: list[dict] = field(default_factory=list)  # over years probably published
     status: str = ""
     notes: list[str] = field(default_factory=list)
@@ -219,7 +219,7 @@ class IndicatorForecast:
                 "last_observed": c.last_observed, "median_growth_per_year": self.median_growth(name),
             } for name, c in self.components.items()},
             "implied_last": self.implied_last, "required_numerator_growth": self.required,
-            "new_basis": self.new_basis, "probably_out": self.probably_out,
+            "basis": self.basis, "probably_out": self.probably_out,
         }
         return clean(out)
 
@@ -381,10 +381,12 @@ def scenario_member_paths(result: IndicatorForecast, scenario: Scenario,
     other parameters, without refitting or re-running a backtest.
     """
     indicator = result.indicator
-    if scenario.holds_numerator_of(indicator):
-        return _numerator_held(result, dataset, scenario)
     if indicator.derived is None:
-        return result.components[indicator.id].member_paths(scenario)
+        members = (_numerator_held(result, dataset, scenario)
+                   if scenario.holds_numerator_of(indicator)
+                   else result.components[indicator.id].member_paths(scenario))
+        return (_rebased(members, result.years, result.basis, result.params["seed"])
+                if result.basis else members)
     rule = indicator.derived
     p = result.params
     years = np.asarray(result.years)
@@ -550,6 +552,11 @@ def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | Non
                 f"{indicator.share_of.numerator} is protected)")
         else:
             result.member_paths = comp.member_paths(scenario)
+        rebasing = share_rebasing(dataset, indicator, region, int(result.years[-1]))
+        if rebasing:
+            history_basis = np.concatenate(list(result.member_paths.values()))
+            result.member_paths = _rebased(result.member_paths, result.years, rebasing, seed)
+            result.basis = rebasing
     else:
         _forecast_derived(dataset, result, region, horizon_to, models, n_paths, seed, scenario,
                           backtest, open_targets)
@@ -595,7 +602,23 @@ def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | Non
                         "p_all_met": joint_probability(result.paths, result.years, open_targets),
                         "p_product_of_marginals": float(np.prod(
                             [result.probabilities[t.id].p_in_year for t in open_targets]))}
-    result.notes += _break_notes(dataset, result, open_targets)
+    result.notes += _break_notes(dataset, result)
+    if result.basis:
+        b = result.basis
+        b["p_history_basis"] = {t.id: target_probability(history_basis, result.years, t).p_in_year
+                                for t in open_targets}
+        result.notes.append(
+            f"{indicator_id} from {b['break_year']} on is read against {b['denominator']} on its "
+            f"census-revised basis: every {indicator_id} from {b['break_year']} on will be "
+            f"published over it (there is no other {b['denominator']} for those years), while "
+            f"the history, published to {b['last_published']}, is over the earlier one. The "
+            f"models' paths from {b['break_year']} are divided by 1 + r, r drawn per path from "
+            f"{b['revision'][0]:+.1%} to {b['revision'][1]:+.1%} (the estimated revision, "
+            f"targets.yaml). On the history's own basis P would be "
+            + ", ".join(f"{format_probability(v)} for {tid}"
+                        for tid, v in b["p_history_basis"].items())
+            + f". The pace figures compare the history with the targets on the history's basis: "
+            f"read against the revised {b['denominator']}, every target is that much further away")
     result.notes += _plan_pace_note(result)
     result.status = "probability"
     return result
@@ -636,17 +659,19 @@ def _plan_pace_note(result: IndicatorForecast) -> list[str]:
     plan = (last.value / first.value) ** (1 / span) - 1
     median = np.median(result.paths[:, [years.index(first.year), years.index(last.year)]], axis=0)
     model = (median[1] / median[0]) ** (1 / span) - 1
-    return [f"the plan's own targets imply {plan:+.1%}/yr from {first.year} to {last.year} "
+    ahead = (f"; its {first.year} median ({median[0]:.3g}) is already above the {first.year} "
+             f"target, a minimum, so {last.year}'s is the harder one: from that median it needs "
+             f"{(last.value / median[0]) ** (1 / span) - 1:+.1%}/yr") if median[0] > first.value else ""
+    return [f"the plan's own targets rise {plan:+.1%}/yr from {first.year} to {last.year} "
             f"({first.value:g} -> {last.value:g} {result.indicator.unit}); the ensemble's median "
-            f"grows {model:+.1%}/yr over the same years"]
+            f"grows {model:+.1%}/yr over the same years{ahead}"]
 
 
-def _break_notes(dataset: Dataset, result: IndicatorForecast,
-                 targets: list[Target]) -> list[str]:
+def _break_notes(dataset: Dataset, result: IndicatorForecast) -> list[str]:
     """What each series break of the catalogue (``breaks`` in targets.yaml) means for this run:
-    a simulated series whose history spans a break (the models read the step as growth), and
-    a share whose denominator breaks after the share's last published year (its history and
-    its paths are on the old basis, the outcome may be measured on the new one)."""
+    a simulated series whose history spans a break (the models read the step as growth). A
+    share published only before its denominator's break is restated instead
+    (:func:`share_rebasing`)."""
     registry, region = dataset.registry, result.region
     notes = []
     for name in result.components:
@@ -659,34 +684,48 @@ def _break_notes(dataset: Dataset, result: IndicatorForecast,
                 step = (f" (published {brk.year - 1}->{brk.year}: "
                         f"{observed[brk.year] / observed[brk.year - 1] - 1:+.1%})")
             notes.append(f"{name}: series break in {brk.year}{step}: {brk.note}")
-    rule = result.indicator.share_of
-    share = dataset.series(result.indicator.id, region)
-    if rule is None or share.empty:
-        return notes
-    denominator = dataset.series(rule.denominator, region)
-    for brk in registry.indicator(rule.denominator).breaks:
-        # known once the denominator is published on the new basis (as of an earlier date the
-        # revision had not happened); relevant while the share is not
-        known = not denominator.empty and denominator.index[-1] >= brk.year
-        if not known or not share.index[-1] < brk.year <= int(result.years[-1]):
-            continue
-        text = (f"{result.indicator.id}: published to {int(share.index[-1])}, all as a share of "
-                f"{rule.denominator} before its {brk.year} break, and the models extrapolate "
-                f"that basis; if the years from {brk.year} on are measured against the revised "
-                f"{rule.denominator}, the outcome is lower by the size of the revision")
-        if brk.revision is not None:
-            # the same spending over a denominator (1 + revision) times the old one
-            paths = np.where(np.asarray(result.years) >= brk.year,
-                             result.paths / (1.0 + brk.revision), result.paths)
-            p = {t.id: target_probability(paths, result.years, t).p_in_year
-                 for t in targets}
-            result.new_basis = {"denominator": rule.denominator, "break_year": brk.year,
-                                "revision": brk.revision, "p_in_year": p}
-            text += (f": with {rule.denominator} revised {brk.revision:+.0%}, P would be "
-                     + ", ".join(f"{format_probability(v)} for {tid}" for tid, v in p.items())
-                     + " (instead of the headline's)")
-        notes.append(text)
     return notes
+
+
+def share_rebasing(dataset: Dataset, indicator: Indicator, region: str,
+                   last_year: int) -> dict | None:
+    """How a share modelled on its own series (R&D intensity = R&D spending / GDP) must be
+    restated to be read against its denominator's current basis, or None.
+
+    It must when the denominator has a break with an estimated revision (GDP's 2024 census
+    revision, ``breaks`` in targets.yaml), the break is known on the as-of date (the
+    denominator is published for the break year), the share is published only before it,
+    and the simulated years reach it. Every figure from the break year on will then be
+    published over the revised denominator -- there is no other GDP for those years -- while
+    the models extrapolate a history over the earlier one: the same spending gives a share
+    lower by the revision. See :func:`_rebased`."""
+    rule = indicator.share_of
+    if rule is None or indicator.derived is not None:
+        return None
+    share = dataset.series(indicator.id, region)
+    denominator = dataset.series(rule.denominator, region)
+    for brk in dataset.registry.indicator(rule.denominator).breaks:
+        if (brk.revision is not None and not share.empty and not denominator.empty
+                and denominator.index[-1] >= brk.year and share.index[-1] < brk.year <= last_year):
+            return {"denominator": rule.denominator, "break_year": brk.year,
+                    "revision": list(brk.revision), "last_published": int(share.index[-1])}
+    return None
+
+
+def _rebased(members: dict[str, np.ndarray], years, rebasing: dict,
+             seed: int) -> dict[str, np.ndarray]:
+    """``members`` from the break year on divided by 1 + r, r drawn per path uniformly from
+    the revision's range (its own seeded stream, so every run with the same seed agrees)."""
+    n = sum(len(z) for z in members.values())
+    low, high = rebasing["revision"]
+    factor = 1.0 / (1.0 + np.random.default_rng([seed, 3]).uniform(low, high, n))
+    after = np.asarray(years) >= rebasing["break_year"]
+    out, start = {}, 0
+    for name, member in members.items():
+        f = factor[start:start + len(member), None]
+        out[name] = np.where(after, member * f, member)
+        start += len(member)
+    return out
 
 
 def _required_numerator_growth(dataset: Dataset, result: IndicatorForecast, region: str,
@@ -764,12 +803,18 @@ def _required_numerator_growth(dataset: Dataset, result: IndicatorForecast, regi
             "basis": basis,
             "median": q50, "q10": q10, "q90": q90, "level_median": float(np.median(needed)),
             "denominator_growth_median": growth, "past": past.removeprefix("; ")}
+        breaks = [b.year for b in dataset.registry.indicator(rule.denominator).breaks
+                  if base_year < b.year <= target.year]
+        basis = "" if not breaks else (
+            f"; {rule.denominator} from {breaks[-1]} on is on its census-revised basis, so this "
+            f"is what the target read against it takes, and {rule.denominator}'s growth from "
+            f"{base_year} includes the revision")
         result.notes.append(
             f"{target.id}: {rule.numerator} must grow {q50:+.1%}/yr (10-90%: {q10:+.1%} to "
             f"{q90:+.1%}, over the simulated {rule.denominator} paths) from {base:.0f} {unit} "
             f"in {base_year} ({basis}) to {np.median(needed):.0f} {unit} in {target.year}"
             + ("" if growth is None else f"; over the same years the {rule.denominator} "
-               f"ensemble grows {growth:+.1%}/yr at the median") + past)
+               f"ensemble grows {growth:+.1%}/yr at the median") + past + basis)
 
 
 def employment_caveat(dataset: Dataset, region: str, employment: Employment) -> str:

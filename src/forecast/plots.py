@@ -261,6 +261,13 @@ def fan_chart(result, *, title: str | None = None) -> Figure:
             ax.annotate("over, not yet\nin the data:\nmodel estimate",
                         ((last + first_open) / 2, 0.02), xycoords=("data", "axes fraction"),
                         ha="center", va="bottom", fontsize=7, color=COLOURS["as_of"])
+    if result.basis:  # the paths are restated on the census-revised denominator from here
+        b = result.basis
+        ax.axvline(b["break_year"] - 0.5, color=COLOURS["target"], lw=0.8, ls="--", alpha=0.6)
+        ax.annotate(f"from {b['break_year']}: share of census-\nrevised {b['denominator']} "
+                    f"({-b['revision'][1]:+.1%} to {-b['revision'][0]:+.1%})",
+                    (b["break_year"] - 0.6, 0.32), xycoords=("data", "axes fraction"),
+                    ha="right", va="top", fontsize=7, color=COLOURS["target"])
     if result.paths is None:
         _pace_lines(ax, result)
     for target in result.targets:
@@ -437,9 +444,10 @@ def tornado(ranking: pd.DataFrame, *, title: str) -> Figure:
     ends = [float(v) for v in [base, *ranking[["low", "high"]].to_numpy().ravel()]
             if v is not None and not pd.isna(v)] or [0.5]
     span = max(max(ends) - min(ends), 0.1)
-    ax.set_xlim(max(min(ends) - 0.6 * span, -0.3), min(max(ends) + 0.6 * span, 1.3))
-    ticks = ax.xaxis.get_major_locator().tick_values(*ax.get_xlim())
-    ax.set_xticks([round(t, 6) for t in ticks if -1e-9 <= t <= 1 + 1e-9])
+    low, high = max(min(ends) - 0.6 * span, -0.3), min(max(ends) + 0.6 * span, 1.3)
+    ticks = ax.xaxis.get_major_locator().tick_values(low, high)
+    ax.set_xticks([round(t, 6) for t in ticks if max(low, -1e-9) <= t <= min(high, 1 + 1e-9)])
+    ax.set_xlim(low, high)  # after the ticks, which would widen it
     ax.xaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
     ax.set_xlabel(f"probability of meeting the target (base {format_probability(base)}, red line)")
     ax.grid(axis="y", visible=False)
@@ -553,9 +561,9 @@ def target_overview(rows: list[dict]) -> Figure | None:
         ax.scatter([p], [i], color=colour, s=46, zorder=3)
         ax.annotate(format_probability(p), (p, i), textcoords="offset points", xytext=(0, 6),
                     ha="center", fontsize=8, color=colour)
-        q = r.get("p_new_basis")
-        if q is not None and not pd.isna(q):  # a share measured against a revised GDP
-            label = f"if measured against {r.get('new_basis_of')} on its revised basis"
+        q = r.get("p_history_basis")
+        if q is not None and not pd.isna(q):  # a share restated on a revised GDP: and if not?
+            label = f"on the history's basis ({r.get('basis_of')} before its census revision)"
             ax.scatter([q], [i], facecolor="white", edgecolor="#4a5568", s=40, zorder=3,
                        label=label if label not in ax.get_legend_handles_labels()[1] else None)
             ax.annotate(format_probability(q), (q, i), textcoords="offset points",

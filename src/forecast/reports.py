@@ -294,12 +294,13 @@ def summary_table(dataset: data.Dataset, *, n_paths: int = DEFAULT_PATHS,
             "joint": res.joint["p_all_met"] if res.joint and prob else None,
             "backtest_coverage_80": (comp.calibration or {}).get("coverage_80") if comp and prob
             else None,
-            # a share of GDP published only before GDP's census revision: P on the new basis
-            "p_new_basis": ((res.new_basis or {}).get("p_in_year") or {}).get(target.id)
+            # a share restated on GDP's census-revised basis: P on the history's own basis
+            "p_history_basis": ((res.basis or {}).get("p_history_basis") or {}).get(target.id)
             if prob else None,
-            "new_basis_of": (res.new_basis or {}).get("denominator") if prob else None,
-            "new_basis_revision": (res.new_basis or {}).get("revision") if prob else None,
-            "new_basis_year": (res.new_basis or {}).get("break_year") if prob else None,
+            "basis_of": (res.basis or {}).get("denominator") if prob else None,
+            "basis_revision": "{:+.1%} to {:+.1%}".format(*res.basis["revision"])
+            if prob and res.basis else None,
+            "basis_year": (res.basis or {}).get("break_year") if prob else None,
             # years forecast although their figures are probably published (release lags)
             "probably_out": ("; ".join(f"{o['series']} {', '.join(map(str, o['years']))}"
                                        for o in res.probably_out)
@@ -397,17 +398,16 @@ def summary_html(table: pd.DataFrame, *, link_prefix: str = "",
                      f"({html.escape(str(r.get('assumed_ratio_range') or ''))}): P = 50% at "
                      f"{ratio:.3f}{held}", str(r.get("assumed_ratio") or ""))
 
-    def new_basis(r):
-        p = r.get("p_new_basis")
+    def history_basis(r):
+        p = r.get("p_history_basis")
         if p is None or _isnan(p):
             return ""
-        of = html.escape(str(r.get("new_basis_of")))
-        return small(f"<b>{pct(p)}</b> if measured against {of} on its "
-                     f"{int(r['new_basis_year'])} revised basis ({r['new_basis_revision']:+.0%})",
-                     f"the published history is a share of {r.get('new_basis_of')} before its "
-                     f"{int(r['new_basis_year'])} census revision; the same spending over a "
-                     f"{r['new_basis_revision']:+.0%} higher denominator; see the notes on the "
-                     "indicator page")
+        of = html.escape(str(r.get("basis_of")))
+        return small(f"read against census-revised {of} ({html.escape(str(r['basis_revision']))}"
+                     f"); {pct(p)} on the published history's basis",
+                     f"every figure from {int(r['basis_year'])} on will be published over "
+                     f"{r.get('basis_of')} on its census-revised basis; the history is over the "
+                     "earlier one; see the index and the indicator page's notes")
 
     def required(r):
         rate = r.get("required_growth")
@@ -473,7 +473,7 @@ def summary_html(table: pd.DataFrame, *, link_prefix: str = "",
             f"<td>{html.escape(r['comparison'])} {r['target']:g} {html.escape(r['unit'])}</td>"
             f"<td>{last}</td><td>{growth}</td><td>{html.escape(r['pace_label'] or '')}"
             f"{pace_caveat(r)}</td>"
-            f"<td><b>{pct(r['p_in_year'])}</b>{new_basis(r)}{member_range(r)}{record(r)}"
+            f"<td><b>{pct(r['p_in_year'])}</b>{history_basis(r)}{member_range(r)}{record(r)}"
             f"{break_even(r)}{required(r)}</td>"
             f"<td>{pct(r['p_by_year'])}</td>"
             f"<td>{pct(r['joint'])}</td><td>{pct(r['backtest_coverage_80'])}"
@@ -826,29 +826,32 @@ def _trust_html(calibration: dict | None) -> str:
 
 
 def _basis_html(rows: list[dict]) -> str:
-    """A paragraph per share whose published history is on its denominator's old basis (R&D
-    intensity before GDP's census revision): the headline P assumes the targets are measured
-    the same way; the other reading can turn the answer, so it stands beside the headline."""
+    """A paragraph per share restated on its denominator's census-revised basis (R&D
+    intensity): the restatement moves the headline more than anything else, so it is said
+    beside it, with the probabilities on the history's own basis."""
     by_indicator: dict[str, list[dict]] = {}
     for r in rows:
-        q = r.get("p_new_basis")
+        q = r.get("p_history_basis")
         if q is not None and not _isnan(q):
             by_indicator.setdefault(r["indicator"], []).append(r)
     out = []
     for group in by_indicator.values():
         r = group[0]
-        of, year = html.escape(str(r["new_basis_of"])), int(r["new_basis_year"])
-        moves = "; ".join(f"{r2['year']}: {format_probability(r2['p_in_year'])} -> "
-                          f"<b>{format_probability(r2['p_new_basis'])}</b>" for r2 in group)
+        of, year = html.escape(str(r["basis_of"])), int(r["basis_year"])
+        moves = "; ".join(f"{r2['year']}: <b>{format_probability(r2['p_in_year'])}</b> (on the "
+                          f"history's basis {format_probability(r2['p_history_basis'])})"
+                          for r2 in group)
         out.append(
-            f"<p><b>Against which {of} is {html.escape(r['name_en'])} measured?</b> It is "
-            f"published to {int(r['last_year'])}, always as a share of {of} before its {year} "
-            f"census revision, and the models extrapolate that basis: the headline probabilities "
-            f"assume the target years are measured the same way. If they are measured against "
-            f"the revised {of} (an estimated {r['new_basis_revision']:+.0%}, see the indicator "
-            f"page's notes), the same spending gives a share that much lower and the "
-            f"probability of meeting the target changes: {moves}. Which basis the published "
-            f"figures will use is not known from a published figure yet.</p>")
+            f"<p><b>{html.escape(r['name_en'])} is read against the census-revised {of}.</b> "
+            f"Its history, published to {int(r['last_year'])}, is a share of {of} before the "
+            f"{year} economic census revision; every figure from {year} on will be published "
+            f"over the revised {of}, the only one there is for those years. The same spending "
+            f"then gives a share lower by the revision ({html.escape(str(r['basis_revision']))}"
+            f", estimated: see <code>data/raw/targets.yaml</code>), and the probabilities below "
+            f"include it: {moves}. On the history's own basis, as the models extrapolate it, "
+            f"they would be the figures in brackets; once a figure on the new basis is "
+            f"published (<code>forecast data add</code>), the history itself spans the break "
+            f"and this restatement stops.</p>")
     return "".join(out)
 
 

@@ -171,8 +171,9 @@ def tornado(dataset: Dataset, result: IndicatorForecast, *, volatility: tuple[fl
     ``as_of`` (one year earlier unless given),
     ``data vintage`` (first releases instead of the chosen vintages) and, for a ratio such as
     labour productivity, ``employment ratio`` (held at each end of its assumed range), and for
-    a share published only before its denominator's break (R&D intensity), ``gdp basis`` (the
-    targets measured against the revised GDP, :attr:`IndicatorForecast.new_basis`). Sort with
+    a share restated on its denominator's revised basis (R&D intensity), ``gdp basis`` (the
+    targets read on the published history's basis instead, :attr:`IndicatorForecast.basis`).
+    Sort with
     :func:`tornado_ranking`.
     """
     if result.paths is None:
@@ -231,11 +232,11 @@ def tornado(dataset: Dataset, result: IndicatorForecast, *, volatility: tuple[fl
             {t.id: f"no effect on {t.year}: it acts from {acts}" for t in targets
              if acts is not None and t.year < acts})
 
-    if result.new_basis:  # a share measured against its denominator's revised basis
-        nb = result.new_basis
-        add(f"{nb['denominator']} basis", f"revised {nb['revision']:+.0%} from {nb['break_year']}",
-            nb["p_in_year"], f"the target years measured against {nb['denominator']} on its "
-            f"{nb['break_year']} revised basis, the same spending")
+    if result.basis:  # a share restated on its denominator's revised basis: and if not?
+        b = result.basis
+        add(f"{b['denominator']} basis", f"pre-census {b['denominator']}", b["p_history_basis"],
+            f"the targets read on the published history's basis, {b['denominator']} before its "
+            f"{b['break_year']} revision (no figure from {b['break_year']} on will be)")
     earlier = as_of_earlier or _one_year_earlier(dataset.as_of)
     _data_variant(add, "as_of", f"as of {earlier}", dataset_as_of(dataset, earlier), result)
     if vintage:

@@ -51,9 +51,10 @@ class SeriesBreak:
 
     year: int
     note: str
-    #: estimated relative revision of the years before on the new basis (0.04: about 4% higher),
-    #: used to restate a share of this series that is published only before the break
-    revision: float | None = None
+    #: estimated relative revision of the years before on the new basis, as a range (low,
+    #: high) (0.037, 0.043: 3.7-4.3% higher): a share of this series published only before the
+    #: break is restated on the new basis with it (see forecast.pipeline._rebase_share)
+    revision: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -213,20 +214,23 @@ def _parse_indicator(ind_id: str, entry: Any, path: Path) -> Indicator:
     for item in entry.get("breaks") or []:
         year, note, revision = ((item.get("year"), item.get("note"), item.get("revision"))
                                 if isinstance(item, dict) else (None, None, None))
+        ends = revision if isinstance(revision, list) else [revision, revision]
         if (isinstance(year, bool) or not isinstance(year, int) or not MIN_YEAR <= year <= MAX_YEAR
                 or not isinstance(note, str) or not note.strip()
-                or not (revision is None or (isinstance(revision, (int, float))
-                                             and not isinstance(revision, bool)
-                                             and -0.5 < revision < 0.5 and revision != 0))
+                or not (revision is None or (
+                    len(ends) == 2 and all(isinstance(r, (int, float)) and not isinstance(r, bool)
+                                           and -0.5 < r < 0.5 and r != 0 for r in ends)
+                    and ends[0] <= ends[1] and (ends[0] > 0) == (ends[1] > 0)))
                 or set(item) - {"year", "note", "revision", "__line__"}):
             shown = {k: v for k, v in item.items() if k != "__line__"} \
                 if isinstance(item, dict) else item
             raise InputError(path, f"{what} has a malformed break {shown!r}", line=line,
                              field="breaks", expected="a list of {year: first year on the new "
                              "basis, note: what changed, revision (optional): the relative "
-                             "revision of the years before, e.g. 0.04 for 4% higher}")
-        breaks.append(SeriesBreak(year, " ".join(note.split()),
-                                  None if revision is None else float(revision)))
+                             "revision of the years before, e.g. 0.04 for 4% higher, or a range "
+                             "[0.037, 0.043]}")
+        breaks.append(SeriesBreak(year, " ".join(note.split()), None if revision is None
+                                  else (float(ends[0]), float(ends[1]))))
     return Indicator(
         id=ind_id,
         name_en=str(_require(entry, "name_en", path, what, "an English name")),
