@@ -666,3 +666,10 @@ def test_a_year_over_long_enough_for_its_release_is_flagged_as_probably_out(ship
     # only releases out by the as-of date count (2021's came on 2022-02-28)
     before = run(data.load("2021-04-01"), "rd_intensity", backtest=False)
     assert all(o["lag_days"] != 59 for o in before.probably_out)
+
+
+def test_a_pace_only_indicator_names_a_break_its_history_spans(shipped):
+    # digital core share of GDP: 2021 over the pre-census GDP, 2024 over the revised one
+    share = run(shipped, "digital_core_share_gdp", backtest=False)
+    assert share.paths is None and share.pace
+    assert any(n.startswith("digital_core_share_gdp: series break in 2024") for n in share.notes)

@@ -533,6 +533,7 @@ def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | Non
     if "probability" not in statuses:
         result.status = statuses.pop() if len(statuses) == 1 else "pace only"
         result.notes.append(result.coverage[open_targets[0].id].reason)
+        result.notes += _break_notes(dataset, result)  # the pace may span one
         return result
 
     horizon_to = max(t.year for t in open_targets)
@@ -674,7 +675,10 @@ def _break_notes(dataset: Dataset, result: IndicatorForecast) -> list[str]:
     (:func:`share_rebasing`)."""
     registry, region = dataset.registry, result.region
     notes = []
-    for name in result.components:
+    # the simulated series, or without a simulation the indicator's own (its pace)
+    names = list(result.components) or ([result.indicator.id]
+                                        if result.indicator.derived is None else [])
+    for name in names:
         observed = dataset.series(name, region)
         for brk in registry.indicator(name).breaks:
             if observed.empty or not observed.index[0] < brk.year <= observed.index[-1]:
