@@ -613,3 +613,18 @@ def test_chance_spread_of_a_coverage():
     # 17 forecasts (R&D's own backtest): an exactly calibrated 80% interval covers 80% +- 19
     assert calibration.chance_spread(0.8, 17) == pytest.approx(0.19, abs=0.005)
     assert calibration.chance_spread(0.8, 54) == pytest.approx(0.107, abs=0.005)
+
+
+def test_scenario_and_sensitivity_pages_say_their_paths_are_restated(shipped):
+    from forecast.pipeline import forecast_indicator
+    rd = forecast_indicator(shipped, "rd_intensity", models=tuple(FAST), n_paths=300,
+                            backtest=False)
+    line = reports.basis_line(rd)
+    assert "against gdp on its 2024 census-revised basis" in line
+    assert format_probability(rd.basis["p_history_basis"]["rd_intensity_2027"]) in line
+    lp = forecast_indicator(shipped, "labour_productivity", models=tuple(FAST), n_paths=300,
+                            backtest=False)
+    assert reports.basis_line(lp) == ""
+    for name in ("scenario_explorer", "target_sensitivity"):
+        nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+        assert any("reports.basis_line(result)" in c.source for c in nb.cells)

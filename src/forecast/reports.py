@@ -825,6 +825,22 @@ def _trust_html(calibration: dict | None) -> str:
                    "as a measurement.</p>")
 
 
+def basis_line(result) -> str:
+    """One Markdown line for a page whose probabilities read a share against its
+    denominator's census-revised basis (:attr:`forecast.pipeline.IndicatorForecast.basis`),
+    "" otherwise: scenario and sensitivity pages show the restated paths too."""
+    b = getattr(result, "basis", None)
+    if not b:
+        return ""
+    history = ", ".join(f"{format_probability(p)} for {tid}"
+                        for tid, p in (b.get("p_history_basis") or {}).items())
+    return (f"*Every probability here reads {result.indicator.id} against {b['denominator']} on "
+            f"its {b['break_year']} census-revised basis: the models' paths from "
+            f"{b['break_year']} are divided by 1 + r, r from {b['revision'][0]:+.1%} to "
+            f"{b['revision'][1]:+.1%}. On the history's own basis the baseline would give "
+            f"{history}. See the indicator page's notes.*")
+
+
 def _basis_html(rows: list[dict]) -> str:
     """A paragraph per share restated on its denominator's census-revised basis (R&D
     intensity): the restatement moves the headline more than anything else, so it is said
