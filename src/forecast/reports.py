@@ -385,7 +385,13 @@ def summary_html(table: pd.DataFrame, *, link_prefix: str = "",
 
     def pace_caveat(r):
         text = r.get("pace_caveat")
-        return small(html.escape(text)) if isinstance(text, str) and text else ""
+        out = small(html.escape(text)) if isinstance(text, str) and text else ""
+        q = r.get("p_history_basis")
+        if q is not None and not _isnan(q) and r.get("pace_label"):
+            out += small(f"on the history's basis: against census-revised "
+                         f"{html.escape(str(r.get('basis_of')))} the target is "
+                         f"{html.escape(str(r.get('basis_revision')).replace('+', ''))} further")
+        return out
 
     def break_even(r):
         ratio = r.get("break_even_ratio")
@@ -864,10 +870,10 @@ def _basis_html(rows: list[dict]) -> str:
             f"over the revised {of}, the only one there is for those years. The same spending "
             f"then gives a share lower by the revision ({html.escape(str(r['basis_revision']))}"
             f", estimated: see <code>data/raw/targets.yaml</code>), and the probabilities below "
-            f"include it: {moves}. On the history's own basis, as the models extrapolate it, "
-            f"they would be the figures in brackets; once a figure on the new basis is "
-            f"published (<code>forecast data add</code>), the history itself spans the break "
-            f"and this restatement stops.</p>")
+            f"include it: {moves}. The pace column compares the history with the target on "
+            f"the history's basis, where the target is that much nearer. Once a figure on the "
+            f"new basis is in the data (<code>forecast data add</code>), the history itself "
+            f"spans the break and this restatement stops.</p>")
     return "".join(out)
 
 
