@@ -249,6 +249,7 @@ def test_a_wrong_size_is_held_against_the_plans_targets_in_their_region(root):
     ("2022-03-01/2022-03-05", date(2022, 3, 5)), ("2020-21 (published 2022-03-01)", date(2022, 3, 1)),
     ("2022.3", date(2022, 3, 31)), ("2022-Mar-01", date(2022, 3, 1)),
     # a range whose end is before its start runs into the next month or year
+    ("2022-12", date(2022, 12, 31)),  # a month, not the span 2022-2012
     ("2021-12/01", date(2022, 1, 31)), ("2022-01-30/02", date(2022, 2, 2)),
     ("2021-12-31/01-05", date(2022, 1, 5)), ("2022-02-10/03-01", date(2022, 3, 1)),
 ])

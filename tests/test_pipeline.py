@@ -621,8 +621,11 @@ def test_a_share_published_only_before_its_denominators_break_is_read_on_the_new
         assert basis["p_history_basis"][target.id] == pytest.approx(np.mean(at >= target.value))
         assert rd.probabilities[target.id].p_in_year < basis["p_history_basis"][target.id]
     assert any("read against gdp on its census-revised basis" in n for n in rd.notes)
-    # the spending requirement says which basis it is on
+    # the spending requirement says which basis it is on, and keeps saying where its base
+    # level comes from for every target
     assert any("gdp from 2024 on is on its census-revised basis" in n for n in rd.notes)
+    for required in rd.required.values():
+        assert required["basis"].startswith("rd_intensity 3.86 % x gdp 20059")
     # a scenario applied to the baseline result is restated the same way as a re-run
     from forecast.sensitivity import apply_scenario
     slow = run(shipped, "rd_intensity", backtest=False, scenario=load_scenario(

@@ -216,8 +216,10 @@ def _digit_dates(text: str) -> str:
         except KeyError:  # not a number in a form this reads: left for _UNREAD_DATE
             return match[0]
     text = _CN_DATE.sub(digits, text)
-    return _YEAR_SPAN.sub(lambda m: str(int(m[1]) + 1) if int(m[2]) == (int(m[1]) + 1) % 100
-                          else m[0], text)
+    # 2011-12 is December 2011, not 2011-2012: a dash before a possible month is a month
+    return _YEAR_SPAN.sub(lambda m: str(int(m[1]) + 1)
+                          if int(m[2]) == (int(m[1]) + 1) % 100
+                          and (m[0][4] != "-" or int(m[2]) > 12) else m[0], text)
 
 
 def _iso_dates(text: str) -> str:

@@ -809,7 +809,7 @@ def _required_numerator_growth(dataset: Dataset, result: IndicatorForecast, regi
             "denominator_growth_median": growth, "past": past.removeprefix("; ")}
         breaks = [b.year for b in dataset.registry.indicator(rule.denominator).breaks
                   if base_year < b.year <= target.year]
-        basis = "" if not breaks else (
+        break_note = "" if not breaks else (
             f"; {rule.denominator} from {breaks[-1]} on is on its census-revised basis, so this "
             f"is what the target read against it takes, and {rule.denominator}'s growth from "
             f"{base_year} includes the revision")
@@ -818,7 +818,7 @@ def _required_numerator_growth(dataset: Dataset, result: IndicatorForecast, regi
             f"{q90:+.1%}, over the simulated {rule.denominator} paths) from {base:.0f} {unit} "
             f"in {base_year} ({basis}) to {np.median(needed):.0f} {unit} in {target.year}"
             + ("" if growth is None else f"; over the same years the {rule.denominator} "
-               f"ensemble grows {growth:+.1%}/yr at the median") + past + basis)
+               f"ensemble grows {growth:+.1%}/yr at the median") + past + break_note)
 
 
 def employment_caveat(dataset: Dataset, region: str, employment: Employment) -> str:
