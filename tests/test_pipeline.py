@@ -354,8 +354,17 @@ def test_a_gdp_scenario_on_rd_intensity_holds_rd_spending_and_moves_the_share(sh
     assert any("not a forecast that rd_expenditure is protected" in n for n in slow.notes)
     # the GDP behind the spending requirement is the scenario's: less spending growth needed
     assert slow.required["rd_intensity_2027"]["median"] < base.required["rd_intensity_2027"]["median"]
-    # applied to a baseline result without a re-run it gives the same numbers
+    # applied to a baseline result without a re-run it gives the same numbers, and leaves the
+    # base result as it was
+    components = set(base.components)
     np.testing.assert_allclose(apply_scenario(base, scenario, shipped), slow.paths)
+    assert set(base.components) == components
+    # the growth printed under a GDP scenario that does nothing is the baseline's (it used to
+    # include the census restatement)
+    idle = run(shipped, "rd_intensity", backtest=False,
+               scenario=Scenario(name="idle", trend=1e-12, on="gdp"))
+    assert idle.median_growth("rd_intensity")["ensemble"] == pytest.approx(
+        base.median_growth("rd_intensity")["ensemble"], abs=1e-6)
     table = run_scenarios(shipped, base, [scenario]).set_index("scenario")
     assert "rd_expenditure held" in table.loc["gdp_slower", "applied"]
     # on labour productivity the same file acts on GDP as the numerator: it falls

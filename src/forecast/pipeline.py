@@ -115,6 +115,7 @@ class IndicatorForecast:
     implied_last: dict | None = None            # a ratio's level in its last published year
     required: dict = field(default_factory=dict)  # a share's numerator growth needed per target
     basis: dict | None = None  # a share restated on its denominator's revised basis
+    own_member_paths: dict[str, np.ndarray] = field(default_factory=dict)  # before restating
     probably_out: list[dict] = field(default_factory=list)  # over years probably published
     status: str = ""
     notes: list[str] = field(default_factory=list)
@@ -156,7 +157,8 @@ class IndicatorForecast:
             return comp.median_growth()
         if comp is self.acted_on():
             return comp.median_growth(self.scenario)
-        return comp.growth_of(self.member_paths)  # the share's paths, numerator held
+        # the share's paths with the numerator held, on the history's basis like the baseline
+        return comp.growth_of(self.own_member_paths)
 
     @property
     def scenario_start(self) -> int | None:
@@ -364,11 +366,8 @@ def _ratio_members(rule, numerator: dict[str, np.ndarray], denominator: np.ndarr
                    ) -> dict[str, np.ndarray]:
     """``factor * numerator / denominator`` per member, the members' rows taken in order from
     one denominator path set."""
-    out, start = {}, 0
-    for name, member in numerator.items():
-        out[name] = rule.factor * member / denominator[start:start + len(member)]
-        start += len(member)
-    return out
+    return _split_like(numerator, rule.factor * np.concatenate(list(numerator.values()))
+                       / denominator)
 
 
 def scenario_member_paths(result: IndicatorForecast, scenario: Scenario,
@@ -382,9 +381,7 @@ def scenario_member_paths(result: IndicatorForecast, scenario: Scenario,
     """
     indicator = result.indicator
     if indicator.derived is None:
-        members = (_numerator_held(result, dataset, scenario)
-                   if scenario.holds_numerator_of(indicator)
-                   else result.components[indicator.id].member_paths(scenario))
+        members = _own_members(result, dataset, scenario)
         return (_rebased(members, result.years, result.basis, result.params["seed"])
                 if result.basis else members)
     rule = indicator.derived
@@ -397,12 +394,22 @@ def scenario_member_paths(result: IndicatorForecast, scenario: Scenario,
     return _ratio_members(rule, numerator, denominator)
 
 
+def _own_members(result: IndicatorForecast, dataset: Dataset,
+                 scenario: Scenario) -> dict[str, np.ndarray]:
+    """The members of an indicator modelled on its own series under ``scenario``, on its
+    history's basis (before :func:`_rebased`): its own paths, or under a scenario on a share's
+    denominator, those paths with the numerator held (:func:`_numerator_held`)."""
+    if scenario.holds_numerator_of(result.indicator):
+        return _numerator_held(result, dataset, scenario)
+    return result.components[result.indicator.id].member_paths(scenario)
+
+
 def _numerator_held(result: IndicatorForecast, dataset: Dataset,
                     scenario: Scenario) -> dict[str, np.ndarray]:
     """A share's members (R&D intensity) under a scenario on its denominator (GDP) with its
     numerator (R&D spending) held on the baseline's path: share x baseline denominator /
     scenario denominator, path by path (see :mod:`forecast.scenario`). The denominator is the
-    run's own simulation of it, fitted here when the run has none yet."""
+    run's own simulation of it, fitted here (and not kept) when the run has none."""
     rule = result.indicator.share_of
     comp = result.components.get(rule.denominator)
     if comp is None:
@@ -410,16 +417,20 @@ def _numerator_held(result: IndicatorForecast, dataset: Dataset,
         comp = _fit_share_denominator(dataset, result.indicator, result.region,
                                       int(result.years[-1]), tuple(p["models"]), p["n_paths"],
                                       p["seed"], p["backtest"])
-        result.components[rule.denominator] = comp
     observed = dataset.series(rule.denominator, result.region)
     members = result.components[result.indicator.id].member_paths()
     years = np.asarray(result.years)
     n = sum(len(z) for z in members.values())
     base = on_years(observed, years, n, comp.paths(), comp.years)
     changed = on_years(observed, years, n, comp.paths(scenario), comp.years)
+    return _split_like(members, np.concatenate(list(members.values())) * base / changed)
+
+
+def _split_like(members: dict[str, np.ndarray], stacked: np.ndarray) -> dict[str, np.ndarray]:
+    """``stacked`` (the members' rows in order) cut back into one block per member."""
     out, start = {}, 0
     for name, member in members.items():
-        out[name] = member * base[start:start + len(member)] / changed[start:start + len(member)]
+        out[name] = stacked[start:start + len(member)]
         start += len(member)
     return out
 
@@ -544,20 +555,19 @@ def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | Non
         result.components[indicator_id] = comp
         result.years = comp.years
         if scenario.holds_numerator_of(indicator):
-            result.member_paths = _numerator_held(result, dataset, scenario)
+            # the GDP fit is kept: the spending requirement reads the same paths
+            result.components[scenario.on] = _fit_share_denominator(
+                dataset, indicator, region, horizon_to, models, n_paths, seed, backtest)
             result.notes.append(
                 f"scenario '{scenario.name}' acts on {scenario.on} with "
                 f"{indicator.share_of.numerator} held on the path the baseline implies: "
                 f"{indicator_id} = baseline {indicator_id} x baseline {scenario.on} / scenario "
                 f"{scenario.on}, path by path (the arithmetic of a share, not a forecast that "
                 f"{indicator.share_of.numerator} is protected)")
-        else:
-            result.member_paths = comp.member_paths(scenario)
-        rebasing = share_rebasing(dataset, indicator, region, int(result.years[-1]))
-        if rebasing:
-            history_basis = np.concatenate(list(result.member_paths.values()))
-            result.member_paths = _rebased(result.member_paths, result.years, rebasing, seed)
-            result.basis = rebasing
+        result.own_member_paths = _own_members(result, dataset, scenario)
+        result.basis = share_rebasing(dataset, indicator, region, horizon_to)
+        result.member_paths = (_rebased(result.own_member_paths, result.years, result.basis, seed)
+                               if result.basis else result.own_member_paths)
     else:
         _forecast_derived(dataset, result, region, horizon_to, models, n_paths, seed, scenario,
                           backtest, open_targets)
@@ -606,6 +616,7 @@ def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | Non
     result.notes += _break_notes(dataset, result)
     if result.basis:
         b = result.basis
+        history_basis = np.concatenate(list(result.own_member_paths.values()))
         b["p_history_basis"] = {t.id: target_probability(history_basis, result.years, t).p_in_year
                                 for t in open_targets}
         result.notes.append(
@@ -720,16 +731,11 @@ def _rebased(members: dict[str, np.ndarray], years, rebasing: dict,
              seed: int) -> dict[str, np.ndarray]:
     """``members`` from the break year on divided by 1 + r, r drawn per path uniformly from
     the revision's range (its own seeded stream, so every run with the same seed agrees)."""
-    n = sum(len(z) for z in members.values())
+    stacked = np.concatenate(list(members.values()))
     low, high = rebasing["revision"]
-    factor = 1.0 / (1.0 + np.random.default_rng([seed, 3]).uniform(low, high, n))
+    factor = 1.0 / (1.0 + np.random.default_rng([seed, 3]).uniform(low, high, len(stacked)))
     after = np.asarray(years) >= rebasing["break_year"]
-    out, start = {}, 0
-    for name, member in members.items():
-        f = factor[start:start + len(member), None]
-        out[name] = np.where(after, member * f, member)
-        start += len(member)
-    return out
+    return _split_like(members, np.where(after, stacked * factor[:, None], stacked))
 
 
 def _required_numerator_growth(dataset: Dataset, result: IndicatorForecast, region: str,
