@@ -685,3 +685,19 @@ def test_a_pace_only_indicator_names_a_break_its_history_spans(shipped):
     share = run(shipped, "digital_core_share_gdp", backtest=False)
     assert share.paths is None and share.pace
     assert any(n.startswith("digital_core_share_gdp: series break in 2024") for n in share.notes)
+
+
+def test_breaks_are_the_plan_regions_and_gdp_scenarios_elsewhere_say_why_they_cannot_act(
+        shipped):
+    from forecast.sensitivity import run_scenarios, sweep
+    # the breaks' notes and revision are Hangzhou's figures: another region gets neither
+    other = run(shipped, "rd_intensity", region="Shanxi", backtest=False)
+    assert other.basis is None and not any("break" in n for n in other.notes)
+    # a GDP scenario where GDP is not sourced is one "not applicable" row, not a crash
+    scenario = load_scenario(REPO / "notebooks" / "scenarios" / "gdp_slowdown.yaml")
+    table = run_scenarios(shipped, other, [scenario]).set_index("scenario")
+    assert table.loc["gdp_slowdown", "applied"] == "not applicable"
+    assert "gdp cannot be simulated here" in table.loc["gdp_slowdown", "note"]
+    swept = sweep(shipped, "rd_intensity", np.array([2.0]), [scenario], engine="serial",
+                  region="Shanxi", models=FAST, n_paths=300, backtest=False, progress=False)
+    assert swept["p"].isna().all() and "cannot be simulated" in swept["note"].iloc[0]

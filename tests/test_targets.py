@@ -45,8 +45,8 @@ def test_unknown_scale(tmp_path):
 
 
 def test_logit_needs_bounds(tmp_path):
-    old = "    unit: \"%\"\n    bounds: [0, 100]\n    scale: logit\n  rd_intensity:"
-    err = broken(tmp_path, old, "    unit: \"%\"\n    bounds: null\n    scale: logit\n  rd_intensity:")
+    old = "    bounds: [0, 100]\n    scale: logit\n    # A share of GDP changes basis"
+    err = broken(tmp_path, old, "    bounds: null\n    scale: logit\n    # A share of GDP changes basis")
     assert err.field == "bounds"
 
 

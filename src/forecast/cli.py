@@ -61,7 +61,7 @@ def _cmd_data_show(args: argparse.Namespace) -> int:
     print(table.to_string(index=False))
     print(f"gaps: {', '.join(map(str, gaps)) if gaps else 'none'} "
           f"({len(years)} years from {years[0]} to {years[-1]})")
-    for brk in indicator.breaks:
+    for brk in dataset.registry.breaks(indicator.id, args.region):
         print(f"series break in {brk.year}: {brk.note}")
     if args.vintages:
         all_rows = dataset.vintages[(dataset.vintages["indicator"] == indicator.id)

@@ -691,7 +691,7 @@ def _break_notes(dataset: Dataset, result: IndicatorForecast) -> list[str]:
                                         if result.indicator.derived is None else [])
     for name in names:
         observed = dataset.series(name, region)
-        for brk in registry.indicator(name).breaks:
+        for brk in registry.breaks(name, region):
             if observed.empty or not observed.index[0] < brk.year <= observed.index[-1]:
                 continue
             step = ""
@@ -719,7 +719,7 @@ def share_rebasing(dataset: Dataset, indicator: Indicator, region: str,
         return None
     share = dataset.series(indicator.id, region)
     denominator = dataset.series(rule.denominator, region)
-    for brk in dataset.registry.indicator(rule.denominator).breaks:
+    for brk in dataset.registry.breaks(rule.denominator, region):
         if (brk.revision is not None and not share.empty and not denominator.empty
                 and denominator.index[-1] >= brk.year and share.index[-1] < brk.year <= last_year):
             return {"denominator": rule.denominator, "break_year": brk.year,
@@ -813,7 +813,7 @@ def _required_numerator_growth(dataset: Dataset, result: IndicatorForecast, regi
             "basis": basis,
             "median": q50, "q10": q10, "q90": q90, "level_median": float(np.median(needed)),
             "denominator_growth_median": growth, "past": past.removeprefix("; ")}
-        breaks = [b.year for b in dataset.registry.indicator(rule.denominator).breaks
+        breaks = [b.year for b in dataset.registry.breaks(rule.denominator, region)
                   if base_year < b.year <= target.year]
         break_note = "" if not breaks else (
             f"; {rule.denominator} from {breaks[-1]} on is on its census-revised basis, so this "

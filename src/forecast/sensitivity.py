@@ -357,9 +357,17 @@ def run_scenarios(dataset: Dataset, result: IndicatorForecast,
                                 dataset, result.region, scenario.employment)) if t),
                             replaces_employment=True))
             continue
+        try:
+            paths = apply_scenario(result, scenario, dataset)
+        except InputError as exc:
+            if not scenario.holds_numerator_of(result.indicator):
+                raise
+            # a GDP scenario where GDP cannot be simulated (a region without enough of it)
+            rows.append(row(scenario.name, scenario.description, "not applicable", None,
+                            f"{scenario.on} cannot be simulated here: {exc.message}"))
+            continue
         rows.append(row(scenario.name, scenario.description,
-                        f"applied to the base paths, {result.scenario_timing(scenario)}",
-                        apply_scenario(result, scenario, dataset)))
+                        f"applied to the base paths, {result.scenario_timing(scenario)}", paths))
     return pd.DataFrame(rows)
 
 
@@ -408,7 +416,13 @@ def _sweep_task(item: tuple) -> pd.DataFrame:
     if why_not:  # one scenario of a folder written for another indicator: said, not run
         return pd.DataFrame([{"scenario": scenario.name, "year": None, "level": None, "p": None,
                               "note": why_not}])
-    result = forecast_indicator(dataset, indicator, scenario=scenario, **kwargs)
+    try:
+        result = forecast_indicator(dataset, indicator, scenario=scenario, **kwargs)
+    except InputError as exc:
+        if not scenario.holds_numerator_of(dataset.registry.indicator(indicator)):
+            raise
+        return pd.DataFrame([{"scenario": scenario.name, "year": None, "level": None, "p": None,
+                              "note": f"{scenario.on} cannot be simulated here: {exc.message}"}])
     if result.paths is None:
         return pd.DataFrame([{"scenario": scenario.name, "year": None, "level": None, "p": None,
                               "note": f"no probability ({result.status})"}])

@@ -53,8 +53,9 @@ class SeriesBreak:
     note: str
     #: estimated relative revision of the years before on the new basis, as a range (low,
     #: high) (0.037, 0.043: 3.7-4.3% higher): a share of this series published only before the
-    #: break is restated on the new basis with it (see forecast.pipeline._rebase_share)
+    #: break is restated on the new basis with it (see forecast.pipeline.share_rebasing)
     revision: tuple[float, float] | None = None
+    region: str | None = None  # None: the plan's region
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,12 @@ class Registry:
                              f"{did_you_mean(target_id, self.targets)}",
                              expected="one of " + ", ".join(self.targets)) from None
 
+    def breaks(self, indicator_id: str, region: str) -> tuple[SeriesBreak, ...]:
+        """The series breaks of ``indicator_id`` in ``region``: a break names its region, the
+        plan's by default (its note and revision are that region's figures)."""
+        return tuple(b for b in self.indicator(indicator_id).breaks
+                     if (b.region or self.plan.get("region")) == region)
+
     def targets_for(self, indicator_id: str) -> list[Target]:
         """The targets on ``indicator_id`` ordered by year (empty if it has none)."""
         self.indicator(indicator_id)
@@ -212,8 +219,9 @@ def _parse_indicator(ind_id: str, entry: Any, path: Path) -> Indicator:
                                       "number}") from None
     breaks = []
     for item in entry.get("breaks") or []:
-        year, note, revision = ((item.get("year"), item.get("note"), item.get("revision"))
-                                if isinstance(item, dict) else (None, None, None))
+        year, note, revision, region = (
+            (item.get("year"), item.get("note"), item.get("revision"), item.get("region"))
+            if isinstance(item, dict) else (None, None, None, None))
         ends = revision if isinstance(revision, list) else [revision, revision]
         if (isinstance(year, bool) or not isinstance(year, int) or not MIN_YEAR <= year <= MAX_YEAR
                 or not isinstance(note, str) or not note.strip()
@@ -221,16 +229,17 @@ def _parse_indicator(ind_id: str, entry: Any, path: Path) -> Indicator:
                     len(ends) == 2 and all(isinstance(r, (int, float)) and not isinstance(r, bool)
                                            and -0.5 < r < 0.5 and r != 0 for r in ends)
                     and ends[0] <= ends[1] and (ends[0] > 0) == (ends[1] > 0)))
-                or set(item) - {"year", "note", "revision", "__line__"}):
+                or not (region is None or isinstance(region, str) and region.strip())
+                or set(item) - {"year", "note", "revision", "region", "__line__"}):
             shown = {k: v for k, v in item.items() if k != "__line__"} \
                 if isinstance(item, dict) else item
             raise InputError(path, f"{what} has a malformed break {shown!r}", line=line,
                              field="breaks", expected="a list of {year: first year on the new "
                              "basis, note: what changed, revision (optional): the relative "
                              "revision of the years before, e.g. 0.04 for 4% higher, or a range "
-                             "[0.037, 0.043]}")
+                             "[0.037, 0.043], region (optional): the plan's by default}")
         breaks.append(SeriesBreak(year, " ".join(note.split()), None if revision is None
-                                  else (float(ends[0]), float(ends[1]))))
+                                  else (float(ends[0]), float(ends[1])), region))
     return Indicator(
         id=ind_id,
         name_en=str(_require(entry, "name_en", path, what, "an English name")),
