@@ -276,6 +276,13 @@ def _end_of_period(text: str) -> date | None:
     return max(ends) if ends else None
 
 
+def is_lower_grade(grade) -> bool:
+    """True for a grade below "official media" (a copy of an official text on another site, a
+    compiled dataset, an article) or none: the data README asks outputs to say so."""
+    return reliability_rank(grade if isinstance(grade, str) else "") > \
+        RELIABILITY_GRADES.index("official media")
+
+
 def reliability_rank(grade: str) -> int:
     """Position of a reliability grade in :data:`RELIABILITY_GRADES` (lower is better);
     a grade is matched by its longest known prefix, unknown or empty grades rank last."""

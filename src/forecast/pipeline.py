@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .coverage import Coverage, assess
-from .data import Dataset, reliability_rank
+from .data import Dataset, is_lower_grade
 from .ensemble import Ensemble, FittedEnsemble, Weighting, backtest_weights, mixture_backtest
 from .errors import InputError
 from .models import model_names
@@ -280,18 +280,14 @@ def fit_component(values: pd.Series, indicator: Indicator, *, horizon_to: int,
                         (int(values.index[-1]), float(values.iloc[-1])))
 
 
-#: figures graded below this (data.RELIABILITY_GRADES) make a pace say what it rests on
-LOWEST_OFFICIAL_GRADE = "official media"
-
-
 def _with_source_grades(pc: Pace, rows: pd.DataFrame) -> Pace:
     """``pc`` with the figures its rates rest on (the base and the last observation) that are
-    graded below :data:`LOWEST_OFFICIAL_GRADE`: a pace on a secondary figure must say so."""
+    of a lower grade (:func:`forecast.data.is_lower_grade`): a pace on a secondary figure must
+    say so."""
     years = [y for y in (pc.base_year, pc.last_year) if y is not None]
     used = rows[rows["year"].isin(years)].sort_values("year")
-    limit = reliability_rank(LOWEST_OFFICIAL_GRADE)
     lower = tuple((int(r.year), str(r.reliability)) for r in used.itertuples()
-                  if reliability_rank(r.reliability) > limit)
+                  if is_lower_grade(r.reliability))
     return replace(pc, lower_grade_sources=lower)
 
 

@@ -26,7 +26,7 @@ from matplotlib import font_manager, rcParams
 from matplotlib.figure import Figure
 
 from .calibration import chance_spread
-from .data import RELIABILITY_GRADES, reliability_rank
+from .data import is_lower_grade
 from .probability import fan_quantiles, format_probability
 
 #: CJK families tried in order (the first installed one is used)
@@ -138,15 +138,13 @@ def _history_line(hist: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 #: official text on another site, a compiled dataset, an article) or has no grade: the
 #: sources ask for a lower grade to be said in outputs
 LOWER_GRADE = "lower-grade or ungraded source"
-LOWEST_FIRM_GRADE = RELIABILITY_GRADES.index("official media")
 
 
 def _history_points(ax, rows: pd.DataFrame, size: float) -> None:
     """The observed points of ``rows`` (year, value, preliminary, reliability): filled, hollow
     where preliminary, squares where the source is of a lower grade (:data:`LOWER_GRADE`)."""
     prelim = rows["preliminary"].astype(bool).to_numpy()
-    lower = np.array([reliability_rank(g if isinstance(g, str) else "") > LOWEST_FIRM_GRADE
-                      for g in rows["reliability"]], dtype=bool)
+    lower = np.array([is_lower_grade(g) for g in rows["reliability"]], dtype=bool)
     for mask, marker, hollow, label in (
             (~prelim & ~lower, "o", False, None), (prelim & ~lower, "o", True, "preliminary"),
             (~prelim & lower, "s", False, LOWER_GRADE),
