@@ -620,7 +620,7 @@ def test_scenario_and_sensitivity_pages_say_their_paths_are_restated(shipped):
     rd = forecast_indicator(shipped, "rd_intensity", models=tuple(FAST), n_paths=300,
                             backtest=False)
     line = reports.basis_line(rd)
-    assert "against gdp on its 2024 census-revised basis" in line
+    assert "read against gdp on its census-revised basis" in line
     assert format_probability(rd.basis["p_history_basis"]["rd_intensity_2027"]) in line
     lp = forecast_indicator(shipped, "labour_productivity", models=tuple(FAST), n_paths=300,
                             backtest=False)

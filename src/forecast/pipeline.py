@@ -615,7 +615,7 @@ def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | Non
         history_basis = np.concatenate(list(result.own_member_paths.values()))
         b["p_history_basis"] = {t.id: target_probability(history_basis, result.years, t).p_in_year
                                 for t in open_targets}
-        result.notes.append(
+        b["text"] = (
             f"{indicator_id} from {b['break_year']} on is read against {b['denominator']} on its "
             f"census-revised basis: every {indicator_id} from {b['break_year']} on will be "
             f"published over it (there is no other {b['denominator']} for those years), while "
@@ -627,6 +627,7 @@ def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | Non
                         for tid, v in b["p_history_basis"].items())
             + f". The pace figures compare the history with the targets on the history's basis: "
             f"read against the revised {b['denominator']}, every target is that much further away")
+        result.notes.append(b["text"])
     result.notes += _plan_pace_note(result)
     result.status = "probability"
     return result
@@ -657,15 +658,14 @@ def _plan_pace_note(result: IndicatorForecast) -> list[str]:
     more about the plan's measure (or ambition) than any model."""
     targets = sorted((t for t in result.targets if t.comparison == ">=" and t.value > 0),
                      key=lambda t: t.year)
-    if len(targets) < 2 or result.paths is None:
+    if len(targets) < 2:
         return []
     first, last = targets[0], targets[-1]
-    years = list(np.asarray(result.years))
     span = last.year - first.year
-    if span < 1 or first.year not in years or last.year not in years:
+    if span < 1 or not {first.id, last.id} <= set(result.probabilities):
         return []
     plan = (last.value / first.value) ** (1 / span) - 1
-    median = np.median(result.paths[:, [years.index(first.year), years.index(last.year)]], axis=0)
+    median = [result.probabilities[t.id].median for t in (first, last)]
     model = (median[1] / median[0]) ** (1 / span) - 1
     ahead = (f"; its {first.year} median ({median[0]:.3g}) is already above the {first.year} "
              f"target, a minimum, so {last.year}'s is the harder one: from that median it needs "

@@ -263,7 +263,9 @@ def fan_chart(result, *, title: str | None = None) -> Figure:
         b = result.basis
         ax.axvline(b["break_year"] - 0.5, color=COLOURS["target"], lw=0.8, ls="--", alpha=0.6)
         ax.annotate(f"from {b['break_year']}: share of census-\nrevised {b['denominator']} "
-                    f"({-b['revision'][1]:+.1%} to {-b['revision'][0]:+.1%})",
+                    # the same spending over (1 + r) times the GDP: the share moves -r/(1+r)
+                    f"({-b['revision'][1] / (1 + b['revision'][1]):+.1%} to "
+                    f"{-b['revision'][0] / (1 + b['revision'][0]):+.1%})",
                     (b["break_year"] - 0.6, 0.32), xycoords=("data", "axes fraction"),
                     ha="right", va="top", fontsize=7, color=COLOURS["target"])
     if result.paths is None:

@@ -298,7 +298,7 @@ def summary_table(dataset: data.Dataset, *, n_paths: int = DEFAULT_PATHS,
             "p_history_basis": ((res.basis or {}).get("p_history_basis") or {}).get(target.id)
             if prob else None,
             "basis_of": (res.basis or {}).get("denominator") if prob else None,
-            "basis_revision": "{:+.1%} to {:+.1%}".format(*res.basis["revision"])
+            "basis_revision": "{:.1%}-{:.1%}".format(*res.basis["revision"])
             if prob and res.basis else None,
             "basis_year": (res.basis or {}).get("break_year") if prob else None,
             # years forecast although their figures are probably published (release lags)
@@ -390,7 +390,7 @@ def summary_html(table: pd.DataFrame, *, link_prefix: str = "",
         if q is not None and not _isnan(q) and r.get("pace_label"):
             out += small(f"on the history's basis: against census-revised "
                          f"{html.escape(str(r.get('basis_of')))} the target is "
-                         f"{html.escape(str(r.get('basis_revision')).replace('+', ''))} further")
+                         f"about {html.escape(str(r.get('basis_revision')))} further")
         return out
 
     def break_even(r):
@@ -409,7 +409,7 @@ def summary_html(table: pd.DataFrame, *, link_prefix: str = "",
         if p is None or _isnan(p):
             return ""
         of = html.escape(str(r.get("basis_of")))
-        return small(f"read against census-revised {of} ({html.escape(str(r['basis_revision']))}"
+        return small(f"read against census-revised {of} (up {html.escape(str(r['basis_revision']))}"
                      f"); {pct(p)} on the published history's basis",
                      f"every figure from {int(r['basis_year'])} on will be published over "
                      f"{r.get('basis_of')} on its census-revised basis; the history is over the "
@@ -832,19 +832,11 @@ def _trust_html(calibration: dict | None) -> str:
 
 
 def basis_line(result) -> str:
-    """One Markdown line for a page whose probabilities read a share against its
-    denominator's census-revised basis (:attr:`forecast.pipeline.IndicatorForecast.basis`),
-    "" otherwise: scenario and sensitivity pages show the restated paths too."""
+    """The restatement note of a share read against its denominator's census-revised basis
+    (:attr:`forecast.pipeline.IndicatorForecast.basis`), in italics, for the scenario and
+    sensitivity pages, whose paths are restated too; "" otherwise."""
     b = getattr(result, "basis", None)
-    if not b:
-        return ""
-    history = ", ".join(f"{format_probability(p)} for {tid}"
-                        for tid, p in (b.get("p_history_basis") or {}).items())
-    return (f"*Every probability here reads {result.indicator.id} against {b['denominator']} on "
-            f"its {b['break_year']} census-revised basis: the models' paths from "
-            f"{b['break_year']} are divided by 1 + r, r from {b['revision'][0]:+.1%} to "
-            f"{b['revision'][1]:+.1%}. On the history's own basis the baseline would give "
-            f"{history}. See the indicator page's notes.*")
+    return f"*{b['text']}*" if b else ""
 
 
 def _basis_html(rows: list[dict]) -> str:
@@ -868,7 +860,7 @@ def _basis_html(rows: list[dict]) -> str:
             f"Its history, published to {int(r['last_year'])}, is a share of {of} before the "
             f"{year} economic census revision; every figure from {year} on will be published "
             f"over the revised {of}, the only one there is for those years. The same spending "
-            f"then gives a share lower by the revision ({html.escape(str(r['basis_revision']))}"
+            f"then gives a share lower by about the revision ({html.escape(str(r['basis_revision']))}"
             f", estimated: see <code>data/raw/targets.yaml</code>), and the probabilities below "
             f"include it: {moves}. The pace column compares the history with the target on "
             f"the history's basis, where the target is that much nearer. Once a figure on the "
