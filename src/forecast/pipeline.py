@@ -581,7 +581,10 @@ def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | Non
     # every series the probability rests on (a ratio's components too): figures of years
     # that are over and simulated, which past release lags say are probably out
     first_open = first_open_year(dataset.as_of)
-    for name, comp in result.components.items():
+    resting = list(result.components) if indicator.derived else [indicator_id] + (
+        [scenario.on] if scenario.holds_numerator_of(indicator) else [])  # not diagnostics
+    for name in resting:
+        comp = result.components[name]
         out = _probably_out(dataset, name, region,
                             [int(y) for y in comp.years if y < first_open])
         if out:
