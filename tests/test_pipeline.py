@@ -449,6 +449,10 @@ def test_cli_run_writes_json(tmp_path, capsys):
     doc = json.loads(out.read_text(encoding="utf-8"))
     assert set(doc["probabilities"]) == {"rd_intensity_2025", "rd_intensity_2027"}
     assert doc["components"]["rd_intensity"]["weights"] and doc["params"]["seed"] == 20261127
+    # the restatement on the census-revised GDP travels in the JSON, and the pace line says
+    # it is on the history's basis (it reads "on track" beside a low P)
+    assert set(doc["basis"]["p_history_basis"]) == set(doc["probabilities"])
+    assert "on the history's basis: read against census-revised gdp" in printed
     assert cli.main(["run", "--indicator", "nope"]) == 2
     assert cli.main(["run", "--indicator", "rd_intensity", "--json", str(tmp_path)]) == 2
     assert "is a directory" in capsys.readouterr().err

@@ -219,6 +219,10 @@ def render_forecast(result) -> str:
                 f"; from {pc.last_year} on it needs {pc.required_from_last:+.2%}/yr")
         if pc.source_caveat():
             left += f"; {pc.source_caveat()}"
+        if result.basis:  # the pace is the history's; the probability reads the revised basis
+            low, high = result.basis["revision"]
+            left += (f"; on the history's basis: read against census-revised "
+                     f"{result.basis['denominator']} the target is {low:.1%}-{high:.1%} further")
         if pc.ratio is not None:
             lines.append(f"{tid} pace: observed {pc.observed_cagr:+.2%}/yr ({pc.base_year}-"
                          f"{pc.last_year}) vs required {pc.required_cagr:+.2%}/yr (from "
