@@ -580,9 +580,9 @@ def target_overview(rows: list[dict]) -> Figure | None:
     ax.set_xlabel("probability of meeting the target in its year\n(dot: the ensemble; line: "
                   "the range over its models)")
     ax.set_title("Every target with a probability", fontsize=10, loc="left")
-    if ax.get_legend_handles_labels()[1]:  # above the plot, clear of every row
-        ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), fontsize=7.5,
-                  borderaxespad=0.2)
+    if ax.get_legend_handles_labels()[1]:  # in a band of its own below the last row
+        ax.set_ylim(-1.4, len(shown) - 0.2)
+        ax.legend(loc="lower center", fontsize=7.5, borderaxespad=0.3)
     return fig
 
 
