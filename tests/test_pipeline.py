@@ -141,6 +141,18 @@ def test_p_held_at_the_ends_of_the_assumed_ratio_is_a_run_with_that_ratio(shippe
     at = run(shipped, "labour_productivity", backtest=False,
              scenario=Scenario(employment=Employment(ratio=(0.74, 0.74))))
     assert held["0.74"] == pytest.approx(at.probabilities["labour_productivity_2027"].p_in_year)
+    # the GDP growth 28 in 2027 takes, from the newest GDP: more employed, more growth; and
+    # GDP growing at it on every path would leave the target met at the median
+    need = base.break_even["labour_productivity_2027"]["gdp_growth_needed"]
+    gdp = shipped.series("gdp")
+    assert need["from"] == f"{gdp.iloc[-1]:.0f} 亿元 in {gdp.index[-1]}"
+    rates = list(need["by_ratio"].values())
+    assert rates == sorted(rates)
+    pop = base.components["permanent_population_yearend"].paths()
+    pop_2027 = np.median(pop[:, list(base.components["permanent_population_yearend"].years)
+                             .index(2027)])
+    implied = gdp.iloc[-1] * (1 + need["by_ratio"]["0.66"]) ** (2027 - gdp.index[-1])
+    assert implied / (pop_2027 * 0.66) == pytest.approx(28, rel=0.02)
 
 
 def test_break_even_employment_growth_is_where_probability_is_half(shipped):

@@ -213,6 +213,11 @@ def render_forecast(result) -> str:
         if be.get("p_at_ratio"):
             parts.append("P at a ratio of " + ", ".join(
                 f"{r}: {format_probability(p)}" for r, p in be["p_at_ratio"].items()))
+        need = be.get("gdp_growth_needed")
+        if need:
+            parts.append(f"the GDP growth it takes from {need['from']}: " + ", ".join(
+                f"{g:+.1%}/yr at {r}" for r, g in need["by_ratio"].items())
+                + f" (the models' median {need['models']:+.1%}/yr)")
         lines.append(f"{tid}: P(hit) falls to 50% at " + "; ".join(parts))
     for tid, pc in result.pace.items():
         left = ("" if pc.required_from_last is None else

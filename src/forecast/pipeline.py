@@ -922,6 +922,17 @@ def _forecast_derived(dataset: Dataset, result: IndicatorForecast, region: str, 
             lo, hi = employment.ratio
             entry["p_at_ratio"] = {f"{r:.2f}": float(np.mean(gdp_t / (pop_t * r) >= target.value))
                                    for r in (lo, (lo + hi) / 2, hi)}
+            # the GDP growth the target takes at each of those ratios, from the newest GDP,
+            # beside the models' own (R&D spending's requirement answers the same question)
+            if observed.index[-1] < target.year:
+                y0, g0 = int(observed.index[-1]), float(observed.iloc[-1])
+                span = target.year - y0
+                entry["gdp_growth_needed"] = {
+                    "from": f"{g0:.0f} {registry.indicator(rule.numerator).unit} in {y0}",
+                    "by_ratio": {f"{r:.2f}": float(np.median(
+                        (target.value * pop_t * r / rule.factor / g0) ** (1 / span) - 1))
+                        for r in (lo, (lo + hi) / 2, hi)},
+                    "models": float(np.median(gdp_t / rule.factor / g0) ** (1 / span) - 1)}
         if not sourced_emp.empty:
             base_year, base = int(sourced_emp.index[-1]), float(sourced_emp.iloc[-1])
             entry["employment_growth_per_year"] = _break_even(

@@ -311,6 +311,8 @@ def summary_table(dataset: data.Dataset, *, n_paths: int = DEFAULT_PATHS,
             "assumed_ratio": res.assumption if prob and res.break_even else None,
             "p_at_ratio": ((res.break_even or {}).get(target.id) or {}).get("p_at_ratio")
             if prob else None,
+            "gdp_growth_needed": ((res.break_even or {}).get(target.id) or {}).get(
+                "gdp_growth_needed") if prob else None,
             "assumed_ratio_range": (
                 "{:.2f}-{:.2f}".format(*(res.scenario.employment or Employment()).ratio)
                 if prob and res.break_even else None),
@@ -400,9 +402,15 @@ def summary_html(table: pd.DataFrame, *, link_prefix: str = "",
         at = r.get("p_at_ratio")
         held = "" if not isinstance(at, dict) else "; at a ratio of " + ", ".join(
             f"{k}: {format_probability(v)}" for k, v in at.items())
+        need = r.get("gdp_growth_needed")
+        takes = "" if not isinstance(need, dict) else small(
+            f"the GDP growth it takes from {html.escape(need['from'])}: " + ", ".join(
+                f"{g:+.1%}/yr at {k}" for k, g in need["by_ratio"].items())
+            + f" (models: {need['models']:+.1%}/yr)",
+            "median over the simulated population paths, employment = population x the ratio")
         return small(f"conditional on the assumed employment ratio "
                      f"({html.escape(str(r.get('assumed_ratio_range') or ''))}): P = 50% at "
-                     f"{ratio:.3f}{held}", str(r.get("assumed_ratio") or ""))
+                     f"{ratio:.3f}{held}", str(r.get("assumed_ratio") or "")) + takes
 
     def history_basis(r):
         p = r.get("p_history_basis")
