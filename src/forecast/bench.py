@@ -132,7 +132,7 @@ def load_m3(path: str | Path) -> list[BenchSeries]:
 def pseudo_thresholds(train: np.ndarray, horizon: int = HORIZON) -> np.ndarray:
     """``y_T (1 + g)^h`` for h = 1..horizon, g the average yearly (geometric) growth of the
     training values: the level reached if the historical pace simply continues."""
-    g = (train[-1] / train[0]) ** (1.0 / (len(train) - 1)) - 1.0
+    g = annual_growth(train[0], train[-1], len(train) - 1)
     return train[-1] * (1.0 + g) ** np.arange(1, horizon + 1)
 
 

@@ -27,8 +27,8 @@ from .errors import InputError
 from .models import model_names
 from .models.base import ModelFailure, Series
 from .probability import (DEFAULT_PATHS, DEFAULT_SEED, Pace, TargetProbability,
-                          fan_quantiles, format_probability, joint_probability, pace,
-                          target_probability)
+                          annual_growth, fan_quantiles, format_probability, joint_probability,
+                          pace, target_probability)
 from .scenario import Employment, Scenario, first_open_year
 from .targets import Indicator, Target, did_you_mean
 from .transforms import Transform
@@ -377,9 +377,8 @@ def scenario_member_paths(result: IndicatorForecast, scenario: Scenario,
     """
     indicator = result.indicator
     if indicator.derived is None:
-        members = _own_members(result, dataset, scenario)
-        return (_rebased(members, result.years, result.basis, result.params["seed"])
-                if result.basis else members)
+        return _rebased(_own_members(result, dataset, scenario), result.years, result.basis,
+                        result.params["seed"])
     rule = indicator.derived
     p = result.params
     years = np.asarray(result.years)
@@ -562,8 +561,7 @@ def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | Non
                 f"{indicator.share_of.numerator} is protected)")
         result.own_member_paths = _own_members(result, dataset, scenario)
         result.basis = share_rebasing(dataset, indicator, region, horizon_to)
-        result.member_paths = (_rebased(result.own_member_paths, result.years, result.basis, seed)
-                               if result.basis else result.own_member_paths)
+        result.member_paths = _rebased(result.own_member_paths, result.years, result.basis, seed)
     else:
         _forecast_derived(dataset, result, region, horizon_to, models, n_paths, seed, scenario,
                           backtest, open_targets)
@@ -667,12 +665,12 @@ def _plan_pace_note(result: IndicatorForecast) -> list[str]:
     span = last.year - first.year
     if span < 1 or not {first.id, last.id} <= set(result.probabilities):
         return []
-    plan = (last.value / first.value) ** (1 / span) - 1
+    plan = annual_growth(first.value, last.value, span)
     median = [result.probabilities[t.id].median for t in (first, last)]
-    model = (median[1] / median[0]) ** (1 / span) - 1
+    model = annual_growth(median[0], median[1], span)
     ahead = (f"; its {first.year} median ({median[0]:.3g}) is already above the {first.year} "
              f"target, a minimum, so {last.year}'s is the harder one: from that median it needs "
-             f"{(last.value / median[0]) ** (1 / span) - 1:+.1%}/yr") if median[0] > first.value else ""
+             f"{annual_growth(median[0], last.value, span):+.1%}/yr") if median[0] > first.value else ""
     return [f"the plan's own targets rise {plan:+.1%}/yr from {first.year} to {last.year} "
             f"({first.value:g} -> {last.value:g} {result.indicator.unit}); the ensemble's median "
             f"grows {model:+.1%}/yr over the same years{ahead}"]
@@ -726,10 +724,13 @@ def share_rebasing(dataset: Dataset, indicator: Indicator, region: str,
     return None
 
 
-def _rebased(members: dict[str, np.ndarray], years, rebasing: dict,
+def _rebased(members: dict[str, np.ndarray], years, rebasing: dict | None,
              seed: int) -> dict[str, np.ndarray]:
     """``members`` from the break year on divided by 1 + r, r drawn per path uniformly from
-    the revision's range (its own seeded stream, so every run with the same seed agrees)."""
+    the revision's range (its own seeded stream, so every run with the same seed agrees);
+    ``members`` themselves when no restatement applies (``rebasing`` None)."""
+    if not rebasing:
+        return members
     stacked = np.concatenate(list(members.values()))
     low, high = rebasing["revision"]
     factor = 1.0 / (1.0 + np.random.default_rng([seed, 3]).uniform(low, high, len(stacked)))
@@ -789,24 +790,25 @@ def _required_numerator_growth(dataset: Dataset, result: IndicatorForecast, regi
         first_year = max(int(numerator.index[0]), int(numerator.index[-1]) - 5)
         y0, y1 = first_year, int(numerator.index[-1])
         if y0 in numerator.index and y1 > y0:
-            past = (f"; published {rule.numerator} grew {(numerator[y1] / numerator[y0]) ** (1 / (y1 - y0)) - 1:+.1%}"
+            past = (f"; published {rule.numerator} grew "
+                    f"{annual_growth(numerator[y0], numerator[y1], y1 - y0):+.1%}"
                     f"/yr in {y0}-{y1}")
             if y0 in denominator.index and y1 in denominator.index:  # the gap is what a share needs
                 past += (f" ({rule.denominator} "
-                         f"{(denominator[y1] / denominator[y0]) ** (1 / (y1 - y0)) - 1:+.1%}/yr)")
+                         f"{annual_growth(denominator[y0], denominator[y1], y1 - y0):+.1%}/yr)")
     for target in targets:
         if target.year <= base_year:
             continue
         column = denom[:, int(np.flatnonzero(years == target.year)[0])]
         needed = target.value * column / rule.factor
-        rate = (needed / base) ** (1.0 / (target.year - base_year)) - 1.0
+        rate = annual_growth(base, needed, target.year - base_year)
         q10, q50, q90 = (float(v) for v in np.quantile(rate, [0.1, 0.5, 0.9]))
         # the denominator's growth over the same years as the numerator's, so that the two
         # rates compare (a share rises when its numerator outgrows its denominator)
         growth = None
         if base_year in denominator.index:
-            growth = float(np.median(column / float(denominator[base_year]))
-                           ** (1.0 / (target.year - base_year)) - 1.0)
+            growth = float(annual_growth(float(denominator[base_year]), np.median(column),
+                                         target.year - base_year))
         result.required[target.id] = {
             "numerator": rule.numerator, "unit": unit, "base_year": base_year, "base": base,
             "basis": basis,
@@ -930,9 +932,9 @@ def _forecast_derived(dataset: Dataset, result: IndicatorForecast, region: str, 
                 entry["gdp_growth_needed"] = {
                     "from": f"{g0:.0f} {registry.indicator(rule.numerator).unit} in {y0}",
                     "by_ratio": {f"{r:.2f}": float(np.median(
-                        (target.value * pop_t * r / rule.factor / g0) ** (1 / span) - 1))
+                        annual_growth(g0, target.value * pop_t * r / rule.factor, span)))
                         for r in (lo, (lo + hi) / 2, hi)},
-                    "models": float(np.median(gdp_t / rule.factor / g0) ** (1 / span) - 1)}
+                    "models": float(annual_growth(g0, np.median(gdp_t) / rule.factor, span))}
         if not sourced_emp.empty:
             base_year, base = int(sourced_emp.index[-1]), float(sourced_emp.iloc[-1])
             entry["employment_growth_per_year"] = _break_even(

@@ -149,8 +149,10 @@ class Pace:
         return f"rests on lower-grade figure{'s' if many else ''} ({named})"
 
 
-def _cagr(start: float, end: float, years: int) -> float:
-    return (end / start) ** (1.0 / max(years, 1)) - 1.0
+def annual_growth(start, end, years: int):
+    """Compound annual growth from ``start`` to ``end`` over ``years`` (at least 1): the one
+    formula behind every "+x%/yr" the suite prints. Either value may be an array of paths."""
+    return (np.asarray(end, dtype=float) / start) ** (1.0 / max(years, 1)) - 1.0
 
 
 def pace(series: pd.Series, target: Target) -> Pace:
@@ -170,7 +172,7 @@ def pace(series: pd.Series, target: Target) -> Pace:
     if target.is_met(last_value):
         return Pace(target.id, None, last_year, last_value, None, None, None, PACE_MET)
     # what is left to do; nothing once the target year is observed (met or missed)
-    from_last = (_cagr(last_value, target.value, target.year - last_year)
+    from_last = (annual_growth(last_value, target.value, target.year - last_year)
                  if target.year > last_year else None)
     earlier = series[series.index <= last_year - 1]
     if earlier.empty:
@@ -179,11 +181,11 @@ def pace(series: pd.Series, target: Target) -> Pace:
     candidates = earlier.index[earlier.index <= last_year - PACE_WINDOW]
     base_year = int(candidates[-1]) if len(candidates) else int(earlier.index[0])
     base_value = float(series[base_year])
-    observed = _cagr(base_value, last_value, last_year - base_year)
+    observed = annual_growth(base_value, last_value, last_year - base_year)
     if target.is_met(base_value):
         return Pace(target.id, base_year, last_year, last_value, observed, None, None,
                     PACE_AWAY, from_last)
-    required = _cagr(base_value, target.value, target.year - base_year)
+    required = annual_growth(base_value, target.value, target.year - base_year)
     ratio = observed / required
     label = PACE_AWAY if ratio < 0 else next(
         text for threshold, text in PACE_THRESHOLDS if ratio >= threshold)
