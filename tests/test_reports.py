@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import html
 import json
 import re
 import shutil
@@ -628,3 +629,34 @@ def test_scenario_and_sensitivity_pages_say_their_paths_are_restated(shipped):
     for name in ("scenario_explorer", "target_sensitivity"):
         nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
         assert any("reports.basis_line(result)" in c.source for c in nb.cells)
+
+
+def test_a_colour_says_which_stated_alternative_would_change_it():
+    base = {"status": "probability", "p_in_year": 0.64, "p_members_min": 0.55,
+            "p_members_max": 0.70}
+    assert reports.colour_rests_on(base) == []  # every member in the same class: firm
+    wide = reports.colour_rests_on(dict(base, p_members_min=0.32, p_members_max=0.99))
+    assert wide == ["the choice of model (32% to 99%)"]
+    ratio = reports.colour_rests_on(
+        dict(base, p_at_ratio={"0.58": 0.94, "0.66": 0.74, "0.74": 0.20}))
+    assert ratio == ["the employment ratio (94% at 0.58 / 20% at 0.74)"]
+    restated = dict(base, p_in_year=0.09, p_members_min=0.04, p_members_max=0.17,
+                    p_history_basis=0.635, basis_of="gdp")
+    assert reports.colour_rests_on(restated) == [
+        "the gdp census basis (64% on the published history's)"]
+    # observed targets and rows without a probability have no such reading
+    assert reports.colour_rests_on({"status": "observed", "p_in_year": None}) == []
+    assert reports.colour_rests_on(dict(base, status="pace only")) == []
+
+
+def test_the_summary_names_what_a_fragile_colour_rests_on(shipped):
+    table = reports.summary_table(shipped, n_paths=400, seed=3,
+                                  models=("rw_drift_level", "linear_trend")).set_index("target_id")
+    lp = table.loc["labour_productivity_2027"]
+    # at 0.74 employed per resident the 2027 target is far off, at 0.58 nearly certain
+    assert reports._p_class(lp["p_at_ratio"]["0.74"]) != reports._p_class(lp["p_in_year"])
+    assert "the employment ratio" in lp["colour_rests_on"]
+    page = reports.summary_html(table.reset_index())
+    assert f"its colour rests on {html.escape(lp['colour_rests_on'])}" in page
+    # one line per fragile colour, none for a firm one
+    assert page.count("its colour rests on") == table["colour_rests_on"].notna().sum() >= 1

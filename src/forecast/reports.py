@@ -230,8 +230,42 @@ def status_key(row: dict) -> str:
         return "observed met" if row.get("observed_met") else "observed missed"
     p = row.get("p_in_year")
     if row.get("status") == "probability" and p is not None and not _isnan(p):
-        return "likely" if p >= 0.8 else "balanced" if p >= 0.5 else "unlikely"
+        return _p_class(p)
     return row.get("status") if row.get("status") in STATUS_COLOURS else "not forecastable"
+
+
+def _p_class(p: float) -> str:
+    return "likely" if p >= 0.8 else "balanced" if p >= 0.5 else "unlikely"
+
+
+def colour_rests_on(row: dict) -> list[str]:
+    """What a forecast row's colour class rests on: each alternative the row itself states
+    -- the ensemble's members, the share's published-history basis, the ends of the assumed
+    employment ratio -- under which P falls in another class. Empty when the colour holds
+    under all of them (R&D 2025: every member and neither basis changes "unlikely"), so an
+    official can tell a firm colour from one a single assumption sets."""
+    p = row.get("p_in_year")
+    if row.get("status") != "probability" or p is None or _isnan(p):
+        return []
+    own = _p_class(p)
+
+    def moves(*ps) -> bool:
+        return any(q is not None and not _isnan(q) and _p_class(q) != own for q in ps)
+
+    out = []
+    lo, hi = row.get("p_members_min"), row.get("p_members_max")
+    if moves(lo, hi):
+        out.append(f"the choice of model ({format_probability(lo)} to {format_probability(hi)})")
+    basis = row.get("p_history_basis")
+    if moves(basis):
+        out.append(f"the {row.get('basis_of')} census basis ({format_probability(basis)} on the "
+                   f"published history's)")
+    at = row.get("p_at_ratio")
+    if isinstance(at, dict) and at and moves(*at.values()):
+        ends = dict.fromkeys([next(iter(at)), list(at)[-1]])  # the range's ends, once each
+        out.append("the employment ratio (" + " / ".join(
+            f"{format_probability(at[k])} at {k}" for k in ends) + ")")
+    return out
 
 
 def _isnan(x) -> bool:
@@ -333,6 +367,8 @@ def summary_table(dataset: data.Dataset, *, n_paths: int = DEFAULT_PATHS,
             "page": (pages or {}).get(ind.id, ""),
         }
         row["colour"] = status_key(row)
+        # kept a "; "-joined string, like probably_out, so that summary.csv stays flat
+        row["colour_rests_on"] = "; ".join(colour_rests_on(row)) or None
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -447,6 +483,13 @@ def summary_html(table: pd.DataFrame, *, link_prefix: str = "",
                      "series, the provinces' R&D intensity and the peers' GDP, each forecast "
                      "scored at 5 target-like paces)")
 
+    def rests_on(r):
+        text = r.get("colour_rests_on")
+        if not isinstance(text, str) or not text:
+            return ""
+        return small(f"<i>its colour rests on {html.escape(text)}</i>",
+                     "an alternative the row states puts P in another colour class")
+
     def member_range(r):
         lo, hi = r.get("p_members_min"), r.get("p_members_max")
         if lo is None or _isnan(lo):
@@ -487,7 +530,8 @@ def summary_html(table: pd.DataFrame, *, link_prefix: str = "",
             f"<td>{html.escape(r['comparison'])} {r['target']:g} {html.escape(r['unit'])}</td>"
             f"<td>{last}</td><td>{growth}</td><td>{html.escape(r['pace_label'] or '')}"
             f"{pace_caveat(r)}</td>"
-            f"<td><b>{pct(r['p_in_year'])}</b>{history_basis(r)}{member_range(r)}{record(r)}"
+            f"<td><b>{pct(r['p_in_year'])}</b>{rests_on(r)}{history_basis(r)}{member_range(r)}"
+            f"{record(r)}"
             f"{break_even(r)}{required(r)}</td>"
             f"<td>{pct(r['p_by_year'])}</td>"
             f"<td>{pct(r['joint'])}</td><td>{pct(r['backtest_coverage_80'])}"
@@ -497,7 +541,9 @@ def summary_html(table: pd.DataFrame, *, link_prefix: str = "",
                       f"{html.escape(k)}</span>" for k, c in STATUS_COLOURS.items())
     return (f"<table class='summary'>{head}{''.join(body)}</table>"
             f"<p><small>colours: {legend}; likely = P &ge; 80%, balanced = 50-80%, "
-            f"unlikely &lt; 50%; 'models' = the lowest and highest P(in year) among the "
+            f"unlikely &lt; 50%; a colour 'rests on' an alternative stated in its row (the "
+            f"members, the other GDP basis, the ends of the employment ratio) that would put P "
+            f"in another class; 'models' = the lowest and highest P(in year) among the "
             f"ensemble's members (the ensemble's P is their weighted average); joint = P(every "
             f"forecast target of the indicator is met, e.g. both 2025 and 2027), read off the "
             f"same paths; own backtest = the ensemble's rolling-origin forecasts of the series' "
