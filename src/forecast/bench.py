@@ -54,6 +54,7 @@ from .ensemble import (Calibration, Ensemble, FittedEnsemble, backtest_weights,
                        calibration_record, learn_calibration)
 from .models import DEFAULT_MODELS, MODELS, get_model
 from .models.base import ModelFailure, Series
+from .probability import annual_growth
 from .reports import package_versions
 from .transforms import Transform
 
