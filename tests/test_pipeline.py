@@ -462,10 +462,12 @@ def test_cli_run_writes_json(tmp_path, capsys):
     doc = json.loads(out.read_text(encoding="utf-8"))
     assert set(doc["probabilities"]) == {"rd_intensity_2025", "rd_intensity_2027"}
     assert doc["components"]["rd_intensity"]["weights"] and doc["params"]["seed"] == 20261127
-    # the restatement on the census-revised GDP travels in the JSON, and the pace line says
-    # it is on the history's basis (it reads "on track" beside a low P)
+    # the restatement on the census-revised GDP travels in the JSON, and the pace is taken
+    # against each target restated on the history's basis (4.0 x 1.04), so that pace and P
+    # read the same target
     assert set(doc["basis"]["p_history_basis"]) == set(doc["probabilities"])
-    assert "on the history's basis: read against census-revised gdp" in printed
+    assert "paced against 4.16, the target on the history's basis" in printed
+    assert doc["pace"]["rd_intensity_2025"]["target_value"] == pytest.approx(4.0 * 1.04)
     assert cli.main(["run", "--indicator", "nope"]) == 2
     assert cli.main(["run", "--indicator", "rd_intensity", "--json", str(tmp_path)]) == 2
     assert "is a directory" in capsys.readouterr().err
@@ -572,7 +574,10 @@ def test_a_share_says_how_fast_its_numerator_must_grow_given_the_simulated_gdp(s
         assert any(n.startswith(f"{target.id}: rd_expenditure must grow") for n in rd.notes)
         # GDP's growth is quoted over the same years as the spending's (from the base year,
         # not from GDP's own last observation), so the two rates compare
-        gdp_rate = (sim.paths()[:, list(sim.years).index(target.year)] / gdp[year]) \
+        # ... and on one basis: GDP's 2023 linked onto the census-revised basis of its paths
+        linked = shipped.modelled_series("gdp", "Hangzhou")[0]
+        assert linked[year] == pytest.approx(gdp[year] * 1.04)
+        gdp_rate = (sim.paths()[:, list(sim.years).index(target.year)] / linked[year]) \
             ** (1 / (target.year - year)) - 1
         assert req["denominator_growth_median"] == pytest.approx(np.median(gdp_rate))
         assert f"over the same years the gdp ensemble grows {np.median(gdp_rate):+.1%}/yr" in \
@@ -668,7 +673,40 @@ def test_a_share_published_only_before_its_denominators_break_is_read_on_the_new
     for indicator in ("labour_productivity", "rd_intensity"):
         result = run(early, indicator, backtest=False)
         assert not any("2024" in n and "break" in n for n in result.notes)
+        # nor does the spending requirement speak of a revised GDP not yet published
+        assert not any("census-revised" in n for n in result.notes)
         assert result.basis is None
+
+
+def test_a_series_is_linked_across_a_break_with_an_estimated_revision(shipped):
+    """GDP's 2023->2024 step (+9.0%) is growth plus the census revision (+3.7-4.3%): the
+    models fit the years before 2024 raised by the midpoint, so they do not read the revision
+    as a year of growth; published values stay what charts and quotes show."""
+    from forecast.pipeline import fit_component
+    published = shipped.series("gdp")
+    linked, breaks = shipped.modelled_series("gdp")
+    assert [b.year for b in breaks] == [2024]  # 2019 has no estimated revision: named only
+    before = published.index < 2024
+    np.testing.assert_allclose(linked[before], published[before] * 1.04)
+    assert linked[~before].equals(published[~before])
+    # what it does to the forecast: lower growth from 2024 than a fit to the published steps
+    kw = dict(horizon_to=2027, models=("rw_drift_level", "ets_damped_level"), n_paths=2000,
+              seed=5, backtest=False)
+    gdp = shipped.registry.indicator("gdp")
+    on_one_basis = np.median(fit_component(linked, gdp, **kw).paths()[:, -1])
+    as_published = np.median(fit_component(published, gdp, **kw).paths()[:, -1])
+    assert on_one_basis < as_published
+    # labour productivity fits the linked GDP, and says so
+    lp = run(shipped, "labour_productivity", backtest=False)
+    assert any("the years before 2024 are raised by 4.0% (the midpoint of the estimated "
+               "revision, 3.7%-4.3%)" in n for n in lp.notes)
+    # the spending requirement quotes GDP's growth on one basis
+    rd = run(shipped, "rd_intensity", backtest=False)
+    assert any("gdp's growth from 2023 is on that basis throughout" in n for n in rd.notes)
+    # before GDP on the new basis was published there is nothing to link
+    early = data.load("2024-06-30")
+    series, links = early.modelled_series("gdp")
+    assert links == [] and series.equals(early.series("gdp"))
 
 
 def test_the_growth_the_plans_own_targets_imply_is_said_beside_the_models(shipped):

@@ -38,6 +38,30 @@ def test_monte_carlo_error_matches_the_spread_of_repeated_runs():
     assert np.mean([r.p_in_year for r in runs]) == pytest.approx(0.3, abs=0.005)
 
 
+def test_monte_carlo_error_counts_paths_that_share_a_parameter_draw():
+    """A state-space member simulates one block of paths per parameter draw (50 blocks):
+    paths in a block move together, so the error must come from the blocks, not from a
+    binomial count that treats 2,000 paths as independent. A second member with another P
+    sits beside it: the fixed mixture is not noise and must not widen the error."""
+    rng = np.random.default_rng(11)
+    years = np.array([2025])
+
+    def clustered(n=2000, blocks=50):
+        shift = np.repeat(rng.normal(0.0, 0.8, blocks), n // blocks)  # one draw per block
+        return shift + rng.normal(0.0, 1.0, n) - 0.5
+
+    def one_run():
+        paths = np.concatenate([clustered(), rng.normal(0.0, 1.0, 2000) + 1.5])[:, None]
+        return target_probability(paths, years, target(2025, 0.0), strata=[2000, 2000])
+
+    runs = [one_run() for _ in range(300)]
+    spread = np.std([r.p_in_year for r in runs])
+    stated = np.mean([r.p_se for r in runs])
+    assert stated == pytest.approx(spread, rel=0.15)
+    p = np.mean([r.p_in_year for r in runs])
+    assert np.sqrt(p * (1 - p) / 4000) < 0.6 * spread  # the independent-paths error: too small
+
+
 def test_joint_comes_from_the_same_paths_not_the_product():
     years = np.array([2025, 2027])
     # perfectly correlated misses: both met or both missed

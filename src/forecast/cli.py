@@ -224,10 +224,9 @@ def render_forecast(result) -> str:
                 f"; from {pc.last_year} on it needs {pc.required_from_last:+.2%}/yr")
         if pc.source_caveat():
             left += f"; {pc.source_caveat()}"
-        if result.basis:  # the pace is the history's; the probability reads the revised basis
-            low, high = result.basis["revision"]
-            left += (f"; on the history's basis: read against census-revised "
-                     f"{result.basis['denominator']} the target is {low:.1%}-{high:.1%} further")
+        if pc.target_value is not None:  # the history's pace against the restated target
+            left += (f"; paced against {pc.target_value:.3g}, the target on the history's basis "
+                     f"(before {result.basis['denominator']}'s census revision)")
         if pc.ratio is not None:
             lines.append(f"{tid} pace: observed {pc.observed_cagr:+.2%}/yr ({pc.base_year}-"
                          f"{pc.last_year}) vs required {pc.required_cagr:+.2%}/yr (from "

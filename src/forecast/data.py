@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .targets import MAX_YEAR, MIN_YEAR, Registry, load_registry
+from .targets import MAX_YEAR, MIN_YEAR, Registry, SeriesBreak, load_registry
 
 REQUIRED_COLUMNS = ("region", "indicator", "year", "value", "unit", "source_title", "source_url",
                     "published", "vintage")
@@ -578,6 +578,21 @@ class Dataset:
         self.registry.indicator(indicator)
         rows = self.panel[(self.panel["indicator"] == indicator) & (self.panel["region"] == region)]
         return rows.set_index("year")["value"].rename(indicator)
+
+    def modelled_series(self, indicator: str, region: str = "Hangzhou"
+                        ) -> tuple[pd.Series, list[SeriesBreak]]:
+        """What the models fit: :meth:`series` with the years before each break it spans that
+        has an estimated revision (``breaks`` in targets.yaml) multiplied by the break's
+        :attr:`~forecast.targets.SeriesBreak.link_factor`, so that a census revision is not
+        read as a year of growth; and the breaks so linked. Published values, for
+        charts, observed years and quoted figures, stay :meth:`series`."""
+        values = self.series(indicator, region)
+        links = []
+        for brk in self.registry.breaks(indicator, region):
+            if brk.link_factor is not None and brk.spanned_by(values):
+                values = values.where(values.index >= brk.year, values * brk.link_factor)
+                links.append(brk)
+        return values, links
 
     def rows(self, indicator: str, region: str = "Hangzhou") -> pd.DataFrame:
         """The chosen panel rows of one series, with their provenance columns."""

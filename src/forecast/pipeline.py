@@ -436,7 +436,7 @@ def _fit_share_denominator(dataset: Dataset, indicator: Indicator, region: str, 
     """The denominator of a share (GDP under R&D intensity), simulated by the same ensemble,
     paths and seed as a run of its own. Raises :class:`InputError` when it cannot be."""
     rule = indicator.share_of
-    return fit_component(dataset.series(rule.denominator, region),
+    return fit_component(dataset.modelled_series(rule.denominator, region)[0],
                          dataset.registry.indicator(rule.denominator), horizon_to=horizon_to,
                          models=models, n_paths=n_paths, seed=seed, backtest=backtest,
                          first_open=first_open_year(dataset.as_of))
@@ -544,9 +544,9 @@ def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | Non
 
     horizon_to = max(t.year for t in open_targets)
     if indicator.derived is None:
-        comp = fit_component(series, indicator, horizon_to=horizon_to, models=models,
-                             n_paths=n_paths, seed=seed, backtest=backtest,
-                             first_open=first_open_year(dataset.as_of))
+        comp = fit_component(dataset.modelled_series(indicator_id, region)[0], indicator,
+                             horizon_to=horizon_to, models=models, n_paths=n_paths, seed=seed,
+                             backtest=backtest, first_open=first_open_year(dataset.as_of))
         result.components[indicator_id] = comp
         result.years = comp.years
         if scenario.holds_numerator_of(indicator):
@@ -562,6 +562,15 @@ def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | Non
         result.own_member_paths = _own_members(result, dataset, scenario)
         result.basis = share_rebasing(dataset, indicator, region, horizon_to)
         result.member_paths = _rebased(result.own_member_paths, result.years, result.basis, seed)
+        if result.basis:
+            # the history's pace against what each target is on the history's basis (4.0% of
+            # the revised GDP is about 4.16% of the earlier one), so pace and P read one target
+            factor = 1.0 + sum(result.basis["revision"]) / 2
+            for target in open_targets:
+                restated = replace(target, value=target.value * factor)
+                result.pace[target.id] = replace(
+                    _with_source_grades(pace(series, restated), rows),
+                    target_value=restated.value)
     else:
         _forecast_derived(dataset, result, region, horizon_to, models, n_paths, seed, scenario,
                           backtest, open_targets)
@@ -601,10 +610,12 @@ def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | Non
             raise InputError(registry.path, f"target {target.id}: year {target.year} is neither "
                              f"observed nor simulated ({result.years[0]}-{result.years[-1]})",
                              field="year", expected="a year after the last observation")
-        result.probabilities[target.id] = target_probability(result.paths, result.years, target)
+        result.probabilities[target.id] = target_probability(
+            result.paths, result.years, target,
+            strata=[len(p) for p in result.member_paths.values()])
         for name, paths in result.member_paths.items():
             result.member_probabilities.setdefault(name, {})[target.id] = \
-                target_probability(paths, result.years, target)
+                target_probability(paths, result.years, target, strata=[len(paths)])
     if len(open_targets) > 1:
         result.joint = {"targets": [t.id for t in open_targets],
                         "p_all_met": joint_probability(result.paths, result.years, open_targets),
@@ -626,8 +637,8 @@ def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | Non
             f"targets.yaml). On the history's own basis P would be "
             + ", ".join(f"{format_probability(v)} for {tid}"
                         for tid, v in b["p_history_basis"].items())
-            + f". The pace figures compare the history with the targets on the history's basis: "
-            f"read against the revised {b['denominator']}, every target is that much further away")
+            + f". The pace figures compare the history with each target restated on the "
+            f"history's basis (times {1 + sum(b['revision']) / 2:.3f}, the revision's midpoint)")
         result.notes.append(b["text"])
     result.notes += _plan_pace_note(result)
     result.status = "probability"
@@ -688,14 +699,20 @@ def _break_notes(dataset: Dataset, result: IndicatorForecast) -> list[str]:
                                         if result.indicator.derived is None else [])
     for name in names:
         observed = dataset.series(name, region)
+        linked = dataset.modelled_series(name, region)[1]
         for brk in registry.breaks(name, region):
-            if observed.empty or not observed.index[0] < brk.year <= observed.index[-1]:
+            if not brk.spanned_by(observed):
                 continue
             step = ""
             if brk.year - 1 in observed.index and brk.year in observed.index:
                 step = (f" (published {brk.year - 1}->{brk.year}: "
                         f"{observed[brk.year] / observed[brk.year - 1] - 1:+.1%})")
-            notes.append(f"{name}: series break in {brk.year}{step}: {brk.note}")
+            link = "" if brk not in linked else (
+                f" For the models the years before {brk.year} are raised by "
+                f"{brk.link_factor - 1:.1%} (the midpoint of the estimated revision, "
+                f"{brk.revision[0]:.1%}-{brk.revision[1]:.1%}), so the revision is not read as "
+                f"growth; charts and quoted figures stay as published.")
+            notes.append(f"{name}: series break in {brk.year}{step}: {brk.note}{link}")
     return notes
 
 
@@ -755,6 +772,7 @@ def _required_numerator_growth(dataset: Dataset, result: IndicatorForecast, regi
     denominator_unit = dataset.registry.indicator(rule.denominator).unit
     numerator = dataset.series(rule.numerator, region)
     denominator = dataset.series(rule.denominator, region)
+    linked_denominator, linked = dataset.modelled_series(rule.denominator, region)
     share = dataset.series(result.indicator.id, region)
     implied_years = sorted(set(share.index) & set(denominator.index))
     candidates = []
@@ -806,20 +824,23 @@ def _required_numerator_growth(dataset: Dataset, result: IndicatorForecast, regi
         # the denominator's growth over the same years as the numerator's, so that the two
         # rates compare (a share rises when its numerator outgrows its denominator)
         growth = None
-        if base_year in denominator.index:
-            growth = float(annual_growth(float(denominator[base_year]), np.median(column),
-                                         target.year - base_year))
+        if base_year in linked_denominator.index:  # both ends on one basis
+            growth = float(annual_growth(float(linked_denominator[base_year]),
+                                         np.median(column), target.year - base_year))
         result.required[target.id] = {
             "numerator": rule.numerator, "unit": unit, "base_year": base_year, "base": base,
             "basis": basis,
             "median": q50, "q10": q10, "q90": q90, "level_median": float(np.median(needed)),
             "denominator_growth_median": growth, "past": past.removeprefix("; ")}
-        breaks = [b.year for b in dataset.registry.breaks(rule.denominator, region)
-                  if base_year < b.year <= target.year]
+        # the breaks known on the as-of date (the denominator published from them on)
+        breaks = [b for b in dataset.registry.breaks(rule.denominator, region)
+                  if base_year < b.year <= target.year and b.spanned_by(denominator)]
         break_note = "" if not breaks else (
-            f"; {rule.denominator} from {breaks[-1]} on is on its census-revised basis, so this "
-            f"is what the target read against it takes, and {rule.denominator}'s growth from "
-            f"{base_year} includes the revision")
+            f"; {rule.denominator} from {breaks[-1].year} on is on its census-revised basis, so "
+            f"this is what the target read against it takes, and {rule.denominator}'s growth "
+            f"from {base_year} "
+            + ("is on that basis throughout (its earlier years linked)"
+               if breaks[-1] in linked else "includes the revision"))
         result.notes.append(
             f"{target.id}: {rule.numerator} must grow {q50:+.1%}/yr (10-90%: {q10:+.1%} to "
             f"{q90:+.1%}, over the simulated {rule.denominator} paths) from {base:.0f} {unit} "
@@ -881,7 +902,8 @@ def _forecast_derived(dataset: Dataset, result: IndicatorForecast, region: str, 
         raise InputError(registry.path, f"no denominator assumption for '{rule.denominator}'",
                          expected="employed_persons (the only ratio the suite simulates)")
     observed = dataset.series(rule.numerator, region)
-    numerator = fit_component(observed, registry.indicator(rule.numerator), horizon_to=horizon_to,
+    numerator = fit_component(dataset.modelled_series(rule.numerator, region)[0],
+                              registry.indicator(rule.numerator), horizon_to=horizon_to,
                               models=models, n_paths=n_paths, seed=seed, backtest=backtest,
                               first_open=first_open_year(dataset.as_of))
     result.components[rule.numerator] = numerator

@@ -60,7 +60,7 @@ class TargetProbability:
     q10: float
     q90: float
     n_paths: int              # the paths these figures come from
-    p_se: float               # Monte Carlo standard error of p_in_year: sqrt(p (1 - p) / n)
+    p_se: float               # Monte Carlo standard error of p_in_year (mc_standard_error)
 
     def as_dict(self) -> dict:
         return {**asdict(self), "mc_error95": self.mc_error95}
@@ -71,8 +71,42 @@ class TargetProbability:
         return 1.96 * self.p_se
 
 
-def target_probability(paths: np.ndarray, years: np.ndarray, target: Target) -> TargetProbability:
-    """Probabilities of ``target`` from ``paths`` (n_paths, len(years)) in the target's unit."""
+#: contiguous batches per member for the Monte Carlo error: the state-space members simulate
+#: one block of paths per parameter draw (forecast.models.arima.N_DRAWS, also 50), so their
+#: paths come in clusters, and an error that treats paths as independent understates the noise
+MC_BATCHES = 50
+
+
+def mc_standard_error(hits: np.ndarray, strata=None) -> float:
+    """Monte Carlo standard error of ``hits.mean()`` (a 0/1 per path), ``hits`` stacked as
+    blocks of ``strata`` paths (the ensemble's members; None: one block).
+
+    Each member's share is fixed, so only the noise within a member counts; within it, the
+    variance of the means of :data:`MC_BATCHES` contiguous batches (batch means) captures
+    paths that share a parameter draw. The binomial ``sqrt(p (1 - p) / n)``, right for
+    independent paths, is the floor: clustering only adds to it. Measured on labour
+    productivity 2025 over 12 seeds: the binomial said 0.10 points, the spread was 0.33."""
+    hits = np.asarray(hits, dtype=float)
+    n = len(hits)
+    p = float(hits.mean())
+    binomial = np.sqrt(p * (1.0 - p) / n)
+    var, start = 0.0, 0
+    for size in (strata or [n]):
+        block = hits[start:start + size]
+        start += size
+        k = min(MC_BATCHES, len(block) // 2)
+        if k < 2:
+            continue
+        means = np.array([b.mean() for b in np.array_split(block, k)])
+        var += (size / n) ** 2 * float(np.var(means, ddof=1)) / k
+    return float(max(binomial, np.sqrt(var)))
+
+
+def target_probability(paths: np.ndarray, years: np.ndarray, target: Target,
+                       strata=None) -> TargetProbability:
+    """Probabilities of ``target`` from ``paths`` (n_paths, len(years)) in the target's unit;
+    ``strata``: the row counts of the members stacked in ``paths`` (for the Monte Carlo error,
+    :func:`mc_standard_error`)."""
     years = np.asarray(years)
     if target.year not in years:
         raise ValueError(f"target year {target.year} is not among the simulated years "
@@ -88,7 +122,7 @@ def target_probability(paths: np.ndarray, years: np.ndarray, target: Target) -> 
     return TargetProbability(target.id, target.year, target.value, p,
                              float(met_by.mean()), float(q[0]), float(q[1]), float(q[2]),
                              float(v[1]), float(v[0]), float(v[2]), len(at_year),
-                             float(np.sqrt(p * (1.0 - p) / len(at_year))))
+                             mc_standard_error(met, strata))
 
 
 def joint_probability(paths: np.ndarray, years: np.ndarray, targets: list[Target]) -> float:
@@ -134,6 +168,9 @@ class Pace:
     required_from_last: float | None = None
     #: (year, grade) of each figure the rates rest on (base, last) below the official grades
     lower_grade_sources: tuple[tuple[int, str], ...] = ()
+    #: the level paced against when it is not the plan's own: the target restated on the
+    #: history's basis (a share of a census-revised GDP, see forecast.pipeline.share_rebasing)
+    target_value: float | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)

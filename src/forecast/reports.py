@@ -317,6 +317,7 @@ def summary_table(dataset: data.Dataset, *, n_paths: int = DEFAULT_PATHS,
             "pace_base_year": pc.base_year if pc else None,
             "pace_ratio": pc.ratio if pc else None, "pace_label": pc.label if pc else None,
             "pace_caveat": pc.source_caveat() if pc else None,
+            "pace_target_value": pc.target_value if pc else None,
             "p_in_year": prob.p_in_year if prob else None,
             "p_by_year": prob.p_by_year if prob else None,
             "p_members_min": min(members) if members else None,
@@ -424,11 +425,10 @@ def summary_html(table: pd.DataFrame, *, link_prefix: str = "",
     def pace_caveat(r):
         text = r.get("pace_caveat")
         out = small(html.escape(text)) if isinstance(text, str) and text else ""
-        q = r.get("p_history_basis")
-        if q is not None and not _isnan(q) and r.get("pace_label"):
-            out += small(f"on the history's basis: against census-revised "
-                         f"{html.escape(str(r.get('basis_of')))} the target is "
-                         f"about {html.escape(str(r.get('basis_revision')))} further")
+        value = r.get("pace_target_value")
+        if value is not None and not _isnan(value) and r.get("pace_label"):
+            out += small(f"paced against {value:.3g}, the target on the history's basis "
+                         f"(before {html.escape(str(r.get('basis_of')))}'s census revision)")
         return out
 
     def break_even(r):

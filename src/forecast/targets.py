@@ -52,10 +52,23 @@ class SeriesBreak:
     year: int
     note: str
     #: estimated relative revision of the years before on the new basis, as a range (low,
-    #: high) (0.037, 0.043: 3.7-4.3% higher): a share of this series published only before the
-    #: break is restated on the new basis with it (see forecast.pipeline.share_rebasing)
+    #: high) (0.037, 0.043: 3.7-4.3% higher): the series' own earlier years are linked onto
+    #: the new basis with its midpoint before the models see them
+    #: (forecast.data.Dataset.modelled_series), and a share of this series published only
+    #: before the break is restated on the new basis with it (forecast.pipeline.share_rebasing)
     revision: tuple[float, float] | None = None
     region: str | None = None  # None: the plan's region
+
+    def spanned_by(self, series) -> bool:
+        """Whether ``series`` (indexed by year) has values both before the break and from it
+        on: its history mixes the two bases, and the break is known on the data's date."""
+        return len(series) > 0 and series.index[0] < self.year <= series.index[-1]
+
+    @property
+    def link_factor(self) -> float | None:
+        """What the years before the break are multiplied by to stand on the new basis: 1 +
+        the midpoint of the estimated revision (None without one)."""
+        return None if self.revision is None else 1.0 + sum(self.revision) / 2
 
 
 @dataclass(frozen=True)
