@@ -588,13 +588,21 @@ def test_a_share_says_how_fast_its_numerator_must_grow_given_the_simulated_gdp(s
         rd.probabilities["rd_intensity_2027"].p_in_year
 
 
-def test_a_target_year_in_a_gap_of_the_history_is_named_not_a_traceback(shipped):
+def test_a_target_year_in_a_gap_of_the_history_is_named_and_the_others_still_forecast(
+        shipped):
+    """2022 has no R&D intensity although 2023 does: the models simulate only after the last
+    observation, so a 2022 target can be settled only by its figure. The run says so for that
+    target and forecasts the others (it used to stop, blaming targets.yaml)."""
     from forecast.targets import Target
     gap = Target("rd_intensity_2022", "rd_intensity", 2022, 3.9, ">=", "test", "Hangzhou")
     registry = replace(shipped.registry, targets={**shipped.registry.targets, gap.id: gap})
-    with pytest.raises(InputError, match="year 2022 is neither observed nor simulated") as info:
-        run(replace(shipped, registry=registry), "rd_intensity", backtest=False)
-    assert info.value.field == "year" and info.value.file == str(shipped.registry.path)
+    result = run(replace(shipped, registry=registry), "rd_intensity", backtest=False)
+    assert result.coverage[gap.id].status == "not forecastable"
+    assert "the target year 2022 is a gap in the published series (last 2023)" in \
+        result.coverage[gap.id].reason
+    assert gap.id not in result.probabilities
+    assert {t.id for t in result.forecast_targets} == {"rd_intensity_2025", "rd_intensity_2027"}
+    assert any(n.startswith("rd_intensity_2022: not forecastable:") for n in result.notes)
 
 
 def test_an_as_of_before_any_publication_says_so_instead_of_asking_for_data():

@@ -136,6 +136,19 @@ def test_pace_from_a_base_that_met_the_target_is_movement_away():
     assert p.required_from_last == pytest.approx((4.0 / 3.9) ** (1 / 2) - 1)
 
 
+def test_a_target_year_inside_the_data_gets_its_outcome_not_a_pace():
+    """Once the target year is past the last observation a pace means nothing: the label is
+    the year's own figure (met or missed), or says it is missing -- a later year's value
+    meeting the target does not mean the target year did."""
+    history = pd.Series([3.6, 3.98, 4.1], index=[2021, 2025, 2026])
+    missed = pace(history, target(2025, 4.0))
+    assert missed.label == "observed 3.98 in 2025: missed" and missed.ratio is None
+    assert pace(history, target(2026, 4.0)).label == "observed 4.1 in 2026: met"
+    gap = pace(history.drop(2025), target(2025, 4.0))
+    assert gap.label == "no figure for 2025 (a gap before the last one, 2026)"
+    assert gap.label != PACE_MET  # 2026 meets 4.0; that says nothing of 2025
+
+
 def test_pace_with_one_observation_says_so_and_keeps_what_is_left():
     p = pace(pd.Series([3.0], index=[2023]), target(2027, 4.0))
     assert p.ratio is None and "one observation" in p.label
@@ -152,4 +165,6 @@ def test_probabilities_never_print_as_certain():
 def test_a_target_whose_year_is_observed_has_nothing_left_to_do():
     # observed and missed in 2025: "from 2025 on it needs +3%/yr" was printed for it
     missed = pace(pd.Series([80.0, 84.0, 85.2], index=[2020, 2023, 2025]), target(2025, 88.0))
-    assert missed.required_from_last is None and missed.ratio is not None
+    assert missed.required_from_last is None
+    # nor a pace label beside the outcome ("on track" was printed beside "not met")
+    assert missed.ratio is None and missed.label == "observed 85.2 in 2025: missed"

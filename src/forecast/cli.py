@@ -230,7 +230,7 @@ def render_forecast(result) -> str:
         if pc.ratio is not None:
             lines.append(f"{tid} pace: observed {pc.observed_cagr:+.2%}/yr ({pc.base_year}-"
                          f"{pc.last_year}) vs required {pc.required_cagr:+.2%}/yr (from "
-                         f"{pc.base_year}), ratio {pc.ratio:.2f}: {pc.label}{left}")
+                         f"{pc.base_year}), ratio {pc.ratio:.3f}: {pc.label}{left}")
         else:
             lines.append(f"{tid} pace: {pc.label}{left}")
     if result.status in ("pace only", "not forecastable"):

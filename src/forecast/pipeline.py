@@ -536,6 +536,13 @@ def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | Non
     if not open_targets:
         result.status = "observed"
         return result
+    if "probability" in statuses and len(statuses) > 1:
+        # e.g. a target year in a gap before the last observation: said, not simulated
+        for t in open_targets:
+            if result.coverage[t.id].status != "probability":
+                result.notes.append(f"{t.id}: {result.coverage[t.id].status}: "
+                                    f"{result.coverage[t.id].reason}")
+        open_targets = [t for t in open_targets if result.coverage[t.id].status == "probability"]
     if "probability" not in statuses:
         result.status = statuses.pop() if len(statuses) == 1 else "pace only"
         result.notes.append(result.coverage[open_targets[0].id].reason)

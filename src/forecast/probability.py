@@ -206,6 +206,15 @@ def pace(series: pd.Series, target: Target) -> Pace:
     """
     series = series.dropna().sort_index()
     last_year, last_value = int(series.index[-1]), float(series.iloc[-1])
+    if target.year <= last_year:
+        # a pace is about getting there; once the target year is past the data, only its own
+        # figure says whether it was met (a later year's value does not)
+        if target.year in series.index:
+            value = float(series[target.year])
+            label = f"observed {value:.4g} in {target.year}: {'met' if target.is_met(value) else 'missed'}"
+        else:
+            label = f"no figure for {target.year} (a gap before the last one, {last_year})"
+        return Pace(target.id, None, last_year, last_value, None, None, None, label)
     if target.is_met(last_value):
         return Pace(target.id, None, last_year, last_value, None, None, None, PACE_MET)
     # what is left to do; nothing once the target year is observed (met or missed)
