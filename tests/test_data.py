@@ -68,6 +68,9 @@ def test_unknown_indicator(root):
     add_file(root, [row(), row(indicator="rd_intensty", year="2021")])
     err = load_error(root)
     assert (err.line, err.field) == (3, "indicator") and "rd_intensty" in str(err)
+    # a guess, and the ids themselves (it pointed at a `forecast targets --all` that is not)
+    assert "did you mean 'rd_intensity'?" in str(err) and "labour_productivity" in err.expected
+    assert "--all" not in str(err)
 
 
 @pytest.mark.parametrize("value", ["n/a", "3.5%", "", "inf", "3,9", "1,23"])
@@ -384,6 +387,38 @@ def test_data_add_user_file_overrides_and_rejects_bad(root, tmp_path, capsys):
     clash = write_csv(tmp_path / "clash.csv", [row(year="2015", value="3.3", vintage="internal")])
     assert cli.main(["data", "add", str(clash)]) == 2
     assert "duplicate" in capsys.readouterr().err
+
+
+def test_data_add_refuses_a_future_date_and_names_likely_mistakes(root, tmp_path, capsys):
+    """A publication date after today is a typo that would wait silently for its date; a
+    value dated inside its own year, a region nothing else uses, and a second value for the
+    same year and date pass but are said (a new-user walkthrough found all four silent)."""
+    from datetime import date, timedelta
+    later = (date.today() + timedelta(days=30)).isoformat()
+    future = write_csv(tmp_path / "future.csv", [row(year="2019", published=later,
+                                                     vintage="x")])
+    assert cli.main(["data", "add", str(future)]) == 2
+    err = capsys.readouterr().err
+    assert "future.csv, line 2, field 'published'" in err and "after today" in err
+    assert not (root / "data" / "raw" / "user" / "future.csv").exists()
+    odd = write_csv(tmp_path / "odd.csv", [
+        row(year="2020", published="2020-03-01", vintage="early"),
+        row(region="杭州", year="2018", vintage="local name"),
+        row(year="2015", value="3.4", published="2016-09-01", vintage="other dept")])
+    same_date = write_csv(tmp_path / "same.csv", [
+        row(year="2015", value="3.3", published="2016-09-01", vintage="bureau")])
+    assert cli.main(["data", "add", str(same_date)]) == 0
+    capsys.readouterr()
+    assert cli.main(["data", "add", str(odd)]) == 0
+    out = capsys.readouterr().out
+    assert "note: line 2: the 2020 value counts from 2020-03-01, before its year was over" in out
+    assert "note: region '杭州' is new" in out
+    assert ("note: line 4: rd_intensity 2015 = 3.4 counts from the same date as 3.3 in same.csv "
+            "line 2") in out
+    # an ordinary row gets none of these
+    plain = write_csv(tmp_path / "plain.csv", [row(year="2020", vintage="plain")])
+    assert cli.main(["data", "add", str(plain)]) == 0
+    assert "note:" not in capsys.readouterr().out
 
 
 # --- the shipped data ------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import argparse
 import json
 import shutil
 import sys
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -87,6 +88,8 @@ def _cmd_data_add(args: argparse.Namespace) -> int:
     others = [(p, origin) for p, origin in data.raw_files() if p.resolve() != dest.resolve()]
     vintages = data.load_vintages(files=others + [(source, "user")])
     added = vintages[vintages["source_file"] == str(source)]
+    notes = data.check_added(vintages, added, data.load_registry(data.raw_dir() / "targets.yaml"),
+                             date.today())
     data.write_atomically(dest, lambda tmp: shutil.copyfile(source, tmp))
     print(f"added {len(added)} row(s) as {dest}:")
     print(added.groupby(["region", "indicator"])["year"].agg(["count", "min", "max"]).to_string())
@@ -94,6 +97,8 @@ def _cmd_data_add(args: argparse.Namespace) -> int:
     print("\neach row counts from (as read from 'published'):")
     print(added[["region", "indicator", "year", "published", "available"]]
           .rename(columns={"available": "counts from"}).to_string(index=False))
+    for note in notes:
+        print(f"note: {note}")
     print("every command and notebook now uses them (user rows take precedence; see README)")
     return 0
 

@@ -42,7 +42,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .targets import MAX_YEAR, MIN_YEAR, Registry, SeriesBreak, load_registry
+from .targets import (MAX_YEAR, MIN_YEAR, Registry, SeriesBreak, did_you_mean,
+                      load_registry)
 
 REQUIRED_COLUMNS = ("region", "indicator", "year", "value", "unit", "source_title", "source_url",
                     "published", "vintage")
@@ -344,9 +345,11 @@ def _validate_row(row: dict, path: Path, line: int, registry: Registry, origin: 
                              expected="every value carries its region, indicator, source and "
                                       "vintage (which release it is, e.g. 'first release')")
     if row["indicator"] not in registry.indicators:
-        raise InputError(path, f"unknown indicator '{row['indicator']}'", line=line,
+        raise InputError(path, f"unknown indicator '{row['indicator']}'"
+                         f"{did_you_mean(row['indicator'], registry.indicators)}", line=line,
                          field="indicator",
-                         expected=f"an id of {registry.path.name} (see `forecast targets --all`)")
+                         expected=f"an indicator id of {registry.path.name} ("
+                                  f"{', '.join(sorted(registry.indicators))})")
     indicator = registry.indicators[row["indicator"]]
     if not re.fullmatch(r"\d{4}", row["year"]) or not MIN_YEAR <= int(row["year"]) <= MAX_YEAR:
         raise InputError(path, f"year '{row['year']}' is not a plausible year", line=line,
@@ -453,6 +456,42 @@ def load_vintages(root: Path | None = None, registry: Registry | None = None,
     _check_region_spellings(frame)
     _check_magnitudes(frame, registry)
     return frame
+
+
+def check_added(vintages: pd.DataFrame, added: pd.DataFrame, registry: Registry,
+                today: date) -> list[str]:
+    """What ``forecast data add`` holds a new file's rows (``added``, part of ``vintages``)
+    to beyond the per-row checks. Raises :class:`InputError` for a publication date after
+    ``today`` (a typo that would otherwise wait silently for its date); returns notes on rows
+    that pass but are likely mistakes: dated before their year is over (right for a
+    mid-year stock, not for a total or share over the year), in a region no other row or
+    target uses (``杭州`` for ``Hangzhou``: never read for the plan), or sharing a year and
+    date with another row of a different value (only one of them is taken)."""
+    for _, r in added[added["available"] > today].iterrows():
+        raise InputError(r["source_file"], f"the {r['year']} value is dated {r['available']}, "
+                         f"after today ({today})", line=int(r["source_line"]), field="published",
+                         expected="the date the figure was published")
+    notes = []
+    for _, r in added[added["available"] < added["year"].map(lambda y: date(int(y), 12, 31))
+                      ].iterrows():
+        notes.append(f"line {r['source_line']}: the {r['year']} value counts from "
+                     f"{r['available']}, before its year was over: right for a mid-year stock, "
+                     "not for a total or a share over the year")
+    others = vintages[~vintages["source_file"].isin(added["source_file"])]
+    known = set(others["region"]) | {t.region for t in registry.targets.values()}
+    for region in sorted(set(added["region"]) - known):
+        notes.append(f"region '{region}' is new: no other row or target is in it, so its rows "
+                     f"reach no forecast of {registry.plan.get('region')}'s targets (regions "
+                     f"are named as in data/raw, e.g. {registry.plan.get('region')})")
+    key = ["region", "indicator", "year", "available"]
+    for _, r in added.iterrows():
+        same = vintages[(vintages[key] == r[key]).all(axis=1) & (vintages["value"] != r["value"])]
+        for _, o in same.iterrows():
+            notes.append(f"line {r['source_line']}: {r['indicator']} {r['year']} = {r['value']:g} "
+                         f"counts from the same date as {o['value']:g} in "
+                         f"{Path(o['source_file']).name} line {o['source_line']}: only one is "
+                         "taken (`forecast data show` says which)")
+    return notes
 
 
 def _check_region_spellings(frame: pd.DataFrame) -> None:
