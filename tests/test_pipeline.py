@@ -196,6 +196,59 @@ def test_ratio_components_ending_in_different_years(tmp_path, extra):
     assert simulated[other] == [2025, 2026, 2027]
 
 
+def test_a_published_labour_productivity_sets_the_employment_ratio(tmp_path):
+    """A user's official labour productivity used to be ignored by the forecast (the
+    assumed 0.58-0.74 ratio stayed). Now the newest published value on the population's
+    basis fixes the ratio: 18 (synthetic) in 2021, with GDP and population published for
+    2021, implies one ratio, held in later years."""
+    lp = dict(indicator="labour_productivity", unit="万元/人", vintage="synthetic test LP")
+    root = add_user_rows(tmp_path, [row(year="2021", value="18", published="2022-04-01", **lp)])
+    dataset = data.load("2026-11-27", root)
+    result = run(dataset, "labour_productivity", backtest=False)
+    gdp, pop = dataset.series("gdp")[2021], dataset.series("permanent_population_yearend")[2021]
+    ratio = dataset.registry.indicator("labour_productivity").derived.factor * gdp / (18 * pop)
+    assert result.employment.anchor == ("labour_productivity", 2021, 18.0)
+    assert result.employment.ratio == pytest.approx((ratio, ratio))
+    assert "that the published labour_productivity of 2021 (18) implies" in result.assumption
+    # every path: GDP / (population x that ratio)
+    years = list(result.years)
+    gdp_paths = np.concatenate(list(result.components["gdp"].member_paths().values()))
+    pop_paths = result.components["permanent_population_yearend"].paths()
+    at = years.index(2027)
+    gdp27 = gdp_paths[:, list(result.components["gdp"].years).index(2027)]
+    pop27 = pop_paths[:, list(result.components["permanent_population_yearend"].years).index(2027)]
+    np.testing.assert_allclose(result.paths[:, at],
+                               dataset.registry.indicator("labour_productivity").derived.factor
+                               * gdp27 / (pop27 * ratio))
+    baseline = run(data.load("2026-11-27"), "labour_productivity", backtest=False)
+    assert result.probabilities["labour_productivity_2027"].p_in_year != \
+        baseline.probabilities["labour_productivity_2027"].p_in_year
+    # nothing left to imply for the year the figure is published in
+    assert result.implied_last is None or result.implied_last["year"] > 2021
+    # a scenario's own employment assumption is taken as given ...
+    low = run(dataset, "labour_productivity", backtest=False, scenario=load_scenario(
+        REPO / "notebooks" / "scenarios" / "employment_low_ratio.yaml"))
+    assert low.employment.anchor is None
+    # ... and a GDP scenario applied to the anchored result equals a re-run with it
+    from forecast.sensitivity import apply_scenario
+    slow = load_scenario(REPO / "notebooks" / "scenarios" / "gdp_slowdown.yaml")
+    rerun = run(dataset, "labour_productivity", backtest=False, scenario=slow)
+    np.testing.assert_allclose(apply_scenario(result, rerun.scenario, dataset), rerun.paths)
+
+
+def test_a_published_target_year_value_is_where_every_path_stands(tmp_path):
+    """Labour productivity published for 2025 while GDP 2025 is not: each path's ratio is
+    the one that makes its 2025 value the published figure."""
+    lp = dict(indicator="labour_productivity", unit="万元/人", vintage="synthetic test LP")
+    root = add_user_rows(tmp_path, [row(year="2025", value="21.5", published="2026-04-01", **lp)])
+    result = run(data.load("2026-11-27", root), "labour_productivity", backtest=False)
+    assert result.observed["labour_productivity_2025"]["value"] == 21.5
+    np.testing.assert_allclose(result.paths[:, list(result.years).index(2025)], 21.5)
+    lo, hi = result.employment.ratio
+    assert lo < hi  # one ratio per path: GDP 2025 is simulated
+    assert set(result.probabilities) == {"labour_productivity_2027"}
+
+
 def test_labour_productivity_before_enough_population_history_says_why_and_the_way_out():
     early = data.load("2022-12-31")
     result = run(early, "labour_productivity", backtest=False)

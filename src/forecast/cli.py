@@ -20,7 +20,7 @@ from .errors import InputError
 from .pipeline import forecast_indicator
 from .probability import DEFAULT_PATHS, DEFAULT_SEED, format_probability
 from .engine import add_engine_options, sigterm_as_interrupt
-from .scenario import Employment, Scenario, load_scenario, load_scenarios
+from .scenario import Scenario, load_scenario, load_scenarios
 from .sensitivity import levels_off_the_plan, parse_grid, sweep
 
 
@@ -207,9 +207,10 @@ def render_forecast(result) -> str:
         parts = []
         ratio = be.get("employment_to_population_ratio")
         if ratio is not None:
-            lo, hi = (result.scenario.employment or Employment()).ratio
+            lo, hi = result.employment.ratio
+            kind = "implied" if result.employment.anchor else "assumed"
             parts.append(f"employment/population ratio {ratio:.3f}" + (
-                "" if lo <= ratio <= hi else f" (outside the assumed {lo:.2f}-{hi:.2f}: P is "
+                "" if lo <= ratio <= hi else f" (outside the {kind} {lo:.2f}-{hi:.2f}: P is "
                 f"{'above' if ratio > hi else 'below'} 50% on every ratio in that range)"))
         if be.get("employment_growth_per_year") is not None:
             parts.append(f"employment growth {be['employment_growth_per_year']:+.2%}/yr from "

@@ -111,6 +111,7 @@ class IndicatorForecast:
     joint: dict | None = None
     components: dict[str, ComponentFit] = field(default_factory=dict)
     assumption: str | None = None
+    employment: Employment | None = None        # a ratio's denominator assumption as used
     break_even: dict | None = None
     implied_last: dict | None = None            # a ratio's level in its last published year
     required: dict = field(default_factory=dict)  # a share's numerator growth needed per target
@@ -382,11 +383,66 @@ def scenario_member_paths(result: IndicatorForecast, scenario: Scenario,
     rule = indicator.derived
     p = result.params
     years = np.asarray(result.years)
-    denominator, _, _ = _employment_paths(dataset, result.region, years,
-                                       scenario.employment or Employment(), p["n_paths"], p["seed"])
     numerator = _numerator_members(result.components[rule.numerator], scenario,
                                    dataset.series(rule.numerator, result.region), years)
+    denominator, _, _, _ = _denominator_paths(dataset, result.region, indicator, years,
+                                              scenario.employment, numerator, p["n_paths"],
+                                              p["seed"])
     return _ratio_members(rule, numerator, denominator)
+
+
+def _denominator_paths(dataset: Dataset, region: str, indicator: Indicator, years: np.ndarray,
+                       explicit: Employment | None, numerator: dict[str, np.ndarray],
+                       n_paths: int, seed: int):
+    """A ratio's employment paths, population paths, population fit and the assumption as
+    used: ``explicit`` (a scenario's) when given, else the default range -- or, once the
+    ratio indicator itself is published on the population's basis, the ratio that figure
+    implies (:func:`_published_ratio`)."""
+    employment = explicit or Employment()
+    denominator, population, pop_fit = _employment_paths(dataset, region, years, employment,
+                                                         n_paths, seed)
+    if explicit is None and population is not None:
+        anchored = _published_ratio(dataset, region, indicator, employment, years,
+                                    np.concatenate(list(numerator.values())), population)
+        if anchored is not None:
+            ratio, employment = anchored
+            denominator = population * ratio
+    return denominator, population, pop_fit, employment
+
+
+def _published_ratio(dataset: Dataset, region: str, indicator: Indicator,
+                     employment: Employment, years: np.ndarray, numerator: np.ndarray,
+                     population: np.ndarray) -> tuple[np.ndarray, Employment] | None:
+    """The employment-to-population ratio the newest published value of the ratio indicator
+    (labour productivity) implies, per path, and the assumption restated on it; None without
+    such a value on the population's basis (from ``population_since``).
+
+    ratio = factor x numerator_Y / (value_Y x population_Y), with the numerator (GDP) and the
+    population of year Y as published or, where not yet, as simulated in each path; it is
+    held in later years. A user's official figure thus sets the level the forecast starts
+    from, where before the assumed 0.58-0.74 range ignored it."""
+    rule = indicator.derived
+    published = dataset.series(indicator.id, region)
+    published = published[published.index >= (employment.population_since or 0)]
+    if published.empty:
+        return None
+    year, value = int(published.index[-1]), float(published.iloc[-1])
+    column = list(np.asarray(years, dtype=int)).index(year) if year in years else None
+
+    def at_year(name: str, paths: np.ndarray):
+        observed = dataset.series(name, region)
+        if year in observed.index:
+            return float(observed[year])
+        return None if column is None else paths[:, column]
+
+    top = at_year(rule.numerator, numerator)
+    people = at_year(employment.population, population)
+    if top is None or people is None:
+        return None
+    ratio = np.broadcast_to(rule.factor * np.asarray(top) / (value * np.asarray(people)),
+                            (len(numerator),)).reshape(-1, 1)
+    lo, hi = (float(v) for v in np.quantile(ratio, [0.1, 0.9]))
+    return ratio, replace(employment, ratio=(lo, hi), anchor=(indicator.id, year, value))
 
 
 def _own_members(result: IndicatorForecast, dataset: Dataset,
@@ -883,6 +939,8 @@ def _implied_last(dataset: Dataset, region: str, indicator: Indicator, numerator
         return None
     rule = indicator.derived
     year = int(common[-1])
+    if employment.anchor and year <= employment.anchor[1]:
+        return None  # the indicator itself is published for that year: nothing to imply
     level = rule.factor * float(numerator[year]) / float(population[year])
     lo, hi = level / employment.ratio[1], level / employment.ratio[0]
     mid = level / (0.5 * (employment.ratio[0] + employment.ratio[1]))
@@ -918,13 +976,13 @@ def _forecast_derived(dataset: Dataset, result: IndicatorForecast, region: str, 
     # numerator, e.g. GDP published, employment not) or the first simulated year.
     first = min(min(t.year for t in open_targets), int(numerator.years[0]))
     years = np.arange(first, horizon_to + 1)
-    employment = scenario.employment or Employment()
-    denominator, population, pop_fit = _employment_paths(dataset, region, years, employment,
-                                                         n_paths, seed)
+    gdp = _numerator_members(numerator, scenario, observed, years)
+    denominator, population, pop_fit, employment = _denominator_paths(
+        dataset, region, result.indicator, years, scenario.employment, gdp, n_paths, seed)
     if pop_fit is not None:
         result.components[employment.population] = pop_fit
     result.years = years
-    gdp = _numerator_members(numerator, scenario, observed, years)
+    result.employment = employment
     result.member_paths = _ratio_members(rule, gdp, denominator)
     caveat = employment_caveat(dataset, region, employment)
     if caveat:

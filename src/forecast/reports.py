@@ -348,8 +348,9 @@ def summary_table(dataset: data.Dataset, *, n_paths: int = DEFAULT_PATHS,
             if prob else None,
             "gdp_growth_needed": ((res.break_even or {}).get(target.id) or {}).get(
                 "gdp_growth_needed") if prob else None,
+            "ratio_anchored": bool(res.employment and res.employment.anchor) if prob else None,
             "assumed_ratio_range": (
-                "{:.2f}-{:.2f}".format(*(res.scenario.employment or Employment()).ratio)
+                "{:.2f}-{:.2f}".format(*res.employment.ratio)
                 if prob and res.break_even else None),
             # a share of GDP (R&D intensity): the spending growth the target takes
             "required_growth": (res.required.get(target.id) or {}).get("median") if prob else None,
@@ -444,7 +445,8 @@ def summary_html(table: pd.DataFrame, *, link_prefix: str = "",
                 f"{g:+.1%}/yr at {k}" for k, g in need["by_ratio"].items())
             + f" (models: {need['models']:+.1%}/yr)",
             "median over the simulated population paths, employment = population x the ratio")
-        return small(f"conditional on the assumed employment ratio "
+        kind = "implied by the published figure" if r.get("ratio_anchored") else "assumed"
+        return small(f"conditional on the {kind} employment ratio "
                      f"({html.escape(str(r.get('assumed_ratio_range') or ''))}): P = 50% at "
                      f"{ratio:.3f}{held}", str(r.get("assumed_ratio") or "")) + takes
 

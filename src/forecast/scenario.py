@@ -73,6 +73,10 @@ class Employment:
     growth: tuple[float, float] = (-0.01, 0.02)
     population: str = "permanent_population_yearend"
     population_since: int | None = 2020      # series break: the 7th census recount in 2020
+    #: (indicator, year, value): the ratio is not assumed but implied, path by path, by a
+    #: published value of the ratio indicator (see forecast.pipeline._published_ratio);
+    #: ``ratio`` then holds the 10-90% range of the implied ratios
+    anchor: tuple[str, int, float] | None = None
 
     def describe(self) -> str:
         if self.method == "growth":
@@ -80,6 +84,13 @@ class Employment:
                     f"[{self.growth[0]:+.1%}, {self.growth[1]:+.1%}] per path, from its last "
                     f"sourced level")
         since = f" since {self.population_since}" if self.population_since else ""
+        if self.anchor:
+            name, year, value = self.anchor
+            spread = (f"{self.ratio[0]:.3f}" if self.ratio[0] == self.ratio[1] else
+                      f"{self.ratio[0]:.3f}-{self.ratio[1]:.3f} (10-90% over the paths)")
+            return (f"employment = {self.population}{since} (simulated) x the employment-to-"
+                    f"population ratio that the published {name} of {year} ({value:g}) implies, "
+                    f"{spread}, held in later years")
         return (f"employment = {self.population}{since} (simulated) x an employment-to-"
                 f"population ratio drawn uniformly from [{self.ratio[0]:.2f}, {self.ratio[1]:.2f}] "
                 f"per path")

@@ -32,7 +32,7 @@ from .errors import InputError
 from .pipeline import (IndicatorForecast, employment_caveat, forecast_indicator,
                        scenario_member_paths)
 from .probability import probability_curve, target_probability
-from .scenario import Employment, Scenario
+from .scenario import Scenario
 
 
 def _at_year(result: IndicatorForecast, year: int) -> np.ndarray:
@@ -211,7 +211,8 @@ def tornado(dataset: Dataset, result: IndicatorForecast, *, volatility: tuple[fl
     ]
     if result.indicator.derived is not None:
         # the ratio's denominator is an assumption: hold it at each end of its stated range
-        base_employment = Employment()  # apply_scenario takes baseline results only
+        # (the assumed one, or the 10-90% of the ratio a published figure implies)
+        base_employment = dataclasses.replace(result.employment, anchor=None)
         for end in base_employment.ratio:
             variants.append(("employment ratio", f"ratio {end:.2f}", Scenario(
                 name=f"employment ratio {end:.2f}",
