@@ -375,3 +375,12 @@ def test_rw_drift_rel_gap_counts_as_k_steps_and_needs_positive_levels():
     assert any("gap" in note for note in fitted.notes)
     with pytest.raises(ModelFailure, match="rw_drift_rel needs positive levels"):
         RWDriftRelative().fit(Series(np.arange(2000, 2008), np.array([3, 2, 1, -1, -2, -3, -5, -6.0])))
+
+
+def test_a_level_version_that_cannot_fit_names_itself_once():
+    # an exactly linear level has no volatility: the reason is the family's, the name the
+    # level version's ("rw_drift_level: rw_drift: ..." named the wrong model to a user)
+    with pytest.raises(ModelFailure) as info:
+        get_model("rw_drift_level").fit(synthetic_level(100.0 + 5.0 * np.arange(10)))
+    assert str(info.value).startswith("rw_drift_level: increments are exactly proportional")
+    assert "rw_drift:" not in str(info.value)

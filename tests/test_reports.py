@@ -247,6 +247,10 @@ def test_report_pages_index_and_summary(report):
     # collected from the executed notebooks, and the summary agrees with the page
     assert row["p_in_year"] == page["probabilities"]["rd_intensity_2025"]["p_in_year"]
     assert row["page"] == "rd_intensity.html"
+    # nested values reach the CSV as JSON (they were Python reprs: {'0.58': 1.0, ...})
+    flat = pd.read_csv(report / "summary.csv").set_index("target_id")
+    held = json.loads(flat.loc["labour_productivity_2027", "p_at_ratio"])
+    assert set(held) == {"0.58", "0.66", "0.74"} and all(0 <= v <= 1 for v in held.values())
     assert set(summary["wall_seconds"]["notebooks"]) == {n["stem"] for n in summary["notebooks"]}
     index = (report / "index.html").read_text()
     assert "rd_intensity.html" in index and "全社会研发投入强度" in index
@@ -660,3 +664,16 @@ def test_the_summary_names_what_a_fragile_colour_rests_on(shipped):
     assert f"its colour rests on {html.escape(lp['colour_rests_on'])}" in page
     # one line per fragile colour, none for a firm one
     assert page.count("its colour rests on") == table["colour_rests_on"].notna().sum() >= 1
+
+
+def test_the_break_even_table_is_flat_and_formatted(shipped):
+    from forecast.pipeline import forecast_indicator
+    lp = forecast_indicator(shipped, "labour_productivity", models=FAST, n_paths=400,
+                            backtest=False)
+    frame = reports.break_even_frame(lp)
+    assert list(frame["target"]) == ["labour_productivity_2025", "labour_productivity_2027"]
+    assert {"P at ratio 0.58", "P at ratio 0.74", "GDP growth needed at 0.66"} <= set(frame)
+    assert not frame.map(lambda v: isinstance(v, (dict, list))).any().any()
+    held = lp.break_even["labour_productivity_2027"]["p_at_ratio"]["0.74"]
+    assert frame.set_index("target").loc["labour_productivity_2027", "P at ratio 0.74"] == \
+        format_probability(held)

@@ -234,6 +234,32 @@ def status_key(row: dict) -> str:
     return row.get("status") if row.get("status") in STATUS_COLOURS else "not forecastable"
 
 
+def break_even_frame(result) -> pd.DataFrame:
+    """A ratio indicator's break-even figures (``result.break_even``) as one flat, readable
+    row per target: probabilities as the CLI prints them, growth rates in %, one column per
+    ratio held (the raw entries nest dicts, which a table shows as Python text)."""
+    rows = []
+    for entry in (result.break_even or {}).values():
+        row = {"target": entry["target_id"]}
+        ratio = entry.get("employment_to_population_ratio")
+        row["P = 50% at employment ratio"] = "–" if ratio is None else f"{ratio:.3f}"
+        for r, p in (entry.get("p_at_ratio") or {}).items():
+            row[f"P at ratio {r}"] = format_probability(p)
+        need = entry.get("gdp_growth_needed") or {}
+        for r, g in need.get("by_ratio", {}).items():
+            row[f"GDP growth needed at {r}"] = f"{g:+.1%}/yr"
+        if need:
+            row["GDP growth, models' median"] = f"{need['models']:+.1%}/yr"
+            row["GDP from"] = need["from"]
+        growth = entry.get("employment_growth_per_year")
+        if growth is not None:
+            row["P = 50% at employment growth"] = (f"{growth:+.2%}/yr from "
+                                                   f"{entry['employment_growth_base']}")
+        row["employment at median GDP"] = f"{entry['employment_level_wan']:.0f} 万人"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def _p_class(p: float) -> str:
     return "likely" if p >= 0.8 else "balanced" if p >= 0.5 else "unlikely"
 
@@ -1246,7 +1272,10 @@ def build_report(as_of=None, out: str | Path = "reports", *, indicators: list[st
     summary["wall_seconds"] = {"total": round(total, 2), "notebooks": seconds}
     (staging / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False),
                                           encoding="utf-8")
-    pd.DataFrame(summary["targets"]).to_csv(staging / "summary.csv", index=False)
+    # nested values (P at each ratio, the GDP growth each takes) as JSON, not Python reprs
+    pd.DataFrame(summary["targets"]).map(
+        lambda v: json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v
+    ).to_csv(staging / "summary.csv", index=False)
     (staging / "index.html").write_text(
         _index_html(name, dataset.registry.plan, plan, results, summary, footer,
                     _newest_publication(dataset)),

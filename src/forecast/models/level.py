@@ -61,7 +61,8 @@ class OnLevel(Model):
         try:
             inner = self.base.fit(level)
         except ModelFailure as exc:  # say which version failed: the ensemble reports it by name
-            raise ModelFailure(f"{self.name}: {exc}") from None
+            reason = str(exc).removeprefix(f"{self.base.name}: ")
+            raise ModelFailure(f"{self.name}: {reason}") from None
         notes = [*inner.notes, "fitted to the published level, paths mapped to the modelling scale"]
         floor = CENSOR_FRACTION * float(np.min(level.values))
         return FittedOnLevel(inner, transform, floor, name=self.name, notes=notes)
