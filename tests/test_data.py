@@ -471,3 +471,18 @@ def test_as_of_parsing():
     assert data.parse_as_of("2025-06-30") == date(2025, 6, 30)
     with pytest.raises(InputError, match="as_of"):
         data.parse_as_of("last year")
+
+
+def test_data_show_lists_a_series_and_says_when_it_was_not_yet_published(capsys):
+    assert cli.main(["data", "show", "gdp", "--as-of", "2026-11-27"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("gdp: ") and "counts from" in out
+    assert "series break in 2024" in out and "gaps: " in out
+    # before the first publication there is data, only not yet: say when, not "supply one"
+    assert cli.main(["data", "show", "rd_intensity", "--as-of", "1990"]) == 0
+    early = capsys.readouterr().out
+    assert "nothing published by 1990-12-31: the first of its" in early
+    assert "supply one" not in early
+    # a series that exists nowhere gets the route to supply it
+    assert cli.main(["data", "show", "brand_sales_share_mfg", "--as-of", "2026-11-27"]) == 0
+    assert "supply one with `forecast data add FILE`" in capsys.readouterr().out

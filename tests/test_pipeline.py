@@ -261,6 +261,10 @@ def test_labour_productivity_before_enough_population_history_says_why_and_the_w
     with pytest.raises(InputError, match="employment"):  # the pipeline's own guard still holds
         from forecast.pipeline import _employment_paths
         _employment_paths(early, "Hangzhou", np.arange(2023, 2028), Employment(), 100, 1)
+    # with too little GDP as well the growth assumption would not help, and is not offered
+    ancient = run(data.load("1990-12-31"), "labour_productivity", backtest=False)
+    assert ancient.status == "not forecastable"
+    assert "employment_growth.yaml" not in " ".join(c.reason for c in ancient.coverage.values())
 
 
 def test_target_at_the_bound_gets_no_probability(tmp_path):

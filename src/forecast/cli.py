@@ -43,7 +43,11 @@ def _cmd_data_show(args: argparse.Namespace) -> int:
     if indicator.derived:
         print(f"derived where not published: {indicator.derived.describe()}")
     if rows.empty:
-        print("no sourced value for this region; supply one with `forecast data add FILE`")
+        later = dataset.vintages[(dataset.vintages["indicator"] == indicator.id)
+                                 & (dataset.vintages["region"] == args.region)]
+        print(f"nothing published by {dataset.as_of}: the first of its {len(later)} sourced "
+              f"value(s) counts from {min(later['available'])}" if not later.empty else
+              "no sourced value for this region; supply one with `forecast data add FILE`")
         return 0
     years = rows["year"].tolist()
     gaps = sorted(set(range(years[0], years[-1] + 1)) - set(years))

@@ -75,11 +75,14 @@ def assess(dataset: Dataset, target: Target, region: str | None = None,
             since = employment.population_since or 0
             n_pop = int((population.index >= since).sum())
             if n_pop < MIN_POINTS_POPULATION:
+                # the way out only where it leads somewhere: enough GDP and an employment level
+                way_out = (": run with a scenario whose employment method is growth (e.g. "
+                           "notebooks/scenarios/employment_growth.yaml)"
+                           if basis >= MIN_POINTS_PROBABILITY and len(denominator) else "")
                 basis = 0
                 reason += (f"; the employment assumption (population x ratio) needs "
                            f"{MIN_POINTS_POPULATION} years of {employment.population} since "
-                           f"{since}, there are {n_pop}: run with a scenario whose employment "
-                           f"method is growth (e.g. notebooks/scenarios/employment_growth.yaml)")
+                           f"{since}, there are {n_pop}{way_out}")
     if last_year is not None and target.year in series.index:
         status = "observed"
         reason += f"; the target year {target.year} is observed"
