@@ -821,3 +821,25 @@ def test_breaks_are_the_plan_regions_and_gdp_scenarios_elsewhere_say_why_they_ca
     swept = sweep(shipped, "rd_intensity", np.array([2.0]), [scenario], engine="serial",
                   region="Shanxi", models=FAST, n_paths=300, backtest=False, progress=False)
     assert swept["p"].isna().all() and "cannot be simulated" in swept["note"].iloc[0]
+
+
+def test_a_run_as_of_a_future_date_says_its_data_are_todays():
+    from datetime import timedelta
+    ahead = run(data.load(date.today() + timedelta(days=40)), "rd_intensity", backtest=False)
+    assert any(n.startswith(f"as of {date.today() + timedelta(days=40)}, after today")
+               for n in ahead.notes)
+    assert not any("after today" in n for n in run(data.load(date.today()), "rd_intensity",
+                                                    backtest=False).notes)
+
+
+def test_output_cut_short_by_a_reader_is_not_a_traceback():
+    import subprocess
+    import sys
+    # `forecast data show gdp --vintages | head -1`: the reader closes the pipe early
+    proc = subprocess.Popen([sys.executable, "-c", "import forecast, sys; sys.exit(forecast.main())",
+                             "data", "show", "gdp", "--vintages"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO)
+    proc.stdout.close()  # before it writes a line (it is still importing): every write fails
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=120)
+    assert "Traceback" not in err and "BrokenPipeError" not in err

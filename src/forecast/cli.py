@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 from datetime import date
@@ -419,6 +420,11 @@ def main(argv: list[str] | None = None) -> int:
         print("\ninterrupted: stopped before finishing; nothing was written and earlier "
               "outputs are unchanged", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `forecast ... | head`: the reader left; Python's documented way to exit quietly
+        # (its own flush at exit would raise again)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

@@ -578,6 +578,9 @@ def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | Non
         scenario, history, targets,
         {t.id: assess(dataset, t, region, scenario.employment) for t in targets})
 
+    if dataset.as_of > date.today():  # allowed up to next year's end, e.g. a report prepared ahead
+        result.notes.append(f"as of {dataset.as_of}, after today ({date.today()}): the data are "
+                            "those in data/raw today; anything published in between is missing")
     if scenario.employment is not None and indicator.derived is None:
         result.notes.append(f"scenario '{scenario.name}': its employment assumption applies only "
                             f"to a ratio indicator (labour productivity), not to {indicator_id}")
