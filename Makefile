@@ -16,6 +16,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
+	@echo "installing the project and its dependencies into $(VENV) (first run: a few minutes)"
 	$(BIN)/python -m pip install --quiet -e '.[test,bench,scale]'
 	touch $(STAMP)
 

@@ -100,6 +100,7 @@ def test_scenario_files_load_and_say_what_they_assume():
     ({"indicator": "no_such"}, "indicator"), ({"indicator": "gdp"}, "indicator"),
     ({"indicator": "rd_intensity", "n_paths": 10}, "n_paths"),
     ({"indicator": "rd_intensity", "n_paths": "many"}, "n_paths"),
+    ({"indicator": "rd_intensity", "n_paths": 2500.5}, "n_paths"),
     ({"indicator": "rd_intensity", "models": ["nope"]}, "models"),
     ({"indicator": "rd_intensity", "target_years": "2025"}, "target_years"),
     ({"indicator": "rd_intensity", "region": "Atlantis"}, "region"),
@@ -110,6 +111,19 @@ def test_bad_notebook_parameters_name_the_parameter(kwargs, field):
     with pytest.raises(InputError) as err:
         reports.notebook_inputs(**kwargs)
     assert err.value.field == field
+
+
+def test_a_whole_number_written_as_a_float_is_a_path_count(tmp_path):
+    # papermill -p n_paths 1e4 passes 10000.0
+    assert reports.notebook_inputs(indicator="rd_intensity", n_paths=1e4).n_paths == 10000
+
+
+def test_kernel_shutdown_noise_leaves_a_successful_notebooks_log(tmp_path):
+    log = tmp_path / "x.stderr.txt"
+    log.write_text("warning: kept\n[IPKernelApp] ERROR | KeyboardInterrupt caught in kernel\n",
+                   encoding="utf-8")
+    reports._drop_shutdown_noise(log)
+    assert log.read_text(encoding="utf-8") == "warning: kept\n"
 
 
 def test_a_misspelt_notebook_indicator_gets_a_guess_and_the_forecastable_list():

@@ -153,6 +153,8 @@ class NotebookInputs:
 
 
 def _int(name: str, value, low: int) -> int:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # `papermill -p n_paths 1e4` passes 10000.0
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
         raise InputError(None, f"{name} is {value!r}", field=name,
                          expected=f"an integer >= {low}")
@@ -779,6 +781,8 @@ def run_job(job: Job, source_dir: str, out_dir: str, *, kernel: str, start_timeo
         os.dup2(saved_stderr, 2)
         os.close(saved_stderr)
         tempfile.tempdir = saved_tempdir
+    if not error:
+        _drop_shutdown_noise(out / "notebooks" / f"{job.stem}.stderr.txt")
     seconds = time.perf_counter() - start
     scraps = {}
     if executed.is_file():
@@ -793,6 +797,20 @@ def run_job(job: Job, source_dir: str, out_dir: str, *, kernel: str, start_timeo
     elif not error:
         error = "papermill wrote no output notebook"
     return JobResult(job.stem, not error, seconds, error, scraps)
+
+
+#: what a kernel prints while it is shut down after a notebook ran to its end: an "ERROR"
+#: line in a successful notebook's log reads like a failure to a user
+KERNEL_SHUTDOWN_NOISE = ("KeyboardInterrupt caught in kernel",)
+
+
+def _drop_shutdown_noise(log: Path) -> None:
+    if not log.is_file():
+        return
+    lines = log.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)
+    kept = [line for line in lines if not any(n in line for n in KERNEL_SHUTDOWN_NOISE)]
+    if len(kept) != len(lines):
+        log.write_text("".join(kept), encoding="utf-8")
 
 
 def _short_error(exc: BaseException) -> str:
