@@ -393,14 +393,22 @@ def test_data_add_refuses_a_future_date_and_names_likely_mistakes(root, tmp_path
     """A publication date after today is a typo that would wait silently for its date; a
     value dated inside its own year, a region nothing else uses, and a second value for the
     same year and date pass but are said (a new-user walkthrough found all four silent)."""
-    from datetime import date, timedelta
-    later = (date.today() + timedelta(days=30)).isoformat()
+    from datetime import date
+    later = f"{date.today().year + 1}-03-01"
     future = write_csv(tmp_path / "future.csv", [row(year="2019", published=later,
                                                      vintage="x")])
     assert cli.main(["data", "add", str(future)]) == 2
     err = capsys.readouterr().err
-    assert "future.csv, line 2, field 'published'" in err and "after today" in err
+    assert "future.csv, line 2, field 'published'" in err and "after this year" in err
     assert not (root / "data" / "raw" / "user" / "future.csv").exists()
+    # the documented conventions still pass: a bare year counts from its 31 December, and no
+    # date at all is assumed (both end after today)
+    this_year = str(date.today().year)
+    bare = write_csv(tmp_path / "bare.csv", [
+        row(year=str(date.today().year - 1), published=this_year, vintage="bare year"),
+        row(year="2017", published="", vintage="no date")])
+    assert cli.main(["data", "add", str(bare)]) == 0
+    capsys.readouterr()
     odd = write_csv(tmp_path / "odd.csv", [
         row(year="2020", published="2020-03-01", vintage="early"),
         row(region="杭州", year="2018", vintage="local name"),
@@ -486,3 +494,19 @@ def test_data_show_lists_a_series_and_says_when_it_was_not_yet_published(capsys)
     # a series that exists nowhere gets the route to supply it
     assert cli.main(["data", "show", "brand_sales_share_mfg", "--as-of", "2026-11-27"]) == 0
     assert "supply one with `forecast data add FILE`" in capsys.readouterr().out
+
+
+def test_a_revised_earlier_year_released_with_the_new_basis_is_not_linked_twice(tmp_path):
+    """GDP before 2024 is linked onto the fifth-census basis (x1.04) for the models; a revised
+    2023 released with or after the first 2024 figure is on that basis already."""
+    root = tmp_path / "proj"
+    shutil.copytree(REPO / "data" / "raw", root / "data" / "raw",
+                    ignore=shutil.ignore_patterns("user"))
+    write_csv(root / "data" / "raw" / "user" / "revised.csv", [
+        row(indicator="gdp", unit="亿元", year="2023", value="20900", published="2025-06-30",
+            vintage="synthetic revised (5th census)")])
+    linked, breaks = data.load("2026-11-27", root).linked_series("gdp")
+    assert [b.year for b in breaks] == [2024]
+    assert linked[2023] == 20900  # not 21736
+    shipped = data.load("2026-11-27").linked_series("gdp")[0]
+    assert linked[2022] == pytest.approx(shipped[2022])  # the earlier years still are

@@ -207,7 +207,7 @@ def test_a_published_labour_productivity_sets_the_employment_ratio(tmp_path):
     result = run(dataset, "labour_productivity", backtest=False)
     gdp, pop = dataset.series("gdp")[2021], dataset.series("permanent_population_yearend")[2021]
     ratio = dataset.registry.indicator("labour_productivity").derived.factor * gdp / (18 * pop)
-    assert result.employment.anchor == ("labour_productivity", 2021, 18.0)
+    assert result.employment.anchor == ("published labour_productivity", 2021, 18.0)
     assert result.employment.ratio == pytest.approx((ratio, ratio))
     assert "that the published labour_productivity of 2021 (18) implies" in result.assumption
     # every path: GDP / (population x that ratio)
@@ -225,6 +225,10 @@ def test_a_published_labour_productivity_sets_the_employment_ratio(tmp_path):
         baseline.probabilities["labour_productivity_2027"].p_in_year
     # nothing left to imply for the year the figure is published in
     assert result.implied_last is None or result.implied_last["year"] > 2021
+    # P held at fixed ratios would cut each path from the figure: not offered under an anchor
+    assert all("p_at_ratio" not in e for e in result.break_even.values())
+    assert result.to_dict()["employment"]["anchor"] == ["published labour_productivity", 2021,
+                                                        18.0]
     # a scenario's own employment assumption is taken as given ...
     low = run(dataset, "labour_productivity", backtest=False, scenario=load_scenario(
         REPO / "notebooks" / "scenarios" / "employment_low_ratio.yaml"))
@@ -247,6 +251,35 @@ def test_a_published_target_year_value_is_where_every_path_stands(tmp_path):
     lo, hi = result.employment.ratio
     assert lo < hi  # one ratio per path: GDP 2025 is simulated
     assert set(result.probabilities) == {"labour_productivity_2027"}
+    # with GDP 2025 published as well the simulation starts after 2025; population 2025 is
+    # still simulated, and the figure still sets the ratio (it was dropped without a word)
+    gdp = dict(indicator="gdp", unit="亿元", value="23000", vintage="synthetic test GDP")
+    root2 = add_user_rows(tmp_path / "two", [
+        row(year="2025", value="21.5", published="2026-04-01", **lp),
+        row(year="2025", published="2026-02-01", **gdp)])
+    both = run(data.load("2026-11-27", root2), "labour_productivity", backtest=False)
+    assert both.employment.anchor == ("published labour_productivity", 2025, 21.5)
+    assert list(both.years)[0] == 2026
+    pop25 = both.components["permanent_population_yearend"]
+    implied = 23000 / (21.5 * pop25.paths()[:, list(pop25.years).index(2025)])
+    assert both.employment.ratio == pytest.approx(tuple(np.quantile(implied, [0.1, 0.9])))
+
+
+def test_labour_productivity_derived_from_published_employment_sets_the_ratio_as_such(tmp_path):
+    emp = dict(indicator="employed_persons", unit="万人", vintage="synthetic test employment")
+    root = add_user_rows(tmp_path, [row(year="2023", value="800", published="2024-04-01", **emp)])
+    dataset = data.load("2026-11-27", root)
+    result = run(dataset, "labour_productivity", backtest=False)
+    what, year, _ = result.employment.anchor
+    assert (what, year) == ("labour_productivity derived from published employed_persons", 2023)
+    ratio = 800 / dataset.series("permanent_population_yearend")[2023]
+    assert result.employment.ratio == pytest.approx((ratio, ratio))
+    # the tornado does not vary a ratio the data fix
+    from forecast.sensitivity import tornado
+    table = tornado(dataset, result)
+    row_ = table[table["assumption"] == "employment ratio"]
+    assert list(row_["variant"].unique()) == [
+        "implied by the labour_productivity derived from published employed_persons of 2023"]
 
 
 def test_labour_productivity_before_enough_population_history_says_why_and_the_way_out():
@@ -632,7 +665,7 @@ def test_a_share_says_how_fast_its_numerator_must_grow_given_the_simulated_gdp(s
         # GDP's growth is quoted over the same years as the spending's (from the base year,
         # not from GDP's own last observation), so the two rates compare
         # ... and on one basis: GDP's 2023 linked onto the census-revised basis of its paths
-        linked = shipped.modelled_series("gdp", "Hangzhou")[0]
+        linked = shipped.linked_series("gdp", "Hangzhou")[0]
         assert linked[year] == pytest.approx(gdp[year] * 1.04)
         gdp_rate = (sim.paths()[:, list(sim.years).index(target.year)] / linked[year]) \
             ** (1 / (target.year - year)) - 1
@@ -749,7 +782,7 @@ def test_a_series_is_linked_across_a_break_with_an_estimated_revision(shipped):
     as a year of growth; published values stay what charts and quotes show."""
     from forecast.pipeline import fit_component
     published = shipped.series("gdp")
-    linked, breaks = shipped.modelled_series("gdp")
+    linked, breaks = shipped.linked_series("gdp")
     assert [b.year for b in breaks] == [2024]  # 2019 has no estimated revision: named only
     before = published.index < 2024
     np.testing.assert_allclose(linked[before], published[before] * 1.04)
@@ -770,7 +803,7 @@ def test_a_series_is_linked_across_a_break_with_an_estimated_revision(shipped):
     assert any("gdp's growth from 2023 is on that basis throughout" in n for n in rd.notes)
     # before GDP on the new basis was published there is nothing to link
     early = data.load("2024-06-30")
-    series, links = early.modelled_series("gdp")
+    series, links = early.linked_series("gdp")
     assert links == [] and series.equals(early.series("gdp"))
 
 

@@ -50,16 +50,30 @@ def test_monte_carlo_error_counts_paths_that_share_a_parameter_draw():
         shift = np.repeat(rng.normal(0.0, 0.8, blocks), n // blocks)  # one draw per block
         return shift + rng.normal(0.0, 1.0, n) - 0.5
 
-    def one_run():
-        paths = np.concatenate([clustered(), rng.normal(0.0, 1.0, 2000) + 1.5])[:, None]
-        return target_probability(paths, years, target(2025, 0.0), strata=[2000, 2000])
+    def one_run():  # unequal shares, so strata in the wrong order would show
+        paths = np.concatenate([clustered(), rng.normal(0.0, 1.0, 1000) + 1.5])[:, None]
+        return target_probability(paths, years, target(2025, 0.0), strata=[2000, 1000])
 
     runs = [one_run() for _ in range(300)]
     spread = np.std([r.p_in_year for r in runs])
     stated = np.mean([r.p_se for r in runs])
     assert stated == pytest.approx(spread, rel=0.15)
     p = np.mean([r.p_in_year for r in runs])
-    assert np.sqrt(p * (1 - p) / 4000) < 0.6 * spread  # the independent-paths error: too small
+    assert np.sqrt(p * (1 - p) / 3000) < 0.6 * spread  # the independent-paths error: too small
+
+
+def test_monte_carlo_error_of_a_fixed_mixture_is_not_the_pooled_binomial():
+    # members at 5% and 95%: the pooled binomial (0.5 x 0.5 / n) counts the mixture as noise
+    rng = np.random.default_rng(3)
+    years = np.array([2025])
+    runs = [target_probability(np.concatenate([rng.normal(-1.645, 1, 2000),
+                                               rng.normal(1.645, 1, 2000)])[:, None], years,
+                               target(2025, 0.0), strata=[2000, 2000]) for _ in range(300)]
+    spread = np.std([r.p_in_year for r in runs])
+    assert np.mean([r.p_se for r in runs]) == pytest.approx(spread, rel=0.15)
+    assert np.sqrt(0.25 / 4000) > 1.8 * spread
+    with pytest.raises(ValueError, match="strata add up to 3000 paths, not 4000"):
+        target_probability(np.zeros((4000, 1)), years, target(2025, 0.0), strata=[2000, 1000])
 
 
 def test_joint_comes_from_the_same_paths_not_the_product():

@@ -151,7 +151,7 @@ def pooled_backtest(dataset: Dataset, series: list[tuple[str, str]] | None = Non
     for region, ind_id in series:
         indicator = dataset.registry.indicator(ind_id)
         # on one basis: a census revision scored as a forecast error would blame the models
-        values = dataset.modelled_series(ind_id, region)[0].dropna()
+        values = dataset.linked_series(ind_id, region)[0].dropna()
         transform = Transform.for_indicator(indicator)
         s = Series(np.asarray(values.index, dtype=int), transform.forward(values.to_numpy()),
                    transform)

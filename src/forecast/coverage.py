@@ -87,12 +87,14 @@ def assess(dataset: Dataset, target: Target, region: str | None = None,
         status = "observed"
         reason += f"; the target year {target.year} is observed"
     elif indicator.derived is None and last_year is not None and target.year < last_year:
-        # the models simulate from the last observation on: a year in a gap before it is
-        # neither observed nor forecast, and only its own figure can settle it
+        # the models simulate from the last observation on: a year in a gap before it (or
+        # before the series starts) is neither observed nor forecast; only its figure can tell
         status = "not forecastable"
-        reason += (f"; the target year {target.year} is a gap in the published series (last "
-                   f"{last_year}): the models forecast only after the last observation, so "
-                   f"the {target.year} figure is needed (`forecast data add`)")
+        where = ("a gap in the published series" if target.year > years[0]
+                 else f"before the published series starts ({years[0]})")
+        reason += (f"; the target year {target.year} is {where} (last {last_year}): the models "
+                   f"forecast only after the last observation, so the {target.year} figure is "
+                   f"needed (`forecast data add`)")
     elif basis >= MIN_POINTS_PROBABILITY and target.comparison == "=":
         # "= 100%" sits on the bound of a share: only an exact 100 meets it, which a continuous
         # model on the logit scale gives probability 0 by construction. A number would mislead.

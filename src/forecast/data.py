@@ -462,15 +462,18 @@ def check_added(vintages: pd.DataFrame, added: pd.DataFrame, registry: Registry,
                 today: date) -> list[str]:
     """What ``forecast data add`` holds a new file's rows (``added``, part of ``vintages``)
     to beyond the per-row checks. Raises :class:`InputError` for a publication date after
-    ``today`` (a typo that would otherwise wait silently for its date); returns notes on rows
+    this year (a typo that would otherwise wait silently for its date); returns notes on rows
     that pass but are likely mistakes: dated before their year is over (right for a
     mid-year stock, not for a total or share over the year), in a region no other row or
     target uses (``杭州`` for ``Hangzhou``: never read for the plan), or sharing a year and
     date with another row of a different value (only one of them is taken)."""
-    for _, r in added[added["available"] > today].iterrows():
+    # a period counts from its end (a bare year from 31 December), so only a date past this
+    # year's end is certainly wrong; an assumed date (no 'published') is the suite's own
+    year_end = date(today.year, 12, 31)
+    for _, r in added[(added["available"] > year_end) & ~added["published_assumed"]].iterrows():
         raise InputError(r["source_file"], f"the {r['year']} value is dated {r['available']}, "
-                         f"after today ({today})", line=int(r["source_line"]), field="published",
-                         expected="the date the figure was published")
+                         f"after this year ({today.year})", line=int(r["source_line"]),
+                         field="published", expected="the date the figure was published")
     notes = []
     for _, r in added[added["available"] < added["year"].map(lambda y: date(int(y), 12, 31))
                       ].iterrows():
@@ -618,18 +621,28 @@ class Dataset:
         rows = self.panel[(self.panel["indicator"] == indicator) & (self.panel["region"] == region)]
         return rows.set_index("year")["value"].rename(indicator)
 
-    def modelled_series(self, indicator: str, region: str = "Hangzhou"
-                        ) -> tuple[pd.Series, list[SeriesBreak]]:
+    def linked_series(self, indicator: str, region: str = "Hangzhou"
+                      ) -> tuple[pd.Series, list[SeriesBreak]]:
         """What the models fit: :meth:`series` with the years before each break it spans that
         has an estimated revision (``breaks`` in targets.yaml) multiplied by the break's
         :attr:`~forecast.targets.SeriesBreak.link_factor`, so that a census revision is not
-        read as a year of growth; and the breaks so linked. Published values, for
-        charts, observed years and quoted figures, stay :meth:`series`."""
+        read as a year of growth; and the breaks so linked. A value for an earlier year first
+        available once the break year's first figure was (a revised 2023 released with 2024)
+        is on the new basis already and stays. Published values, for charts, observed years
+        and quoted figures, stay :meth:`series`."""
         values = self.series(indicator, region)
+        available = self.rows(indicator, region).set_index("year")["available"]
+        releases = self.vintages[(self.vintages["indicator"] == indicator)
+                                 & (self.vintages["region"] == region)
+                                 & (self.vintages["available"] <= self.as_of)]
         links = []
         for brk in self.registry.breaks(indicator, region):
             if brk.link_factor is not None and brk.spanned_by(values):
-                values = values.where(values.index >= brk.year, values * brk.link_factor)
+                # the first release of a year on the new basis
+                new_basis_from = releases.loc[releases["year"] >= brk.year, "available"].min()
+                old = (values.index < brk.year) & (available.reindex(values.index)
+                                                   < new_basis_from).to_numpy()
+                values = values.where(~old, values * brk.link_factor)
                 links.append(brk)
         return values, links
 

@@ -223,6 +223,7 @@ class IndicatorForecast:
             } for name, c in self.components.items()},
             "implied_last": self.implied_last, "required_numerator_growth": self.required,
             "basis": self.basis, "probably_out": self.probably_out,
+            "employment": None if self.employment is None else asdict(self.employment),
         }
         return clean(out)
 
@@ -383,66 +384,75 @@ def scenario_member_paths(result: IndicatorForecast, scenario: Scenario,
     rule = indicator.derived
     p = result.params
     years = np.asarray(result.years)
-    numerator = _numerator_members(result.components[rule.numerator], scenario,
-                                   dataset.series(rule.numerator, result.region), years)
-    denominator, _, _, _ = _denominator_paths(dataset, result.region, indicator, years,
-                                              scenario.employment, numerator, p["n_paths"],
-                                              p["seed"])
+    comp = result.components[rule.numerator]
+    numerator = _numerator_members(comp, scenario, dataset.series(rule.numerator, result.region),
+                                   years)
+    denominator = _denominator_paths(dataset, result.region, indicator, years,
+                                     scenario.employment, comp, scenario, p["n_paths"],
+                                     p["seed"])[0]
     return _ratio_members(rule, numerator, denominator)
 
 
 def _denominator_paths(dataset: Dataset, region: str, indicator: Indicator, years: np.ndarray,
-                       explicit: Employment | None, numerator: dict[str, np.ndarray],
+                       explicit: Employment | None, numerator: ComponentFit, scenario: Scenario,
                        n_paths: int, seed: int):
-    """A ratio's employment paths, population paths, population fit and the assumption as
-    used: ``explicit`` (a scenario's) when given, else the default range -- or, once the
-    ratio indicator itself is published on the population's basis, the ratio that figure
-    implies (:func:`_published_ratio`)."""
+    """A ratio's employment paths, population paths, population fit, the assumption as used
+    and a note (None): ``explicit`` (a scenario's) when given, else the default range -- or,
+    once the ratio indicator itself is known on the population's basis, the ratio that
+    figure implies (:func:`_published_ratio`; the note says why one could not be used)."""
     employment = explicit or Employment()
     denominator, population, pop_fit = _employment_paths(dataset, region, years, employment,
                                                          n_paths, seed)
+    note = None
     if explicit is None and population is not None:
-        anchored = _published_ratio(dataset, region, indicator, employment, years,
-                                    np.concatenate(list(numerator.values())), population)
-        if anchored is not None:
+        anchored = _published_ratio(dataset, region, indicator, employment, numerator, scenario,
+                                    pop_fit, n_paths)
+        if isinstance(anchored, str):
+            note = anchored
+        elif anchored is not None:
             ratio, employment = anchored
             denominator = population * ratio
-    return denominator, population, pop_fit, employment
+    return denominator, population, pop_fit, employment, note
 
 
 def _published_ratio(dataset: Dataset, region: str, indicator: Indicator,
-                     employment: Employment, years: np.ndarray, numerator: np.ndarray,
-                     population: np.ndarray) -> tuple[np.ndarray, Employment] | None:
-    """The employment-to-population ratio the newest published value of the ratio indicator
-    (labour productivity) implies, per path, and the assumption restated on it; None without
-    such a value on the population's basis (from ``population_since``).
+                     employment: Employment, numerator: ComponentFit, scenario: Scenario,
+                     pop_fit: ComponentFit | None, n_paths: int):
+    """The employment-to-population ratio the newest known value of the ratio indicator
+    (labour productivity) implies, per path, with the assumption restated on it; None
+    without such a value on the population's basis (from ``population_since``); a note
+    (str) when the value cannot be used.
 
     ratio = factor x numerator_Y / (value_Y x population_Y), with the numerator (GDP) and the
-    population of year Y as published or, where not yet, as simulated in each path; it is
-    held in later years. A user's official figure thus sets the level the forecast starts
-    from, where before the assumed 0.58-0.74 range ignored it."""
+    population of year Y as published or, where not yet, as simulated in each path (the
+    same paths as the run's), held in later years: every path passes through the value. A
+    user's official figure thus sets the level the forecast starts from, where the assumed
+    0.58-0.74 range ignored it. A value the panel derived from published employment counts
+    too (the ratio is then that employment's), and is described so."""
     rule = indicator.derived
-    published = dataset.series(indicator.id, region)
-    published = published[published.index >= (employment.population_since or 0)]
-    if published.empty:
+    rows = dataset.rows(indicator.id, region)
+    rows = rows[rows["year"] >= (employment.population_since or 0)]
+    if rows.empty:
         return None
-    year, value = int(published.index[-1]), float(published.iloc[-1])
-    column = list(np.asarray(years, dtype=int)).index(year) if year in years else None
-
-    def at_year(name: str, paths: np.ndarray):
-        observed = dataset.series(name, region)
-        if year in observed.index:
-            return float(observed[year])
-        return None if column is None else paths[:, column]
-
-    top = at_year(rule.numerator, numerator)
-    people = at_year(employment.population, population)
-    if top is None or people is None:
-        return None
-    ratio = np.broadcast_to(rule.factor * np.asarray(top) / (value * np.asarray(people)),
-                            (len(numerator),)).reshape(-1, 1)
+    last = rows.iloc[-1]
+    year, value = int(last["year"]), float(last["value"])
+    label = (f"{indicator.id} derived from published {rule.denominator}"
+             if last["origin"] == "derived" else f"published {indicator.id}")
+    at = np.array([year])
+    population = dataset.series(employment.population, region)
+    try:
+        top = np.concatenate(list(_numerator_members(
+            numerator, scenario, dataset.series(rule.numerator, region), at).values()))[:, 0]
+        people = on_years(population[population.index >= (employment.population_since or 0)],
+                          at, n_paths, pop_fit.paths() if pop_fit else None,
+                          pop_fit.years if pop_fit else ())[:, 0]
+    except InputError:
+        return (f"the {label} of {year} ({value:g}) is not used: {rule.numerator} or "
+                f"{employment.population} of {year} is neither published nor simulated in "
+                f"this run, so the assumed employment ratio stands")
+    ratio = (rule.factor * top / (value * people)).reshape(-1, 1)
     lo, hi = (float(v) for v in np.quantile(ratio, [0.1, 0.9]))
-    return ratio, replace(employment, ratio=(lo, hi), anchor=(indicator.id, year, value))
+    return ratio, replace(employment, ratio=(lo, hi), anchor=(label, year, value))
 
 
 def _own_members(result: IndicatorForecast, dataset: Dataset,
@@ -492,7 +502,7 @@ def _fit_share_denominator(dataset: Dataset, indicator: Indicator, region: str, 
     """The denominator of a share (GDP under R&D intensity), simulated by the same ensemble,
     paths and seed as a run of its own. Raises :class:`InputError` when it cannot be."""
     rule = indicator.share_of
-    return fit_component(dataset.modelled_series(rule.denominator, region)[0],
+    return fit_component(dataset.linked_series(rule.denominator, region)[0],
                          dataset.registry.indicator(rule.denominator), horizon_to=horizon_to,
                          models=models, n_paths=n_paths, seed=seed, backtest=backtest,
                          first_open=first_open_year(dataset.as_of))
@@ -610,7 +620,7 @@ def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | Non
 
     horizon_to = max(t.year for t in open_targets)
     if indicator.derived is None:
-        comp = fit_component(dataset.modelled_series(indicator_id, region)[0], indicator,
+        comp = fit_component(dataset.linked_series(indicator_id, region)[0], indicator,
                              horizon_to=horizon_to, models=models, n_paths=n_paths, seed=seed,
                              backtest=backtest, first_open=first_open_year(dataset.as_of))
         result.components[indicator_id] = comp
@@ -631,7 +641,7 @@ def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | Non
         if result.basis:
             # the history's pace against what each target is on the history's basis (4.0% of
             # the revised GDP is about 4.16% of the earlier one), so pace and P read one target
-            factor = 1.0 + sum(result.basis["revision"]) / 2
+            factor = result.basis["link_factor"]
             for target in open_targets:
                 restated = replace(target, value=target.value * factor)
                 result.pace[target.id] = replace(
@@ -704,7 +714,7 @@ def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | Non
             + ", ".join(f"{format_probability(v)} for {tid}"
                         for tid, v in b["p_history_basis"].items())
             + f". The pace figures compare the history with each target restated on the "
-            f"history's basis (times {1 + sum(b['revision']) / 2:.3f}, the revision's midpoint)")
+            f"history's basis (times {b['link_factor']:.3f}, the revision's midpoint)")
         result.notes.append(b["text"])
     result.notes += _plan_pace_note(result)
     result.status = "probability"
@@ -765,7 +775,7 @@ def _break_notes(dataset: Dataset, result: IndicatorForecast) -> list[str]:
                                         if result.indicator.derived is None else [])
     for name in names:
         observed = dataset.series(name, region)
-        linked = dataset.modelled_series(name, region)[1]
+        linked = dataset.linked_series(name, region)[1]
         for brk in registry.breaks(name, region):
             if not brk.spanned_by(observed):
                 continue
@@ -803,7 +813,8 @@ def share_rebasing(dataset: Dataset, indicator: Indicator, region: str,
         if (brk.revision is not None and not share.empty and not denominator.empty
                 and denominator.index[-1] >= brk.year and share.index[-1] < brk.year <= last_year):
             return {"denominator": rule.denominator, "break_year": brk.year,
-                    "revision": list(brk.revision), "last_published": int(share.index[-1])}
+                    "revision": list(brk.revision), "link_factor": brk.link_factor,
+                    "last_published": int(share.index[-1])}
     return None
 
 
@@ -838,7 +849,7 @@ def _required_numerator_growth(dataset: Dataset, result: IndicatorForecast, regi
     denominator_unit = dataset.registry.indicator(rule.denominator).unit
     numerator = dataset.series(rule.numerator, region)
     denominator = dataset.series(rule.denominator, region)
-    linked_denominator, linked = dataset.modelled_series(rule.denominator, region)
+    linked_denominator, linked = dataset.linked_series(rule.denominator, region)
     share = dataset.series(result.indicator.id, region)
     implied_years = sorted(set(share.index) & set(denominator.index))
     candidates = []
@@ -970,7 +981,7 @@ def _forecast_derived(dataset: Dataset, result: IndicatorForecast, region: str, 
         raise InputError(registry.path, f"no denominator assumption for '{rule.denominator}'",
                          expected="employed_persons (the only ratio the suite simulates)")
     observed = dataset.series(rule.numerator, region)
-    numerator = fit_component(dataset.modelled_series(rule.numerator, region)[0],
+    numerator = fit_component(dataset.linked_series(rule.numerator, region)[0],
                               registry.indicator(rule.numerator), horizon_to=horizon_to,
                               models=models, n_paths=n_paths, seed=seed, backtest=backtest,
                               first_open=first_open_year(dataset.as_of))
@@ -980,13 +991,21 @@ def _forecast_derived(dataset: Dataset, result: IndicatorForecast, region: str, 
     first = min(min(t.year for t in open_targets), int(numerator.years[0]))
     years = np.arange(first, horizon_to + 1)
     gdp = _numerator_members(numerator, scenario, observed, years)
-    denominator, population, pop_fit, employment = _denominator_paths(
-        dataset, region, result.indicator, years, scenario.employment, gdp, n_paths, seed)
+    denominator, population, pop_fit, employment, anchor_note = _denominator_paths(
+        dataset, region, result.indicator, years, scenario.employment, numerator, scenario,
+        n_paths, seed)
     if pop_fit is not None:
         result.components[employment.population] = pop_fit
     result.years = years
     result.employment = employment
     result.member_paths = _ratio_members(rule, gdp, denominator)
+    if anchor_note:
+        result.notes.append(anchor_note)
+    if employment.anchor and employment.ratio[1] > 1:
+        result.notes.append(
+            f"the {employment.anchor[0]} of {employment.anchor[1]} implies more employed "
+            f"persons than residents (ratio up to {employment.ratio[1]:.2f}): it counts "
+            f"employment or {rule.numerator} on another basis than the suite's")
     caveat = employment_caveat(dataset, region, employment)
     if caveat:
         result.notes.append(caveat)
@@ -1009,8 +1028,10 @@ def _forecast_derived(dataset: Dataset, result: IndicatorForecast, region: str, 
             pop_t = population[:, idx]
             entry["employment_to_population_ratio"] = _break_even(
                 gdp_t, lambda r: pop_t * r, target.value, 0.2, 1.0)
+        if population is not None and not employment.anchor:
             # P held at each end and the middle of the assumed range: how much of the
-            # headline is the assumption
+            # headline is the assumption (a ratio a published figure implies is none: one
+            # held across paths would cut each path from the figure it passes through)
             lo, hi = employment.ratio
             entry["p_at_ratio"] = {f"{r:.2f}": float(np.mean(gdp_t / (pop_t * r) >= target.value))
                                    for r in (lo, (lo + hi) / 2, hi)}

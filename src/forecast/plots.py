@@ -237,12 +237,15 @@ def fan_chart(result, *, title: str | None = None) -> Figure:
     ind = result.indicator
     fig, (ax,) = _new()
     hist = result.history
-    if not hist.empty and ind.derived is not None and result.implied_last:
-        # a ratio published once on another employment basis (labour productivity 2015,
-        # before the 2020 census recount): drawn apart from the simulation's own basis
-        ax.scatter(hist["year"], hist["value"], s=22, color="#a0aec0", zorder=3,
+    since = (result.employment.population_since or 0) if result.employment else 0
+    if not hist.empty and ind.derived is not None and (hist["year"] < since).any():
+        # a ratio known on another employment basis (labour productivity 2015, before the
+        # 2020 census recount): drawn apart from the simulation's own basis
+        earlier = hist[hist["year"] < since]
+        ax.scatter(earlier["year"], earlier["value"], s=22, color="#a0aec0", zorder=3,
                    label="from published employment (earlier basis)")
-    elif not hist.empty:
+        hist = hist[hist["year"] >= since]
+    if not hist.empty:
         ax.plot(*_history_line(hist), color=COLOURS["history"], lw=1.6, label="observed")
         _history_points(ax, hist, size=18)
     if result.paths is not None:
@@ -290,7 +293,10 @@ def fan_chart(result, *, title: str | None = None) -> Figure:
     ax.margins(y=0.14)  # room above the highest target for its label
     what = (f"history and ensemble fan (scenario: {result.scenario.name})"
             if result.paths is not None else "history (no model fitted: too little history)")
-    if result.paths is not None and result.implied_last:
+    if result.paths is not None and result.employment and result.employment.anchor:
+        what += (f"\nemployment ratio implied by the {result.employment.anchor[0]} of "
+                 f"{result.employment.anchor[1]}")
+    elif result.paths is not None and result.implied_last:
         low, high = result.implied_last["ratio"]
         what += f"\nemployment assumed: {low:.2f}-{high:.2f} of the population"
     name = "\n".join(textwrap.wrap(indicator_label(ind), 80))  # a long name is not cut off

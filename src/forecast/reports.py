@@ -473,8 +473,9 @@ def summary_html(table: pd.DataFrame, *, link_prefix: str = "",
                 f"{g:+.1%}/yr at {k}" for k, g in need["by_ratio"].items())
             + f" (models: {need['models']:+.1%}/yr)",
             "median over the simulated population paths, employment = population x the ratio")
-        kind = "implied by the published figure" if r.get("ratio_anchored") else "assumed"
-        return small(f"conditional on the {kind} employment ratio "
+        kind = ("the employment ratio the published figure implies" if r.get("ratio_anchored")
+                else "the assumed employment ratio")
+        return small(f"conditional on {kind} "
                      f"({html.escape(str(r.get('assumed_ratio_range') or ''))}): P = 50% at "
                      f"{ratio:.3f}{held}", str(r.get("assumed_ratio") or "")) + takes
 

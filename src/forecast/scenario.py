@@ -73,9 +73,9 @@ class Employment:
     growth: tuple[float, float] = (-0.01, 0.02)
     population: str = "permanent_population_yearend"
     population_since: int | None = 2020      # series break: the 7th census recount in 2020
-    #: (indicator, year, value): the ratio is not assumed but implied, path by path, by a
-    #: published value of the ratio indicator (see forecast.pipeline._published_ratio);
-    #: ``ratio`` then holds the 10-90% range of the implied ratios
+    #: (what, year, value): the ratio is not assumed but implied, path by path, by a known
+    #: value of the ratio indicator ("published labour_productivity", see
+    #: forecast.pipeline._published_ratio); ``ratio`` then holds the 10-90% of those ratios
     anchor: tuple[str, int, float] | None = None
 
     def describe(self) -> str:
@@ -85,11 +85,11 @@ class Employment:
                     f"sourced level")
         since = f" since {self.population_since}" if self.population_since else ""
         if self.anchor:
-            name, year, value = self.anchor
+            what, year, value = self.anchor
             spread = (f"{self.ratio[0]:.3f}" if self.ratio[0] == self.ratio[1] else
                       f"{self.ratio[0]:.3f}-{self.ratio[1]:.3f} (10-90% over the paths)")
             return (f"employment = {self.population}{since} (simulated) x the employment-to-"
-                    f"population ratio that the published {name} of {year} ({value:g}) implies, "
+                    f"population ratio that the {what} of {year} ({value:g}) implies, "
                     f"{spread}, held in later years")
         return (f"employment = {self.population}{since} (simulated) x an employment-to-"
                 f"population ratio drawn uniformly from [{self.ratio[0]:.2f}, {self.ratio[1]:.2f}] "

@@ -209,10 +209,13 @@ def tornado(dataset: Dataset, result: IndicatorForecast, *, volatility: tuple[fl
          Scenario(name="slower trend", trend=-trend)),
         ("trend", f"{series} {trend:+.0%}/yr from {start}", Scenario(name="faster trend", trend=trend)),
     ]
-    if result.indicator.derived is not None:
+    if result.indicator.derived is not None and result.employment.anchor:
+        what, year, _ = result.employment.anchor
+        add("employment ratio", f"implied by the {what} of {year}", dict(base),
+            "the ratio is the one that figure implies in each path: not an assumption to vary")
+    elif result.indicator.derived is not None:
         # the ratio's denominator is an assumption: hold it at each end of its stated range
-        # (the assumed one, or the 10-90% of the ratio a published figure implies)
-        base_employment = dataclasses.replace(result.employment, anchor=None)
+        base_employment = result.employment
         for end in base_employment.ratio:
             variants.append(("employment ratio", f"ratio {end:.2f}", Scenario(
                 name=f"employment ratio {end:.2f}",

@@ -54,7 +54,7 @@ class SeriesBreak:
     #: estimated relative revision of the years before on the new basis, as a range (low,
     #: high) (0.037, 0.043: 3.7-4.3% higher): the series' own earlier years are linked onto
     #: the new basis with its midpoint before the models see them
-    #: (forecast.data.Dataset.modelled_series), and a share of this series published only
+    #: (forecast.data.Dataset.linked_series), and a share of this series published only
     #: before the break is restated on the new basis with it (forecast.pipeline.share_rebasing)
     revision: tuple[float, float] | None = None
     region: str | None = None  # None: the plan's region
