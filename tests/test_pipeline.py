@@ -229,15 +229,27 @@ def test_a_published_labour_productivity_sets_the_employment_ratio(tmp_path):
     assert all("p_at_ratio" not in e for e in result.break_even.values())
     assert result.to_dict()["employment"]["anchor"] == ["published labour_productivity", 2021,
                                                         18.0]
-    # a scenario's own employment assumption is taken as given ...
+    # a scenario's own employment assumption is taken as given, and says what it sets aside
     low = run(dataset, "labour_productivity", backtest=False, scenario=load_scenario(
         REPO / "notebooks" / "scenarios" / "employment_low_ratio.yaml"))
     assert low.employment.anchor is None
+    assert any("states its own employment, in place of the ratio the published "
+               "labour_productivity of 2021 (18) implies" in n for n in low.notes)
     # ... and a GDP scenario applied to the anchored result equals a re-run with it
     from forecast.sensitivity import apply_scenario
     slow = load_scenario(REPO / "notebooks" / "scenarios" / "gdp_slowdown.yaml")
     rerun = run(dataset, "labour_productivity", backtest=False, scenario=slow)
     np.testing.assert_allclose(apply_scenario(result, rerun.scenario, dataset), rerun.paths)
+
+
+def test_a_labour_productivity_figure_before_the_recount_is_named_and_set_aside(tmp_path):
+    lp = dict(indicator="labour_productivity", unit="万元/人", vintage="synthetic test LP")
+    root = add_user_rows(tmp_path, [row(year="2019", value="18", published="2020-04-01", **lp)])
+    result = run(data.load("2026-11-27", root), "labour_productivity", backtest=False)
+    assert result.employment.anchor is None
+    assert any(n.startswith("the published labour_productivity of 2019 (18) is not used for "
+                            "the employment ratio: it is before the 2020 census recount")
+               for n in result.notes)
 
 
 def test_a_published_target_year_value_is_where_every_path_stands(tmp_path):
@@ -251,6 +263,9 @@ def test_a_published_target_year_value_is_where_every_path_stands(tmp_path):
     lo, hi = result.employment.ratio
     assert lo < hi  # one ratio per path: GDP 2025 is simulated
     assert set(result.probabilities) == {"labour_productivity_2027"}
+    # 21.5 implies more employment than the range the suite assumes without a figure: said
+    assert hi > 0.74 and any("outside the 0.58-0.74 the suite assumes without it" in n
+                             for n in result.notes)
     # with GDP 2025 published as well the simulation starts after 2025; population 2025 is
     # still simulated, and the figure still sets the ratio (it was dropped without a word)
     gdp = dict(indicator="gdp", unit="亿元", value="23000", vintage="synthetic test GDP")
@@ -274,12 +289,20 @@ def test_labour_productivity_derived_from_published_employment_sets_the_ratio_as
     assert (what, year) == ("labour_productivity derived from published employed_persons", 2023)
     ratio = 800 / dataset.series("permanent_population_yearend")[2023]
     assert result.employment.ratio == pytest.approx((ratio, ratio))
-    # the tornado does not vary a ratio the data fix
+    # the tornado does not vary a ratio the data fix at fixed values: it shows what rests on
+    # the figure, P with the assumed range instead
     from forecast.sensitivity import tornado
     table = tornado(dataset, result)
-    row_ = table[table["assumption"] == "employment ratio"]
-    assert list(row_["variant"].unique()) == [
-        "implied by the labour_productivity derived from published employed_persons of 2023"]
+    row_ = table[(table["assumption"] == "employment ratio")
+                 & (table["target_id"] == "labour_productivity_2027")]
+    assert list(row_["variant"]) == ["without the labour_productivity derived from published "
+                                     "employed_persons of 2023 (assumed 0.58-0.74)"]
+    plain = run(data.load("2026-11-27"), "labour_productivity", backtest=False)
+    assert row_["p"].iloc[0] == pytest.approx(
+        plain.probabilities["labour_productivity_2027"].p_in_year)
+    # employment growth to the break-even is counted from the employment the figure implies
+    growth_base = result.break_even["labour_productivity_2027"]["employment_growth_base"]
+    assert growth_base.startswith("800 万人 in 2023 (implied by the labour_productivity derived")
 
 
 def test_labour_productivity_before_enough_population_history_says_why_and_the_way_out():

@@ -193,7 +193,7 @@ def test_labour_productivity_charts_show_where_it_stands_on_the_assumption(shipp
         ax.get_legend_handles_labels()[1]
     # the 2015 value rests on employment counted on another basis: drawn apart, and the
     # title says what employment the fan assumes
-    assert "from published employment (earlier basis)" in ax.get_legend_handles_labels()[1]
+    assert "before the 2020 population recount (earlier basis)" in ax.get_legend_handles_labels()[1]
     assert "employment assumed: 0.58-0.74 of the population" in ax.get_title()
     # 2025 is over but GDP 2025 is not in the data: shaded from 2024.5, not from 2015.5
     span = [p for p in ax.patches if p.get_x() == 2024.5]

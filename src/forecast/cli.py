@@ -213,10 +213,14 @@ def render_forecast(result) -> str:
         ratio = be.get("employment_to_population_ratio")
         if ratio is not None:
             lo, hi = result.employment.ratio
-            kind = "implied" if result.employment.anchor else "assumed"
-            parts.append(f"employment/population ratio {ratio:.3f}" + (
-                "" if lo <= ratio <= hi else f" (outside the {kind} {lo:.2f}-{hi:.2f}: P is "
-                f"{'above' if ratio > hi else 'below'} 50% on every ratio in that range)"))
+            if result.employment.anchor:  # the ratio is the figure's, path by path
+                what, year, _ = result.employment.anchor
+                parts.append(f"employment/population ratio {ratio:.3f} (the {what} of {year} "
+                             f"implies {lo:.2f}-{hi:.2f})")
+            else:
+                parts.append(f"employment/population ratio {ratio:.3f}" + (
+                    "" if lo <= ratio <= hi else f" (outside the assumed {lo:.2f}-{hi:.2f}: P "
+                    f"is {'above' if ratio > hi else 'below'} 50% on every ratio in that range)"))
         if be.get("employment_growth_per_year") is not None:
             parts.append(f"employment growth {be['employment_growth_per_year']:+.2%}/yr from "
                          f"{be['employment_growth_base']}")

@@ -397,47 +397,66 @@ def _denominator_paths(dataset: Dataset, region: str, indicator: Indicator, year
                        explicit: Employment | None, numerator: ComponentFit, scenario: Scenario,
                        n_paths: int, seed: int):
     """A ratio's employment paths, population paths, population fit, the assumption as used
-    and a note (None): ``explicit`` (a scenario's) when given, else the default range -- or,
-    once the ratio indicator itself is known on the population's basis, the ratio that
-    figure implies (:func:`_published_ratio`; the note says why one could not be used)."""
+    and notes: ``explicit`` (a scenario's) when given, else the default range -- or, once the
+    ratio indicator itself is known on the population's basis, the ratio that figure
+    implies (:func:`_published_ratio`). The notes say when a known figure is not used."""
     employment = explicit or Employment()
     denominator, population, pop_fit = _employment_paths(dataset, region, years, employment,
                                                          n_paths, seed)
-    note = None
-    if explicit is None and population is not None:
-        anchored = _published_ratio(dataset, region, indicator, employment, numerator, scenario,
-                                    pop_fit, n_paths)
+    figure, notes = _ratio_figure(dataset, region, indicator, Employment())
+    if figure is not None and explicit is not None:
+        label, year, value = figure
+        notes.append(f"scenario '{scenario.name}' states its own employment, in place of the "
+                     f"ratio the {label} of {year} ({value:.4g}) implies: its paths need not "
+                     "pass through that figure")
+    elif figure is not None and population is not None:
+        anchored = _published_ratio(dataset, region, indicator, employment, figure, numerator,
+                                    scenario, pop_fit, n_paths)
         if isinstance(anchored, str):
-            note = anchored
-        elif anchored is not None:
+            notes.append(anchored)
+        else:
             ratio, employment = anchored
             denominator = population * ratio
-    return denominator, population, pop_fit, employment, note
+    return denominator, population, pop_fit, employment, notes
+
+
+def _ratio_figure(dataset: Dataset, region: str, indicator: Indicator,
+                  employment: Employment) -> tuple[tuple[str, int, float] | None, list[str]]:
+    """The newest known value of a ratio indicator on the population's basis (from
+    ``population_since``) as (what, year, value), or None; and a note on a published value
+    too early to use (before the census recount its population is on another basis)."""
+    rows = dataset.rows(indicator.id, region)
+    since = employment.population_since or 0
+    early = rows[(rows["year"] < since) & (rows["origin"] != "derived")]
+    notes = [f"the published {indicator.id} of {int(r.year)} ({r.value:.4g}) is not used for "
+             f"the employment ratio: it is before the {since} census recount, on another "
+             "population basis" for r in early.tail(1).itertuples()
+             if rows[rows["year"] >= since].empty]
+    rows = rows[rows["year"] >= since]
+    if rows.empty:
+        return None, notes
+    last = rows.iloc[-1]
+    what = (f"{indicator.id} derived from published {indicator.derived.denominator}"
+            if last["origin"] == "derived" else f"published {indicator.id}")
+    return (what, int(last["year"]), float(last["value"])), notes
 
 
 def _published_ratio(dataset: Dataset, region: str, indicator: Indicator,
-                     employment: Employment, numerator: ComponentFit, scenario: Scenario,
+                     employment: Employment, figure: tuple[str, int, float],
+                     numerator: ComponentFit, scenario: Scenario,
                      pop_fit: ComponentFit | None, n_paths: int):
-    """The employment-to-population ratio the newest known value of the ratio indicator
-    (labour productivity) implies, per path, with the assumption restated on it; None
-    without such a value on the population's basis (from ``population_since``); a note
-    (str) when the value cannot be used.
+    """The employment-to-population ratio that ``figure``, a known value of the ratio
+    indicator (:func:`_ratio_figure`), implies, per path, with the assumption restated on it;
+    a note (str) when it cannot be used.
 
     ratio = factor x numerator_Y / (value_Y x population_Y), with the numerator (GDP) and the
     population of year Y as published or, where not yet, as simulated in each path (the
-    same paths as the run's), held in later years: every path passes through the value. A
-    user's official figure thus sets the level the forecast starts from, where the assumed
-    0.58-0.74 range ignored it. A value the panel derived from published employment counts
-    too (the ratio is then that employment's), and is described so."""
+    same paths as the run's), held in every simulated year: every path passes through the
+    value. A user's official figure thus sets the level the forecast starts from, where the
+    assumed 0.58-0.74 range ignored it. A value the panel derived from published employment
+    counts too (the ratio is then that employment's), and is described so."""
     rule = indicator.derived
-    rows = dataset.rows(indicator.id, region)
-    rows = rows[rows["year"] >= (employment.population_since or 0)]
-    if rows.empty:
-        return None
-    last = rows.iloc[-1]
-    year, value = int(last["year"]), float(last["value"])
-    label = (f"{indicator.id} derived from published {rule.denominator}"
-             if last["origin"] == "derived" else f"published {indicator.id}")
+    what, year, value = figure
     at = np.array([year])
     population = dataset.series(employment.population, region)
     try:
@@ -447,12 +466,18 @@ def _published_ratio(dataset: Dataset, region: str, indicator: Indicator,
                           at, n_paths, pop_fit.paths() if pop_fit else None,
                           pop_fit.years if pop_fit else ())[:, 0]
     except InputError:
-        return (f"the {label} of {year} ({value:g}) is not used: {rule.numerator} or "
+        return (f"the {what} of {year} ({value:.4g}) is not used: {rule.numerator} or "
                 f"{employment.population} of {year} is neither published nor simulated in "
                 f"this run, so the assumed employment ratio stands")
     ratio = (rule.factor * top / (value * people)).reshape(-1, 1)
     lo, hi = (float(v) for v in np.quantile(ratio, [0.1, 0.9]))
-    return ratio, replace(employment, ratio=(lo, hi), anchor=(label, year, value))
+    return ratio, replace(employment, ratio=(lo, hi), anchor=(what, year, value))
+
+
+def _range_text(pair, fmt: str = "{:.2f}") -> str:
+    """'0.64' for a range of one value, '0.58-0.74' otherwise."""
+    low, high = (fmt.format(v) for v in pair)
+    return low if low == high else f"{low}-{high}"
 
 
 def _own_members(result: IndicatorForecast, dataset: Dataset,
@@ -959,11 +984,17 @@ def _implied_last(dataset: Dataset, region: str, indicator: Indicator, numerator
     lo, hi = level / employment.ratio[1], level / employment.ratio[0]
     mid = level / (0.5 * (employment.ratio[0] + employment.ratio[1]))
     below = [t for t in targets if t.year > year and t.value <= lo]
-    text = (f"on this assumption {indicator.id} in {year} (the last year with "
-            f"{rule.numerator} and {employment.population} published) was {lo:.1f}-{hi:.1f} "
-            f"{indicator.unit} (ratio {employment.ratio[1]:.2f}-{employment.ratio[0]:.2f}; "
-            f"{mid:.1f} at the middle)")
-    if below:
+    if employment.anchor:
+        what, anchor_year, _ = employment.anchor
+        text = (f"on the ratio the {what} of {anchor_year} implies, {indicator.id} in {year} "
+                f"(the last year with {rule.numerator} and {employment.population} published) "
+                f"was {_range_text((lo, hi), '{:.1f}')} {indicator.unit}")
+    else:
+        text = (f"on this assumption {indicator.id} in {year} (the last year with "
+                f"{rule.numerator} and {employment.population} published) was {lo:.1f}-{hi:.1f} "
+                f"{indicator.unit} (ratio {employment.ratio[1]:.2f}-{employment.ratio[0]:.2f}; "
+                f"{mid:.1f} at the middle)")
+    if below and not employment.anchor:
         text += (f"; already at or above the {', '.join(f'{t.year} target {t.value:g}' for t in below)}"
                  f" on every ratio in the range: if the plan's own {year} figure is lower, it "
                  "counts employment or prices differently")
@@ -991,7 +1022,7 @@ def _forecast_derived(dataset: Dataset, result: IndicatorForecast, region: str, 
     first = min(min(t.year for t in open_targets), int(numerator.years[0]))
     years = np.arange(first, horizon_to + 1)
     gdp = _numerator_members(numerator, scenario, observed, years)
-    denominator, population, pop_fit, employment, anchor_note = _denominator_paths(
+    denominator, population, pop_fit, employment, anchor_notes = _denominator_paths(
         dataset, region, result.indicator, years, scenario.employment, numerator, scenario,
         n_paths, seed)
     if pop_fit is not None:
@@ -999,13 +1030,17 @@ def _forecast_derived(dataset: Dataset, result: IndicatorForecast, region: str, 
     result.years = years
     result.employment = employment
     result.member_paths = _ratio_members(rule, gdp, denominator)
-    if anchor_note:
-        result.notes.append(anchor_note)
-    if employment.anchor and employment.ratio[1] > 1:
+    result.notes += anchor_notes
+    default = Employment().ratio
+    if employment.anchor and (employment.ratio[1] > default[1] or employment.ratio[0] < default[0]):
+        what, year, _ = employment.anchor
         result.notes.append(
-            f"the {employment.anchor[0]} of {employment.anchor[1]} implies more employed "
-            f"persons than residents (ratio up to {employment.ratio[1]:.2f}): it counts "
-            f"employment or {rule.numerator} on another basis than the suite's")
+            f"the {what} of {year} implies an employment-to-population ratio of "
+            f"{_range_text(employment.ratio)}, outside the {default[0]:.2f}-{default[1]:.2f} the "
+            f"suite assumes without it" + (
+                f": more employed persons than residents, so it counts employment or "
+                f"{rule.numerator} on another basis than the suite's"
+                if employment.ratio[1] > 1 else ""))
     caveat = employment_caveat(dataset, region, employment)
     if caveat:
         result.notes.append(caveat)
@@ -1017,9 +1052,21 @@ def _forecast_derived(dataset: Dataset, result: IndicatorForecast, region: str, 
                                         employment, open_targets)
     if result.implied_last:
         result.notes.append(result.implied_last["text"])
-    # Break-even: the assumption value at which P(hit) falls to 50%, per target.
+    # Break-even: the assumption value at which P(hit) falls to 50%, per target. Employment
+    # growth is counted from the employment a known figure implies, else the last sourced.
     result.break_even = {}
     sourced_emp = dataset.series("employed_persons", region)
+    employment_base = None
+    if employment.anchor:
+        what, year_a, value_a = employment.anchor
+        gdp_a = np.concatenate(list(_numerator_members(
+            numerator, scenario, observed, np.array([year_a])).values()))[:, 0]
+        employment_base = (year_a, float(np.median(rule.factor * gdp_a / value_a)),
+                           f" (implied by the {what})")
+    elif not sourced_emp.empty:
+        employment_base = (int(sourced_emp.index[-1]), float(sourced_emp.iloc[-1]),
+                           " (counted before the 2020 census raised the population count by "
+                           "about 15%)" if sourced_emp.index[-1] < 2020 else "")
     for target in open_targets:
         idx = int(np.flatnonzero(years == target.year)[0])
         gdp_t = rule.factor * np.concatenate(list(gdp.values()))[:, idx]
@@ -1046,13 +1093,11 @@ def _forecast_derived(dataset: Dataset, result: IndicatorForecast, region: str, 
                         annual_growth(g0, target.value * pop_t * r / rule.factor, span)))
                         for r in (lo, (lo + hi) / 2, hi)},
                     "models": float(annual_growth(g0, np.median(gdp_t) / rule.factor, span))}
-        if not sourced_emp.empty:
-            base_year, base = int(sourced_emp.index[-1]), float(sourced_emp.iloc[-1])
+        if employment_base is not None:
+            base_year, base, said = employment_base
             entry["employment_growth_per_year"] = _break_even(
                 gdp_t, lambda g: base * (1 + g) ** (target.year - base_year), target.value,
                 -0.2, 0.2)
-            entry["employment_growth_base"] = f"{base:.0f} 万人 in {base_year}" + (
-                " (counted before the 2020 census raised the population count by about 15%)"
-                if base_year < 2020 else "")
+            entry["employment_growth_base"] = f"{base:.0f} 万人 in {base_year}{said}"
         entry["employment_level_wan"] = float(np.median(gdp_t) / target.value)
         result.break_even[target.id] = entry

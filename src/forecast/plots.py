@@ -177,10 +177,15 @@ def _implied_bar(ax, result, label: bool = True) -> None:
     implied = result.implied_last
     if not implied:
         return
-    ax.vlines(implied["year"], implied["low"], implied["high"], color=COLOURS["history"],
-              lw=2.2, alpha=0.55, zorder=3,
-              label=f"{implied['year']} implied (ratio {implied['ratio'][0]:.2f}-"
-              f"{implied['ratio'][1]:.2f})" if label else None)
+    low, high = implied["ratio"]
+    text = (f"{implied['year']} implied (ratio {low:.2f}" +
+            ("" if f"{low:.2f}" == f"{high:.2f}" else f"-{high:.2f}") + ")")
+    if np.isclose(implied["low"], implied["high"]):  # one ratio: a bar of no length is a point
+        ax.scatter([implied["year"]], [implied["low"]], s=28, color=COLOURS["history"],
+                   alpha=0.55, zorder=3, label=text if label else None)
+    else:
+        ax.vlines(implied["year"], implied["low"], implied["high"], color=COLOURS["history"],
+                  lw=2.2, alpha=0.55, zorder=3, label=text if label else None)
 
 
 def _new(width: float = 7.5, height: float = 4.2, ncols: int = 1) -> tuple[Figure, list]:
@@ -243,7 +248,7 @@ def fan_chart(result, *, title: str | None = None) -> Figure:
         # 2020 census recount): drawn apart from the simulation's own basis
         earlier = hist[hist["year"] < since]
         ax.scatter(earlier["year"], earlier["value"], s=22, color="#a0aec0", zorder=3,
-                   label="from published employment (earlier basis)")
+                   label=f"before the {since} population recount (earlier basis)")
         hist = hist[hist["year"] >= since]
     if not hist.empty:
         ax.plot(*_history_line(hist), color=COLOURS["history"], lw=1.6, label="observed")
@@ -259,7 +264,9 @@ def fan_chart(result, *, title: str | None = None) -> Figure:
         first_open = result.scenario_start
         if last is not None and first_open is not None and first_open - 1 > last:
             ax.axvspan(last + 0.5, first_open - 0.5, color="#edf2f7", zorder=0, lw=0)
-            ax.annotate("over, not yet\nin the data:\nmodel estimate",
+            # a ratio's band is about its modelled numerator (GDP), not the ratio itself
+            of = "" if modelled.indicator == ind.id else f"{modelled.indicator} "
+            ax.annotate(f"over, {of}not yet\nin the data:\nmodel estimate",
                         ((last + first_open) / 2, 0.02), xycoords=("data", "axes fraction"),
                         ha="center", va="bottom", fontsize=7, color=COLOURS["as_of"])
     if result.basis:  # the paths are restated on the census-revised denominator from here

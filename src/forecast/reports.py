@@ -543,8 +543,11 @@ def summary_html(table: pd.DataFrame, *, link_prefix: str = "",
             f"{r['last_value']:.4g} ({int(r['last_year'])})"
         low = r.get("implied_last_low")
         if low is not None and not _isnan(low):
-            last += small(f"{low:.3g}-{r['implied_last_high']:.3g} in "
-                          f"{int(r['implied_last_year'])} on the assumed employment ratio",
+            span = (f"{low:.3g}" if f"{low:.3g}" == f"{r['implied_last_high']:.3g}"
+                    else f"{low:.3g}-{r['implied_last_high']:.3g}")
+            last += small(f"{span} in {int(r['implied_last_year'])} on the "
+                          + ("employment ratio a published figure implies"
+                             if r.get("ratio_anchored") else "assumed employment ratio"),
                           "the newest published GDP and population over the assumed "
                           "employment-to-population range; the last observed value is the "
                           "newest year with employment itself published")

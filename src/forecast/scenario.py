@@ -86,11 +86,12 @@ class Employment:
         since = f" since {self.population_since}" if self.population_since else ""
         if self.anchor:
             what, year, value = self.anchor
-            spread = (f"{self.ratio[0]:.3f}" if self.ratio[0] == self.ratio[1] else
-                      f"{self.ratio[0]:.3f}-{self.ratio[1]:.3f} (10-90% over the paths)")
+            spread = (f"{self.ratio[0]:.3f}" if f"{self.ratio[0]:.3f}" == f"{self.ratio[1]:.3f}"
+                      else f"{self.ratio[0]:.3f}-{self.ratio[1]:.3f} (10-90% over the paths)")
             return (f"employment = {self.population}{since} (simulated) x the employment-to-"
-                    f"population ratio that the {what} of {year} ({value:g}) implies, "
-                    f"{spread}, held in later years")
+                    f"population ratio that the {what} of {year} ({value:.4g}) implies, "
+                    f"{spread}, held in every simulated year (employment then varies with "
+                    f"population only)")
         return (f"employment = {self.population}{since} (simulated) x an employment-to-"
                 f"population ratio drawn uniformly from [{self.ratio[0]:.2f}, {self.ratio[1]:.2f}] "
                 f"per path")

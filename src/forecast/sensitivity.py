@@ -32,7 +32,7 @@ from .errors import InputError
 from .pipeline import (IndicatorForecast, employment_caveat, forecast_indicator,
                        scenario_member_paths)
 from .probability import probability_curve, target_probability
-from .scenario import Scenario
+from .scenario import Employment, Scenario
 
 
 def _at_year(result: IndicatorForecast, year: int) -> np.ndarray:
@@ -210,9 +210,13 @@ def tornado(dataset: Dataset, result: IndicatorForecast, *, volatility: tuple[fl
         ("trend", f"{series} {trend:+.0%}/yr from {start}", Scenario(name="faster trend", trend=trend)),
     ]
     if result.indicator.derived is not None and result.employment.anchor:
+        # the ratio is the one a known figure implies in each path: what rests on the figure
+        # is the difference from the assumed range it replaced
         what, year, _ = result.employment.anchor
-        add("employment ratio", f"implied by the {what} of {year}", dict(base),
-            "the ratio is the one that figure implies in each path: not an assumption to vary")
+        assumed = Employment()
+        variants.append(("employment ratio", f"without the {what} of {year} (assumed "
+                         f"{assumed.ratio[0]:.2f}-{assumed.ratio[1]:.2f})",
+                         Scenario(name="assumed employment ratio", employment=assumed)))
     elif result.indicator.derived is not None:
         # the ratio's denominator is an assumption: hold it at each end of its stated range
         base_employment = result.employment
@@ -265,11 +269,16 @@ def _data_variant(add, assumption: str, variant: str, dataset: Dataset,
     if not alt.probabilities:
         add(assumption, variant, {}, f"no probability ({alt.status})")
         return
-    # the series the forecast rests on: the indicator's own, or a ratio's components (labour
-    # productivity's own last observation, 2015, is not what moves it)
+    # the series the forecast rests on: the indicator's own, or a ratio's components, and
+    # the figure of the ratio itself that sets its employment ratio, if any
     lasts = {n: c.last_observed[0] for n, c in alt.components.items() if c.last_observed}
     last = (", ".join(f"{n} {y}" for n, y in lasts.items()) if result.indicator.derived
             else alt.history["year"].max() if not alt.history.empty else None)
+    anchors = [r.employment.anchor if r.employment else None for r in (alt, result)]
+    if anchors[0] != anchors[1]:
+        last = f"{last}; employment ratio " + (
+            f"implied by the {anchors[0][0]} of {anchors[0][1]}" if anchors[0]
+            else f"assumed (the {anchors[1][0]} of {anchors[1][1]} not yet known)")
     same = ({n: c.last_observed for n, c in alt.components.items()}
             == {n: c.last_observed for n, c in result.components.items()}
             and alt.history[["year", "value"]].equals(result.history[["year", "value"]]))
