@@ -286,6 +286,8 @@ def test_report_pages_index_and_summary(report):
     assert "is read against the census-revised gdp.</b>" in index
     assert (f"2025: <b>{format_probability(rd25['p_in_year'])}</b> (on the history's basis "
             f"{format_probability(rd25['p_history_basis'])})") in index
+    # and the pace column's target on the history's basis is named (4 as 4.16)
+    assert f"where it is that much higher (4 as {rd25['pace_target_value']:.3g}, 4.2 as" in index
     html = (report / "rd_intensity.html").read_text()
     assert "forecast_indicator(inputs.dataset" not in html, "code cells must be hidden"
     assert "data:image/png;base64" in html

@@ -959,6 +959,9 @@ def _basis_html(rows: list[dict]) -> str:
         moves = "; ".join(f"{r2['year']}: <b>{format_probability(r2['p_in_year'])}</b> (on the "
                           f"history's basis {format_probability(r2['p_history_basis'])})"
                           for r2 in group)
+        paced = ", ".join(f"{r2['target']:g} as {r2['pace_target_value']:.3g}" for r2 in group
+                          if r2.get("pace_target_value") is not None
+                          and not _isnan(r2["pace_target_value"]))
         out.append(
             f"<p><b>{html.escape(r['name_en'])} is read against the census-revised {of}.</b> "
             f"Its history, published to {int(r['last_year'])}, is a share of {of} before the "
@@ -966,8 +969,9 @@ def _basis_html(rows: list[dict]) -> str:
             f"over the revised {of}, the only one there is for those years. The same spending "
             f"then gives a share lower by about the revision ({html.escape(str(r['basis_revision']))}"
             f", estimated: see <code>data/raw/targets.yaml</code>), and the probabilities below "
-            f"include it: {moves}. The pace column compares the history with the target on "
-            f"the history's basis, where the target is that much nearer. Once a figure on the "
+            f"include it: {moves}. The pace column compares the history with each target "
+            f"restated on the history's basis, where it is that much higher ({paced}). Once a "
+            f"figure on the "
             f"new basis is in the data (<code>forecast data add</code>), the history itself "
             f"spans the break and this restatement stops.</p>")
     return "".join(out)
