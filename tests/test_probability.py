@@ -127,6 +127,11 @@ def test_pace_labels_follow_eurostat_thresholds():
                          (0.61, "moderate"), (0.59, "insufficient"), (0.01, "insufficient")):
         result = pace(history, target(2025, required_for(ratio)))
         assert result.ratio == pytest.approx(ratio) and result.label.startswith(label), ratio
+    # Eurostat's top class from 0.95, but "on track" only at the required pace or above
+    assert pace(history, target(2025, required_for(0.96))).label == \
+        "significant progress (just below the required pace)"
+    assert pace(history, target(2025, required_for(1.01))).label == \
+        "significant progress (on track)"
     falling = pd.Series([120.0, 110.0], index=[2018, 2023])
     assert pace(falling, target(2025, 130)).label == PACE_AWAY
     assert pace(history, target(2025, 105)).label == PACE_MET

@@ -663,7 +663,8 @@ def test_a_colour_says_which_stated_alternative_would_change_it():
     restated = dict(base, p_in_year=0.09, p_members_min=0.04, p_members_max=0.17,
                     p_history_basis=0.635, basis_of="gdp")
     assert reports.colour_rests_on(restated) == [
-        "the gdp census basis (64% on the published history's)"]
+        "the gdp census basis (64% if read on the pre-census basis, on which no figure will be "
+        "published)"]
     # observed targets and rows without a probability have no such reading
     assert reports.colour_rests_on({"status": "observed", "p_in_year": None}) == []
     assert reports.colour_rests_on(dict(base, status="pace only")) == []

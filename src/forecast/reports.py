@@ -286,8 +286,8 @@ def colour_rests_on(row: dict) -> list[str]:
         out.append(f"the choice of model ({format_probability(lo)} to {format_probability(hi)})")
     basis = row.get("p_history_basis")
     if moves(basis):
-        out.append(f"the {row.get('basis_of')} census basis ({format_probability(basis)} on the "
-                   f"published history's)")
+        out.append(f"the {row.get('basis_of')} census basis ({format_probability(basis)} if "
+                   f"read on the pre-census basis, on which no figure will be published)")
     at = row.get("p_at_ratio")
     if isinstance(at, dict) and at and moves(*at.values()):
         ends = dict.fromkeys([next(iter(at)), list(at)[-1]])  # the range's ends, once each
@@ -466,7 +466,8 @@ def summary_html(table: pd.DataFrame, *, link_prefix: str = "",
             return ""
         at = r.get("p_at_ratio")
         held = "" if not isinstance(at, dict) else "; at a ratio of " + ", ".join(
-            f"{k}: {format_probability(v)}" for k, v in at.items())
+            f"{k}: {format_probability(v)}" for k, v in at.items()) + (
+            f" (the headline {format_probability(r['p_in_year'])} averages P over the range)")
         need = r.get("gdp_growth_needed")
         takes = "" if not isinstance(need, dict) else small(
             f"the GDP growth it takes from {html.escape(need['from'])}: " + ", ".join(
@@ -555,8 +556,11 @@ def summary_html(table: pd.DataFrame, *, link_prefix: str = "",
             f"{num(r['observed_cagr'], '{:+.1%}')} / {num(r['required_cagr'], '{:+.1%}')} " \
             f"(since {int(r['pace_base_year'])})"
         if r.get("required_from_last") is not None and not _isnan(r["required_from_last"]):
+            value = r.get("pace_target_value")
+            to = ("" if value is None or _isnan(value) else
+                  f" to {value:.3g} (the target on the history's basis)")
             growth += (f"<br>needs {num(r['required_from_last'], '{:+.2%}')}/yr after "
-                       f"{int(r['last_year'])}")
+                       f"{int(r['last_year'])}{to}")
         data_text = html.escape(r["route"] or r["sufficiency"])
         body.append(
             f"<tr style='background:{STATUS_COLOURS.get(r['colour'], '#fff')}'>"
@@ -582,7 +586,8 @@ def summary_html(table: pd.DataFrame, *, link_prefix: str = "",
             f"forecast target of the indicator is met, e.g. both 2025 and 2027), read off the "
             f"same paths; own backtest = the ensemble's rolling-origin forecasts of the series' "
             f"own past ('of gdp': the modelled numerator of a ratio); pace = growth over the last "
-            f"five or more years against what the target required from the same base "
+            f"five or more years where the series allows, against what the target required "
+            f"from the same base "
             f"(Eurostat's labels), while P uses the whole history and the models' uncertainty: "
             f"a target can be on track by pace and a coin flip by P</small></p>")
 
@@ -967,7 +972,8 @@ def _basis_html(rows: list[dict]) -> str:
             f"Its history, published to {int(r['last_year'])}, is a share of {of} before the "
             f"{year} economic census revision; every figure from {year} on will be published "
             f"over the revised {of}, the only one there is for those years. The same spending "
-            f"then gives a share lower by about the revision ({html.escape(str(r['basis_revision']))}"
+            f"then gives a share lower by about the revision, relative, not in percentage "
+            f"points ({html.escape(str(r['basis_revision']))}"
             f", estimated: see <code>data/raw/targets.yaml</code>), and the probabilities below "
             f"include it: {moves}. The pace column compares the history with each target "
             f"restated on the history's basis, where it is that much higher ({paced}). Once a "
