@@ -28,7 +28,7 @@ from .models import model_names
 from .models.base import ModelFailure, Series
 from .probability import (DEFAULT_PATHS, DEFAULT_SEED, Pace, TargetProbability,
                           annual_growth, fan_quantiles, format_probability, joint_probability,
-                          pace, target_probability)
+                          pace, range_text, target_probability)
 from .scenario import Employment, Scenario, first_open_year
 from .targets import Indicator, Target, did_you_mean
 from .transforms import Transform
@@ -427,18 +427,16 @@ def _ratio_figure(dataset: Dataset, region: str, indicator: Indicator,
     too early to use (before the census recount its population is on another basis)."""
     rows = dataset.rows(indicator.id, region)
     since = employment.population_since or 0
-    early = rows[(rows["year"] < since) & (rows["origin"] != "derived")]
-    notes = [f"the published {indicator.id} of {int(r.year)} ({r.value:.4g}) is not used for "
-             f"the employment ratio: it is before the {since} census recount, on another "
-             "population basis" for r in early.tail(1).itertuples()
-             if rows[rows["year"] >= since].empty]
-    rows = rows[rows["year"] >= since]
-    if rows.empty:
-        return None, notes
-    last = rows.iloc[-1]
+    usable = rows[rows["year"] >= since]
+    if usable.empty:
+        early = rows[(rows["year"] < since) & (rows["origin"] != "derived")]
+        return None, [f"the published {indicator.id} of {int(r.year)} ({r.value:.4g}) is not "
+                      f"used for the employment ratio: it is before the {since} census "
+                      "recount, on another population basis" for r in early.tail(1).itertuples()]
+    last = usable.iloc[-1]
     what = (f"{indicator.id} derived from published {indicator.derived.denominator}"
             if last["origin"] == "derived" else f"published {indicator.id}")
-    return (what, int(last["year"]), float(last["value"])), notes
+    return (what, int(last["year"]), float(last["value"])), []
 
 
 def _published_ratio(dataset: Dataset, region: str, indicator: Indicator,
@@ -472,12 +470,6 @@ def _published_ratio(dataset: Dataset, region: str, indicator: Indicator,
     ratio = (rule.factor * top / (value * people)).reshape(-1, 1)
     lo, hi = (float(v) for v in np.quantile(ratio, [0.1, 0.9]))
     return ratio, replace(employment, ratio=(lo, hi), anchor=(what, year, value))
-
-
-def _range_text(pair, fmt: str = "{:.2f}") -> str:
-    """'0.64' for a range of one value, '0.58-0.74' otherwise."""
-    low, high = (fmt.format(v) for v in pair)
-    return low if low == high else f"{low}-{high}"
 
 
 def _own_members(result: IndicatorForecast, dataset: Dataset,
@@ -988,7 +980,7 @@ def _implied_last(dataset: Dataset, region: str, indicator: Indicator, numerator
         what, anchor_year, _ = employment.anchor
         text = (f"on the ratio the {what} of {anchor_year} implies, {indicator.id} in {year} "
                 f"(the last year with {rule.numerator} and {employment.population} published) "
-                f"was {_range_text((lo, hi), '{:.1f}')} {indicator.unit}")
+                f"was {range_text((lo, hi), '{:.1f}')} {indicator.unit}")
     else:
         text = (f"on this assumption {indicator.id} in {year} (the last year with "
                 f"{rule.numerator} and {employment.population} published) was {lo:.1f}-{hi:.1f} "
@@ -1036,7 +1028,7 @@ def _forecast_derived(dataset: Dataset, result: IndicatorForecast, region: str, 
         what, year, _ = employment.anchor
         result.notes.append(
             f"the {what} of {year} implies an employment-to-population ratio of "
-            f"{_range_text(employment.ratio)}, outside the {default[0]:.2f}-{default[1]:.2f} the "
+            f"{range_text(employment.ratio)}, outside the {default[0]:.2f}-{default[1]:.2f} the "
             f"suite assumes without it" + (
                 f": more employed persons than residents, so it counts employment or "
                 f"{rule.numerator} on another basis than the suite's"

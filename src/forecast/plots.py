@@ -27,7 +27,7 @@ from matplotlib.figure import Figure
 
 from .calibration import chance_spread
 from .data import is_lower_grade
-from .probability import fan_quantiles, format_probability
+from .probability import fan_quantiles, format_probability, range_text
 
 #: CJK families tried in order (the first installed one is used)
 CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Micro Hei",
@@ -178,8 +178,7 @@ def _implied_bar(ax, result, label: bool = True) -> None:
     if not implied:
         return
     low, high = implied["ratio"]
-    text = (f"{implied['year']} implied (ratio {low:.2f}" +
-            ("" if f"{low:.2f}" == f"{high:.2f}" else f"-{high:.2f}") + ")")
+    text = f"{implied['year']} implied (ratio {range_text((low, high))})"
     if np.isclose(implied["low"], implied["high"]):  # one ratio: a bar of no length is a point
         ax.scatter([implied["year"]], [implied["low"]], s=28, color=COLOURS["history"],
                    alpha=0.55, zorder=3, label=text if label else None)

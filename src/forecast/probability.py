@@ -34,6 +34,13 @@ PACE_MET = "target already met"
 PACE_WINDOW = 5  # years of observed growth, as in Eurostat's short-term assessment
 
 
+def range_text(pair, fmt: str = "{:.2f}") -> str:
+    """'0.64' for a range whose ends print alike, '0.58-0.74' otherwise (a ratio a published
+    figure fixes is one value, and "0.64-0.64" reads like a typo)."""
+    low, high = (fmt.format(v) for v in pair)
+    return low if low == high else f"{low}-{high}"
+
+
 def format_probability(p: float | None) -> str:
     """A probability as readers see it everywhere: whole percent between 0.5% and 99.5%, one
     decimal nearer the ends, and never "0%" or "100%": a finite number of simulated paths

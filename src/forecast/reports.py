@@ -54,7 +54,7 @@ from .coverage import SUPPLY_DATA_HINT, assess
 from .engine import positive_int, process_pool
 from .errors import InputError
 from .models import DEFAULT_MODELS, MODELS, model_names
-from .probability import DEFAULT_PATHS, DEFAULT_SEED, format_probability
+from .probability import DEFAULT_PATHS, DEFAULT_SEED, format_probability, range_text
 from .scenario import Employment, Scenario, distinct_names, load_scenario
 from .targets import did_you_mean
 
@@ -544,9 +544,7 @@ def summary_html(table: pd.DataFrame, *, link_prefix: str = "",
             f"{r['last_value']:.4g} ({int(r['last_year'])})"
         low = r.get("implied_last_low")
         if low is not None and not _isnan(low):
-            span = (f"{low:.3g}" if f"{low:.3g}" == f"{r['implied_last_high']:.3g}"
-                    else f"{low:.3g}-{r['implied_last_high']:.3g}")
-            last += small(f"{span} in {int(r['implied_last_year'])} on the "
+            last += small(f"{range_text((low, r['implied_last_high']), '{:.3g}')} in {int(r['implied_last_year'])} on the "
                           + ("employment ratio a published figure implies"
                              if r.get("ratio_anchored") else "assumed employment ratio"),
                           "the newest published GDP and population over the assumed "

@@ -47,6 +47,7 @@ import numpy as np
 import yaml
 
 from .errors import InputError
+from .probability import range_text
 from .targets import did_you_mean
 
 _KEYS = {"name", "description", "trend", "growth_shock", "volatility", "employment", "from",
@@ -86,8 +87,9 @@ class Employment:
         since = f" since {self.population_since}" if self.population_since else ""
         if self.anchor:
             what, year, value = self.anchor
-            spread = (f"{self.ratio[0]:.3f}" if f"{self.ratio[0]:.3f}" == f"{self.ratio[1]:.3f}"
-                      else f"{self.ratio[0]:.3f}-{self.ratio[1]:.3f} (10-90% over the paths)")
+            spread = range_text(self.ratio, "{:.3f}")
+            if spread != f"{self.ratio[0]:.3f}":  # a range: the paths' implied ratios differ
+                spread += " (10-90% over the paths)"
             return (f"employment = {self.population}{since} (simulated) x the employment-to-"
                     f"population ratio that the {what} of {year} ({value:.4g}) implies, "
                     f"{spread}, held in every simulated year (employment then varies with "
