@@ -199,3 +199,20 @@ def test_by_category_contributions_add_up_to_the_paired_difference_and_find_the_
     assert table.loc["MACRO", "contribution"] == pytest.approx(0.0)
     assert table.index[0] == "FINANCE" and table.loc["FINANCE", "n"] == 20
     assert table.loc["FINANCE", "share_lower"] == 0.0
+
+
+def test_largest_differences_list_the_series_behind_and_split_the_gap_between_both_ends():
+    anchor = np.full(50, 2.0)
+    ensemble = anchor.copy()
+    ensemble[[3, 7, 11]] += [5.0, 9.0, 1.0]  # behind on three series, most on S7
+    ensemble[[20, 21]] -= [1.5, 0.5]  # ahead on two
+    frame = _per_series(ensemble, anchor)
+    frame["category"] = "MICRO"
+    frame["n_train"] = 14
+    d = bench.largest_differences(frame, "ensemble", "sf_optimizedtheta", "mase", k=3)
+    assert d["behind"]["series_id"].tolist() == ["S7", "S3", "S11"]
+    assert d["behind"]["difference"].tolist() == pytest.approx([9.0, 5.0, 1.0])
+    assert d["behind_contribution"] == pytest.approx(15.0 / 50)
+    assert d["ahead_contribution"] == pytest.approx(-2.0 / 50)
+    text = bench._fmt_largest_differences(frame, "ensemble", "sf_optimizedtheta", "mase", k=3)
+    assert "| S7 | MICRO | 14 | 11.00 | 2.00 | +9.00 |" in text and "+0.300" in text
