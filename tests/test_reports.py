@@ -531,6 +531,9 @@ def test_summary_shows_the_range_of_the_members_probabilities(shipped):
     assert unforecastable["p_members_min"] is None or pd.isna(unforecastable["p_members_min"])
     html_text = reports.summary_html(table)
     assert f"models {rd['p_members_min']:.0%} to {rd['p_members_max']:.0%}" in html_text
+    # 400 paths: P's Monte Carlo error is a few points, and the cell says so beside P
+    assert 0.005 < rd["p_mc95"] < 0.15 and pd.isna(unforecastable["p_mc95"])
+    assert f"±{100 * rd['p_mc95']:.1f} pts</small>" in html_text
     # a ratio's backtest is its numerator's, and the page says so; a series' own is unlabelled
     lp = table.set_index("target_id").loc["labour_productivity_2027"]
     assert lp["backtest_of"] == "gdp" and rd["backtest_of"] is None

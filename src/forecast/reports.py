@@ -348,6 +348,7 @@ def summary_table(dataset: data.Dataset, *, n_paths: int = DEFAULT_PATHS,
             "pace_target_value": pc.target_value if pc else None,
             "p_in_year": prob.p_in_year if prob else None,
             "p_by_year": prob.p_by_year if prob else None,
+            "p_mc95": prob.mc_error95 if prob else None,  # 95% Monte Carlo error of p_in_year
             "p_members_min": min(members) if members else None,
             "p_members_max": max(members) if members else None,
             # a member's P comes from its share of the paths only
@@ -522,6 +523,14 @@ def summary_html(table: pd.DataFrame, *, link_prefix: str = "",
         return small(f"<i>its colour rests on {html.escape(text)}</i>",
                      "an alternative the row states puts P in another colour class")
 
+    def mc_error(r):
+        mc = r.get("p_mc95")
+        if mc is None or _isnan(mc):
+            return ""
+        tip = ("95% Monte Carlo error of P (a finite number of simulated paths): a "
+               "difference between runs or scenarios smaller than this is noise")
+        return f" <small title='{html.escape(tip)}'>±{100 * mc:.1f} pts</small>"
+
     def member_range(r):
         lo, hi = r.get("p_members_min"), r.get("p_members_max")
         if lo is None or _isnan(lo):
@@ -566,7 +575,7 @@ def summary_html(table: pd.DataFrame, *, link_prefix: str = "",
             f"<td>{html.escape(r['comparison'])} {r['target']:g} {html.escape(r['unit'])}</td>"
             f"<td>{last}</td><td>{growth}</td><td>{html.escape(r['pace_label'] or '')}"
             f"{pace_caveat(r)}</td>"
-            f"<td><b>{pct(r['p_in_year'])}</b>{rests_on(r)}{history_basis(r)}{member_range(r)}"
+            f"<td><b>{pct(r['p_in_year'])}</b>{mc_error(r)}{rests_on(r)}{history_basis(r)}{member_range(r)}"
             f"{record(r)}"
             f"{break_even(r)}{required(r)}</td>"
             f"<td>{pct(r['p_by_year'])}</td>"
