@@ -94,6 +94,24 @@ def test_tornado_covers_every_assumption_and_ranks_by_swing(shipped, rd):
         assert row["note"] == "no effect on 2025: it acts from 2026"
 
 
+def test_tornado_when_every_simulated_year_is_over_says_the_scenarios_cannot_act(shipped):
+    # as of 2027-12-31 the 2027 figures are not out: 2024-2027 are simulated, all of them
+    # over, and a scenario acts only from 2028; the tornado (and the report's sensitivity
+    # page with it) used to stop on "'from' 2028 is after the last simulated year"
+    late = data.load(as_of="2027-12-31")
+    result = run(late, "rd_intensity")
+    assert result.scenario_start == 2028 and int(result.modelled.years[-1]) == 2027
+    table = sensitivity.tornado(late, result, vintage=False)
+    for assumption in ("trend", "volatility", "growth shock"):
+        row = sensitivity.tornado_ranking(table, "rd_intensity_2027").set_index(
+            "assumption").loc[assumption]
+        assert row["swing"] == 0 and row["low_variant"] == "no effect"
+        assert row["note"] == ("no effect: every simulated year (to 2027) is over on the "
+                               "as-of date; it would act from 2028")
+    # what can still vary does
+    assert table[table["assumption"] == "model choice"]["p"].notna().all()
+
+
 def test_tornado_of_a_ratio_holds_its_employment_assumption_at_each_end(shipped):
     lp = forecast_indicator(shipped, "labour_productivity", models=("rw_drift",), n_paths=2000,
                             backtest=False)

@@ -225,7 +225,14 @@ def tornado(dataset: Dataset, result: IndicatorForecast, *, volatility: tuple[fl
                 name=f"employment ratio {end:.2f}",
                 employment=dataclasses.replace(base_employment, ratio=(end, end)))))
     years = list(np.asarray(result.years))
+    last_simulated = int(result.modelled.years[-1])
     for assumption, variant, scenario in variants:
+        if start > last_simulated and assumption in ("volatility", "growth shock", "trend"):
+            # every simulated year is over on the as-of date (its figure not yet out): a
+            # scenario acts only on years still to come, so these leave every P at the base
+            add(assumption, variant, dict(base), f"no effect: every simulated year (to "
+                f"{last_simulated}) is over on the as-of date; it would act from {start}")
+            continue
         paths = apply_scenario(result, scenario, dataset)
         if assumption == "growth shock" and series == result.indicator.id and \
                 result.indicator.unit == "%" and shock_year in years:
@@ -299,7 +306,8 @@ def tornado_ranking(table: pd.DataFrame, target_id: str) -> pd.DataFrame:
         if valid.empty:
             out.append({"assumption": assumption, "low": None, "low_variant": None,
                         "high": None, "high_variant": None, "base": group["base"].iloc[0],
-                        "swing": 0.0, "note": "; ".join(n for n in group["note"] if n)})
+                        "swing": 0.0,
+                        "note": "; ".join(dict.fromkeys(n for n in group["note"] if n))})
             continue
         base = float(group["base"].iloc[0])
         ends = [(float(p), v) for p, v in zip(valid["p"], valid["variant"])] + [(base, "base")]
