@@ -229,6 +229,10 @@ def test_a_published_labour_productivity_sets_the_employment_ratio(tmp_path):
     assert all("p_at_ratio" not in e for e in result.break_even.values())
     assert result.to_dict()["employment"]["anchor"] == ["published labour_productivity", 2021,
                                                         18.0]
+    # one implied ratio is printed as one value, not "0.67-0.67"
+    text = cli.render_forecast(result)
+    assert f"(the published labour_productivity of 2021 implies {ratio:.2f})" in text
+    assert f"{ratio:.2f}-{ratio:.2f}" not in text
     # a scenario's own employment assumption is taken as given, and says what it sets aside
     low = run(dataset, "labour_productivity", backtest=False, scenario=load_scenario(
         REPO / "notebooks" / "scenarios" / "employment_low_ratio.yaml"))

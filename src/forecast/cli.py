@@ -19,7 +19,7 @@ from .data import MAGNITUDE_LIMIT
 from .coverage import assess
 from .errors import InputError
 from .pipeline import forecast_indicator
-from .probability import DEFAULT_PATHS, DEFAULT_SEED, format_probability
+from .probability import DEFAULT_PATHS, DEFAULT_SEED, format_probability, range_text
 from .engine import add_engine_options, sigterm_as_interrupt
 from .scenario import Scenario, load_scenario, load_scenarios
 from .sensitivity import levels_off_the_plan, parse_grid, sweep
@@ -216,7 +216,7 @@ def render_forecast(result) -> str:
             if result.employment.anchor:  # the ratio is the figure's, path by path
                 what, year, _ = result.employment.anchor
                 parts.append(f"employment/population ratio {ratio:.3f} (the {what} of {year} "
-                             f"implies {lo:.2f}-{hi:.2f})")
+                             f"implies {range_text((lo, hi))})")
             else:
                 parts.append(f"employment/population ratio {ratio:.3f}" + (
                     "" if lo <= ratio <= hi else f" (outside the assumed {lo:.2f}-{hi:.2f}: P "

@@ -379,8 +379,7 @@ def summary_table(dataset: data.Dataset, *, n_paths: int = DEFAULT_PATHS,
                 "gdp_growth_needed") if prob else None,
             "ratio_anchored": bool(res.employment and res.employment.anchor) if prob else None,
             "assumed_ratio_range": (
-                "{:.2f}-{:.2f}".format(*res.employment.ratio)
-                if prob and res.break_even else None),
+                range_text(res.employment.ratio) if prob and res.break_even else None),
             # a share of GDP (R&D intensity): the spending growth the target takes
             "required_growth": (res.required.get(target.id) or {}).get("median") if prob else None,
             "required_of": (res.required.get(target.id) or {}).get("numerator") if prob else None,
