@@ -210,7 +210,9 @@ def test_target_sensitivity_notebook(tmp_path):
 
 @pytest.mark.slow
 def test_calibration_notebook(tmp_path):
-    scraps = execute("calibration.ipynb", tmp_path / "out.ipynb", as_of=AS_OF, n_paths=100,
+    # a float path count, as `papermill -p n_paths 1e2` passes it: the notebook must use the
+    # validated whole number, not the raw parameter
+    scraps = execute("calibration.ipynb", tmp_path / "out.ipynb", as_of=AS_OF, n_paths=100.0,
                      max_origins=1, horizon=3, models=FAST)
     cal = scraps["calibration"]
     assert cal["summary"]["n_series"] >= 30 and cal["summary"]["n_forecasts"] > 30
@@ -220,7 +222,7 @@ def test_calibration_notebook(tmp_path):
 
 @pytest.mark.slow
 def test_yearly_summary_notebook(tmp_path):
-    scraps = execute("yearly_summary.ipynb", tmp_path / "out.ipynb", as_of=AS_OF, n_paths=300,
+    scraps = execute("yearly_summary.ipynb", tmp_path / "out.ipynb", as_of=AS_OF, n_paths=300.0,
                      seed=7, models=FAST, pages={"rd_intensity": "rd_intensity.html"})
     rows = {r["target_id"]: r for r in scraps["summary"]}
     assert len(rows) == len(data.load(AS_OF).registry.targets)
