@@ -110,6 +110,21 @@ def test_tornado_when_every_simulated_year_is_over_says_the_scenarios_cannot_act
                                "as-of date; it would act from 2028")
     # what can still vary does
     assert table[table["assumption"] == "model choice"]["p"].notna().all()
+    # the scenario explorer and a sweep name the scenario as not applicable, and a run
+    # with it says why, naming the as-of date, not the 'from' the file never wrote
+    slower = Scenario(name="slower", trend=-0.01)
+    shock = Scenario(name="shock", shock_year=2027, shock_size=-0.03)
+    rows = sensitivity.run_scenarios(late, result, [slower, shock]).set_index("scenario")
+    assert rows.loc["slower", "applied"] == "not applicable"
+    assert "every simulated year is over on the as-of date" in rows.loc["slower", "note"]
+    assert rows.loc["shock", "p_rd_intensity_2027"] < rows.loc[result.scenario.name,
+                                                                 "p_rd_intensity_2027"]
+    swept = sensitivity.sweep(late, "rd_intensity", np.array([4.2]), [slower], engine="serial",
+                              progress=False, models=FAST, n_paths=300, backtest=False)
+    assert swept["p"].isna().all() and swept["note"].str.contains("acts from the first").all()
+    with pytest.raises(InputError) as err:
+        run(late, "rd_intensity", scenario=slower)
+    assert err.value.field == "as_of"
 
 
 def test_tornado_of_a_ratio_holds_its_employment_assumption_at_each_end(shipped):

@@ -196,6 +196,13 @@ class Scenario:
                              f"simulated year: {span}", field="growth_shock.year",
                              expected=f"a year from {years[0]} to {years[-1]}")
         start = self.acts_from(years, first_open)
+        if self._acts_over_time() and start > years[-1] and self.start is None:
+            # nothing the file says is wrong: on this as-of date no simulated year is to come
+            raise InputError(self.source, f"every simulated year is over on the as-of date "
+                             f"({span}): a trend or volatility change acts from the first year "
+                             f"still to come, {start}", field="as_of",
+                             expected=f"an as-of date before the end of {years[-1]}, or a "
+                             "scenario with a growth_shock only")
         if self._acts_over_time() and start > years[-1]:
             raise InputError(self.source, f"'from' {start} is after the last simulated year: "
                              f"{span}", field="from", expected=f"a year up to {years[-1]}")

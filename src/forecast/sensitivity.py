@@ -381,6 +381,10 @@ def run_scenarios(dataset: Dataset, result: IndicatorForecast,
         try:
             paths = apply_scenario(result, scenario, dataset)
         except InputError as exc:
+            if exc.field == "as_of":  # no simulated year left to act on: said, not fatal
+                rows.append(row(scenario.name, scenario.description, "not applicable", None,
+                                exc.message))
+                continue
             if not scenario.holds_numerator_of(result.indicator):
                 raise
             # a GDP scenario where GDP cannot be simulated (a region without enough of it)
@@ -440,6 +444,9 @@ def _sweep_task(item: tuple) -> pd.DataFrame:
     try:
         result = forecast_indicator(dataset, indicator, scenario=scenario, **kwargs)
     except InputError as exc:
+        if exc.field == "as_of":  # no simulated year left to act on: said, not fatal
+            return pd.DataFrame([{"scenario": scenario.name, "year": None, "level": None,
+                                  "p": None, "note": exc.message}])
         if not scenario.holds_numerator_of(dataset.registry.indicator(indicator)):
             raise
         return pd.DataFrame([{"scenario": scenario.name, "year": None, "level": None, "p": None,
