@@ -285,3 +285,23 @@ def test_an_employment_growth_scenario_carries_its_pre_census_caveat_into_the_ta
     direct = forecast_indicator(shipped, "labour_productivity", models=("rw_drift",), n_paths=500,
                                 backtest=False, scenario=Scenario(employment=Employment(method="growth")))
     assert any("before the 2020 census" in n for n in direct.notes)
+
+
+def test_first_releases_are_varied_when_only_a_ratios_population_was_revised(tmp_path):
+    """Labour productivity's denominator is simulated from population: a revised population
+    figure changes the run, so the tornado's 'first releases' row must vary it (it looked
+    only at GDP and employment and said 'nothing to vary')."""
+    from test_data import row
+    from test_pipeline import add_user_rows
+    pop = data.load("2026-11-27").series("permanent_population_yearend")
+    revised = row(indicator="permanent_population_yearend", unit="万人", year="2024",
+                  value=f"{pop[2024] * 1.03:.1f}", published="2026-06-01",
+                  vintage="synthetic revision")
+    dataset = data.load("2026-11-27", add_user_rows(tmp_path, [revised]))
+    assert dataset.series("gdp").equals(data.load("2026-11-27").series("gdp"))
+    lp = run(dataset, "labour_productivity", n_paths=1000)
+    table = sensitivity.tornado(dataset, lp)
+    first = table[table["assumption"] == "data vintage"]
+    assert not first["note"].str.contains("nothing to vary").any()
+    # a larger population (more employment) lowers P: the first release gives it back
+    assert (first["p"] > first["base"]).all()

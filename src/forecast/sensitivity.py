@@ -134,11 +134,13 @@ def dataset_first_vintage(dataset: Dataset) -> Dataset:
     return Dataset(dataset.registry, dataset.vintages, panel, dataset.as_of, dataset.data_hash)
 
 
-def _series_ids(dataset: Dataset, result: IndicatorForecast) -> list[str]:
-    ind = result.indicator
-    if ind.derived is None:
-        return [ind.id]
-    return [ind.derived.numerator, ind.derived.denominator]
+def _series_ids(result: IndicatorForecast) -> list[str]:
+    """Every series the run read: the indicator's own (for a ratio, a published figure sets
+    its employment ratio), the ratio's parts and each component it simulated (GDP,
+    population)."""
+    derived = result.indicator.derived
+    parts = [derived.numerator, derived.denominator] if derived else []
+    return list(dict.fromkeys([result.indicator.id, *parts, *result.components]))
 
 
 def _rerun(dataset: Dataset, result: IndicatorForecast) -> IndicatorForecast:
@@ -257,7 +259,7 @@ def tornado(dataset: Dataset, result: IndicatorForecast, *, volatility: tuple[fl
     if vintage:
         first = dataset_first_vintage(dataset)
         changed = any(not first.series(i, result.region).equals(dataset.series(i, result.region))
-                      for i in _series_ids(dataset, result))
+                      for i in _series_ids(result))
         if changed:
             _data_variant(add, "data vintage", "first releases", first, result)
         else:
