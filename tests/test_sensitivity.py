@@ -175,7 +175,9 @@ def test_parse_grid():
     assert list(parse_grid("22, 25,28")) == [22.0, 25.0, 28.0]
     with pytest.raises(InputError, match="e.g. 3.8:4.6:0.1"):
         parse_grid("4.6:3.8:0.1")
-    for bad in ("4:3:0.1", "4:5:0", "a,b", "", "nan", "4,inf", "0:100:1e-9"):
+    assert len(parse_grid("1:1000:1")) == sensitivity.MAX_GRID  # the limit is the count
+    too_many = ("0:1000:1", ",".join(str(v) for v in range(sensitivity.MAX_GRID + 1)))
+    for bad in ("4:3:0.1", "4:5:0", "a,b", "", "nan", "4,inf", "0:100:1e-9", *too_many):
         with pytest.raises(InputError, match="targets"):
             parse_grid(bad)
 

@@ -412,6 +412,8 @@ def parse_grid(text: str) -> np.ndarray:
     if ":" not in text:
         if not numbers:
             raise bad()
+        if len(numbers) > MAX_GRID:
+            raise bad(f"at most {MAX_GRID} levels")
         return np.array(numbers)
     if len(numbers) != 3:
         raise bad()
@@ -420,7 +422,7 @@ def parse_grid(text: str) -> np.ndarray:
         raise bad(f"START <= STOP, e.g. {stop:g}:{start:g}:{abs(step):g}")
     if step <= 0:
         raise bad("STEP > 0")
-    if (stop - start) / step > MAX_GRID:
+    if (stop - start) / step + 1 > MAX_GRID:  # checked before the grid is built: 0:1:1e-12
         raise bad(f"at most {MAX_GRID} levels: a larger STEP")
     return np.round(np.arange(start, stop + step / 2, step), 10)
 
