@@ -86,8 +86,16 @@ def test_joint_comes_from_the_same_paths_not_the_product():
 
 
 def test_unknown_target_year_is_an_error():
-    with pytest.raises(ValueError, match="2030"):
-        target_probability(np.zeros((3, 2)), np.array([2025, 2026]), target(2030, 1.0))
+    paths, years = np.zeros((3, 2)), np.array([2025, 2026])
+    # a clear error from every reader of a year's column, not an IndexError from one of them
+    for call in (lambda: target_probability(paths, years, target(2030, 1.0)),
+                 lambda: joint_probability(paths, years, [target(2025, 0.0), target(2030, 1.0)]),
+                 lambda: probability_curve(paths, years, 2030, np.array([1.0]))):
+        with pytest.raises(ValueError, match=r"year 2030 is not among the simulated years "
+                                             r"\(2025-2026\)"):
+            call()
+    with pytest.raises(ValueError, match="no observed value"):
+        pace(pd.Series([np.nan, np.nan], index=[2020, 2021]), target(2025, 1.0))
 
 
 @settings(max_examples=50, deadline=None)

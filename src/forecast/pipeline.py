@@ -28,7 +28,7 @@ from .models import model_names
 from .models.base import ModelFailure, Series
 from .probability import (DEFAULT_PATHS, DEFAULT_SEED, Pace, TargetProbability,
                           annual_growth, fan_quantiles, format_probability, joint_probability,
-                          pace, range_text, target_probability)
+                          pace, range_text, target_probability, year_index)
 from .scenario import Employment, Scenario, first_open_year
 from .targets import Indicator, Target, did_you_mean
 from .transforms import Transform
@@ -911,7 +911,7 @@ def _required_numerator_growth(dataset: Dataset, result: IndicatorForecast, regi
     for target in targets:
         if target.year <= base_year:
             continue
-        column = denom[:, int(np.flatnonzero(years == target.year)[0])]
+        column = denom[:, year_index(years, target.year)]
         needed = target.value * column / rule.factor
         rate = annual_growth(base, needed, target.year - base_year)
         q10, q50, q90 = (float(v) for v in np.quantile(rate, [0.1, 0.5, 0.9]))
@@ -1060,7 +1060,7 @@ def _forecast_derived(dataset: Dataset, result: IndicatorForecast, region: str, 
                            " (counted before the 2020 census raised the population count by "
                            "about 15%)" if sourced_emp.index[-1] < 2020 else "")
     for target in open_targets:
-        idx = int(np.flatnonzero(years == target.year)[0])
+        idx = year_index(years, target.year)
         gdp_t = rule.factor * np.concatenate(list(gdp.values()))[:, idx]
         entry = {"target_id": target.id}
         if population is not None:

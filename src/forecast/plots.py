@@ -27,7 +27,7 @@ from matplotlib.figure import Figure
 
 from .calibration import chance_spread
 from .data import is_lower_grade
-from .probability import fan_quantiles, format_probability, range_text
+from .probability import fan_quantiles, format_probability, range_text, year_index
 
 #: CJK families tried in order (the first installed one is used)
 CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Micro Hei",
@@ -360,7 +360,7 @@ def model_views(result) -> Figure:
     views = {**result.member_paths, "ENSEMBLE": result.paths}
     years = np.asarray(result.years)
     for ax, target in zip(axes, targets):
-        idx = int(np.flatnonzero(years == target.year)[0])
+        idx = year_index(years, target.year)
         names = list(views)
         for i, name in enumerate(names):
             v = views[name][:, idx]

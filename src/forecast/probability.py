@@ -118,16 +118,23 @@ def mc_standard_error(hits: np.ndarray, strata=None) -> float:
     return float(np.sqrt(var))
 
 
+def year_index(years, year: int) -> int:
+    """The column of ``year`` in paths simulated for ``years``; a year outside them is a
+    clear error, not an IndexError."""
+    years = np.asarray(years)
+    at = np.flatnonzero(years == year)
+    if not len(at):
+        span = f"{years[0]}-{years[-1]}" if len(years) else "none"
+        raise ValueError(f"year {year} is not among the simulated years ({span})")
+    return int(at[0])
+
+
 def target_probability(paths: np.ndarray, years: np.ndarray, target: Target,
                        strata=None) -> TargetProbability:
     """Probabilities of ``target`` from ``paths`` (n_paths, len(years)) in the target's unit;
     ``strata``: the row counts of the members stacked in ``paths`` (for the Monte Carlo error,
     :func:`mc_standard_error`)."""
-    years = np.asarray(years)
-    if target.year not in years:
-        raise ValueError(f"target year {target.year} is not among the simulated years "
-                         f"{years[0]}-{years[-1]}")
-    idx = int(np.flatnonzero(years == target.year)[0])
+    idx = year_index(years, target.year)
     at_year = paths[:, idx]
     met = at_year >= target.value
     met_by = (paths[:, : idx + 1] >= target.value).any(axis=1)
@@ -143,10 +150,9 @@ def target_probability(paths: np.ndarray, years: np.ndarray, target: Target,
 
 def joint_probability(paths: np.ndarray, years: np.ndarray, targets: list[Target]) -> float:
     """P(every target in ``targets`` is met in its year), from the same paths."""
-    years = np.asarray(years)
     met = np.ones(len(paths), dtype=bool)
     for target in targets:
-        met &= paths[:, int(np.flatnonzero(years == target.year)[0])] >= target.value
+        met &= paths[:, year_index(years, target.year)] >= target.value
     return float(met.mean())
 
 
@@ -154,7 +160,7 @@ def probability_curve(paths: np.ndarray, years: np.ndarray, year: int,
                       levels: np.ndarray) -> np.ndarray:
     """P(value in ``year`` >= level) for each level: the sensitivity of the probability to
     the target level (non-increasing in the level by construction)."""
-    at_year = np.sort(paths[:, int(np.flatnonzero(np.asarray(years) == year)[0])])
+    at_year = np.sort(paths[:, year_index(years, year)])
     return 1.0 - np.searchsorted(at_year, np.asarray(levels, dtype=float), side="left") / len(at_year)
 
 
@@ -221,6 +227,8 @@ def pace(series: pd.Series, target: Target) -> Pace:
     A series that met the target at its base year and no longer does has moved away from it.
     """
     series = series.dropna().sort_index()
+    if series.empty:
+        raise ValueError(f"no observed value to measure the pace towards {target.id} from")
     last_year, last_value = int(series.index[-1]), float(series.iloc[-1])
     if target.year <= last_year:
         # a pace is about getting there; once the target year is past the data, only its own

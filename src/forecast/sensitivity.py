@@ -31,7 +31,7 @@ from .engine import run_tasks
 from .errors import InputError
 from .pipeline import (IndicatorForecast, employment_caveat, forecast_indicator,
                        scenario_member_paths)
-from .probability import probability_curve, target_probability
+from .probability import joint_probability, probability_curve, target_probability, year_index
 from .scenario import Employment, Scenario
 
 
@@ -44,7 +44,7 @@ def _at_year(result: IndicatorForecast, year: int) -> np.ndarray:
         raise InputError(None, f"year {year} is not simulated for {result.indicator.id}",
                          field="target_years",
                          expected=f"a year in {int(years[0])}-{int(years[-1])}")
-    return result.paths[:, int(np.flatnonzero(years == year)[0])]
+    return result.paths[:, year_index(years, year)]
 
 
 def probability_vs_target(result: IndicatorForecast, levels: np.ndarray | None = None,
@@ -349,13 +349,11 @@ def run_scenarios(dataset: Dataset, result: IndicatorForecast,
             out.update({f"p_{t.id}": None for t in targets})
             out["joint"] = None
             return out
-        met = np.ones(len(paths), dtype=bool)
         for t in targets:
-            at = paths[:, int(np.flatnonzero(years == t.year)[0])]
+            at = paths[:, year_index(years, t.year)]
             out[f"p_{t.id}"] = float(np.mean(at >= t.value))
             out[f"median_{t.year}"] = float(np.median(at))
-            met &= at >= t.value
-        out["joint"] = float(met.mean()) if len(targets) > 1 else None
+        out["joint"] = joint_probability(paths, years, targets) if len(targets) > 1 else None
         return out
 
     rows = [row(result.scenario.name, result.scenario.description, "base", result.paths,
