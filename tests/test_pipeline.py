@@ -370,6 +370,12 @@ def test_a_trend_scenario_acts_from_the_first_year_not_over_on_the_as_of_date(sh
     # 'from' moves the start: from 2025 on, the 2025 target moves too
     early = run(shipped, "rd_intensity", backtest=False, scenario=Scenario(trend=0.05, start=2025))
     assert early.probabilities[same].p_in_year > base.probabilities[same].p_in_year + 0.1
+    # ... and the note on the over years says so instead of "does not change them"
+    over_note = lambda r: next(n for n in r.notes if "are over but not in the data" in n)
+    assert over_note(base).endswith("does not change them unless its 'from' names one of them")
+    assert over_note(fast) == over_note(base)
+    assert over_note(early).endswith("but this scenario's trend or volatility acts from 2025, "
+                                     "so it changes them too")
     # labour productivity: the scenario acts on GDP (simulated 2025-2027) from 2026 too
     lp = run(shipped, "labour_productivity", backtest=False)
     lp_fast = run(shipped, "labour_productivity", backtest=False, scenario=Scenario(trend=0.05))

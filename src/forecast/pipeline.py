@@ -482,6 +482,23 @@ def _own_members(result: IndicatorForecast, dataset: Dataset,
     return result.components[result.indicator.id].member_paths(scenario)
 
 
+def _scenario_on_over_years(scenario: Scenario, years, first_open: int | None,
+                            over: list[int]) -> str:
+    """Whether the run's scenario changes the ``over`` years (over, not yet published): a
+    trend or volatility change does only when its ``from`` names one of them, a shock when
+    its year is one."""
+    acting = []
+    if scenario.acts_over_time():
+        start = scenario.acts_from(np.asarray(years), first_open)
+        if start <= over[-1]:
+            acting.append(f"this scenario's trend or volatility acts from {start}")
+    if scenario.shock_year is not None and scenario.shock_size and scenario.shock_year <= over[-1]:
+        acting.append(f"this scenario's shock is in {scenario.shock_year}")
+    if acting:
+        return "but " + " and ".join(acting) + ", so it changes them too"
+    return "and a scenario's trend does not change them unless its 'from' names one of them"
+
+
 def _numerator_held(result: IndicatorForecast, dataset: Dataset,
                     scenario: Scenario) -> dict[str, np.ndarray]:
     """A share's members (R&D intensity) under a scenario on its denominator (GDP) with its
@@ -676,8 +693,8 @@ def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | Non
             f"{modelled.indicator}: {span} {'is' if len(over) == 1 else 'are'} over but not "
             f"in the data as of {dataset.as_of} (not yet published, or not yet added to "
             f"data/raw); the values for {span} are the models' estimates "
-            f"from data up to {modelled.last_observed[0]}, and a scenario's trend does not "
-            "change them")
+            f"from data up to {modelled.last_observed[0]}, "
+            + _scenario_on_over_years(scenario, modelled.years, modelled.first_open, over))
     # every series the probability rests on (a ratio's components too): figures of years
     # that are over and simulated, which past release lags say are probably out
     first_open = first_open_year(dataset.as_of)

@@ -161,7 +161,7 @@ class Scenario:
     def is_baseline(self) -> bool:
         return self.trend == 0 and self.shock_size == 0 and self.volatility == 1.0
 
-    def _acts_over_time(self) -> bool:
+    def acts_over_time(self) -> bool:
         """A trend or volatility change: what ``from`` (or the first open year) starts."""
         return self.trend != 0 or self.volatility != 1.0
 
@@ -171,7 +171,7 @@ class Scenario:
         if self.is_baseline():
             return ""
         parts = []
-        if self._acts_over_time():
+        if self.acts_over_time():
             what = " and ".join(w for w, on in (("trend", self.trend != 0),
                                                 ("volatility", self.volatility != 1.0)) if on)
             parts.append(f"{what} from {self.acts_from(np.asarray(years), first_open)}")
@@ -196,14 +196,14 @@ class Scenario:
                              f"simulated year: {span}", field="growth_shock.year",
                              expected=f"a year from {years[0]} to {years[-1]}")
         start = self.acts_from(years, first_open)
-        if self._acts_over_time() and start > years[-1] and self.start is None:
+        if self.acts_over_time() and start > years[-1] and self.start is None:
             # nothing the file says is wrong: on this as-of date no simulated year is to come
             raise InputError(self.source, f"every simulated year is over on the as-of date "
                              f"({span}): a trend or volatility change acts from the first year "
                              f"still to come, {start}", field="as_of",
                              expected=f"an as-of date before the end of {years[-1]}, or a "
                              "scenario with a growth_shock only")
-        if self._acts_over_time() and start > years[-1]:
+        if self.acts_over_time() and start > years[-1]:
             raise InputError(self.source, f"'from' {start} is after the last simulated year: "
                              f"{span}", field="from", expected=f"a year up to {years[-1]}")
         acting = years >= start
