@@ -222,7 +222,9 @@ def test_cli_sensitivity_writes_csv(tmp_path, capsys):
     from forecast import cli
     scen = tmp_path / "s.yaml"
     scen.write_text("- {name: shock, growth_shock: {year: 2025, size: -0.05}}\n"
-                    "- {name: wide, volatility: 2}\n", encoding="utf-8")
+                    "- {name: wide, volatility: 2}\n"
+                    "- {name: emp, employment: {method: population_ratio, ratio: [0.6, 0.7]}}\n",
+                    encoding="utf-8")
     out = tmp_path / "sweep.csv"
     code = cli.main(["sensitivity", "--indicator", "rd_intensity", "--as-of", "2026-11-27",
                      "--targets", "3.9,4.0,4.2",
@@ -235,9 +237,25 @@ def test_cli_sensitivity_writes_csv(tmp_path, capsys):
     notes = [line for line in printed.splitlines() if line.startswith("note [")]
     assert any(line.startswith("note [baseline, shock, wide]: gdp: series break") for line in notes)
     assert len(notes) == len(set(notes))
-    table = pd.read_csv(out)
-    assert set(table["scenario"]) == {"baseline", "shock", "wide"}
-    assert not table["note"].str.contains("\n").any()  # one line per CSV row
+    assert "(95% Monte Carlo error of these probabilities: at most ±" in printed
+    table = pd.read_csv(out, keep_default_na=False, na_values=[""])
+    assert set(table["scenario"]) == {"baseline", "shock", "wide", "emp"}
+    assert {"indicator", "unit", "p_mc95", "applies", "why_not"} <= set(table.columns)
+    assert set(table["indicator"]) == {"rd_intensity"} and set(table["unit"]) == {"%"}
+    # 300 paths: a P strictly inside (0, 1) has a Monte Carlo error of a few points
+    inside = table[(table["p"] > 0.05) & (table["p"] < 0.95)]
+    assert len(inside) and inside["p_mc95"].between(0.01, 0.2).all()
+    ran = table[table["scenario"] != "emp"]
+    assert ran["applies"].all() and ran["why_not"].isna().all()
+    # a scenario that cannot act on R&D intensity: its rows say why, in one sentence
+    emp = table[table["scenario"] == "emp"]
+    assert not emp["applies"].any() and emp["p"].isna().all()
+    assert set(emp["why_not"]) == {"scenario 'emp': its employment assumption applies only to "
+                                   "a ratio indicator (labour productivity), not to rd_intensity"}
+    # the run's notes are written once, to a file beside the CSV, not on every row
+    notes_file = (tmp_path / "sweep.notes.txt").read_text(encoding="utf-8")
+    assert "[baseline, shock, wide] gdp: series break" in notes_file
+    assert "note" not in table.columns
     # the file says what reproduces it
     assert set(table["as_of"]) == {"2026-11-27"} and set(table["seed"]) == {20261127}
     assert set(table["n_paths"]) == {300} and table["data_hash"].nunique() == 1

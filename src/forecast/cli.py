@@ -301,6 +301,8 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
         print(f"\nP({args.indicator} in {int(year)} >= level), as of {dataset.as_of} "
               f"(plan target {block['plan_target'].iloc[0]:g}):")
         print(wide.map(_fmt_p).to_string())
+    print(f"(95% Monte Carlo error of these probabilities: at most "
+          f"±{100 * valid['p_mc95'].max():.1f} points)")
     # each distinct note once, with the scenarios it is about: most are the model's own, the
     # same under every scenario (a sweep's table holds one note per line)
     by_note: dict[str, list[str]] = {}
@@ -311,12 +313,26 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
         print(f"note [{', '.join(names)}]: {note}")
     if args.out:
         out = Path(args.out)
-        # what reproduces the file, on every row (a CSV travels without its command line)
-        recorded = table.assign(as_of=str(dataset.as_of), data_hash=dataset.data_hash,
-                                n_paths=args.paths, seed=args.seed,
-                                note=table["note"].fillna("").str.replace("\n", "; "))
+        notes_path = out.with_name(out.stem + ".notes.txt")
+        ind = dataset.registry.indicator(args.indicator)
+        # what reproduces the file, on every row (a CSV travels without its command line);
+        # the run's notes, the same on hundreds of rows, go once each to the notes file, and a
+        # row keeps only why its scenario has no probability
+        recorded = table.assign(
+            indicator=args.indicator, unit=ind.unit, applies=table["p"].notna(),
+            why_not=table["note"].where(table["p"].isna(), "").fillna("").str.replace("\n", "; "),
+            as_of=str(dataset.as_of), data_hash=dataset.data_hash, n_paths=args.paths,
+            seed=args.seed).drop(columns="note")
+        first = ["indicator", "unit", "scenario", "target_id", "year", "plan_target", "level",
+                 "p", "p_mc95", "applies", "why_not"]
+        recorded = recorded[first + [c for c in recorded.columns if c not in first]]
+        notes = "".join(f"[{', '.join(names)}] {note}\n" for note, names in by_note.items())
+        data.write_atomically(notes_path, lambda p: p.write_text(
+            f"# notes of `forecast sensitivity --indicator {args.indicator}` as of "
+            f"{dataset.as_of} (data {dataset.data_hash}), for {out.name}; [the scenarios each "
+            f"is about]\n{notes}", encoding="utf-8"))
         data.write_atomically(out, lambda p: recorded.to_csv(p, index=False, float_format="%.6g"))
-        print(f"wrote {out}")
+        print(f"wrote {out} and its notes, {notes_path}")
     return 0
 
 
@@ -399,7 +415,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--models", nargs="+", help="model families (default: the default ensemble)")
     p.add_argument("--no-backtest", action="store_true",
                    help="skip the backtest: equal weights (faster)")
-    p.add_argument("--out", help="write the long table as CSV here")
+    p.add_argument("--out", help="write the long table as CSV here (P, its 95%% Monte Carlo "
+                   "error, what reproduces it; the run's notes once each in NAME.notes.txt)")
     add_engine_options(p)
     p.set_defaults(func=_cmd_sensitivity)
 

@@ -31,7 +31,8 @@ from .engine import run_tasks
 from .errors import InputError
 from .pipeline import (IndicatorForecast, employment_caveat, forecast_indicator,
                        scenario_member_paths)
-from .probability import joint_probability, probability_curve, target_probability, year_index
+from .probability import (joint_probability, mc_standard_error, probability_curve,
+                          target_probability, year_index)
 from .scenario import Employment, Scenario
 
 
@@ -458,13 +459,22 @@ def _sweep_task(item: tuple) -> pd.DataFrame:
                               "note": f"no probability ({result.status})"}])
     # an employment scenario changes nothing on a series of its own: no number, the note says so
     applies = scenario.employment is None or result.indicator.derived is not None
+    # where it does not apply, the note is the run's note on why (not every note of the run)
+    note = "\n".join(result.notes) if applies else next(
+        (n for n in result.notes if n.startswith(f"scenario '{scenario.name}'")),
+        "\n".join(result.notes))
+    strata = [len(p) for p in result.member_paths.values()]  # result.paths, member by member
     frames = []
     for target in result.forecast_targets:
-        p = probability_curve(result.paths, result.years, target.year, grid) if applies \
-            else np.full(len(grid), np.nan)
+        p = mc = np.full(len(grid), np.nan)
+        if applies:
+            p = probability_curve(result.paths, result.years, target.year, grid)
+            at = result.paths[:, year_index(result.years, target.year)]
+            mc = np.array([1.96 * mc_standard_error(at >= level, strata) for level in grid])
         frames.append(pd.DataFrame({"scenario": scenario.name, "target_id": target.id,
                                     "year": target.year, "plan_target": target.value,
-                                    "level": grid, "p": p, "note": "\n".join(result.notes)}))
+                                    "level": grid, "p": p, "p_mc95": mc,
+                                    "note": note}))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -493,7 +503,8 @@ def sweep(dataset: Dataset, indicator: str, grid: np.ndarray, scenarios: list[Sc
     given keyword arguments (models, n_paths, seed, backtest, ...), so a scenario may change
     anything the pipeline takes; the runs are spread over ``engine`` (see
     :mod:`forecast.engine`). With the same seed every engine gives identical numbers.
-    Columns: ``scenario, target_id, year, plan_target, level, p, note``.
+    Columns: ``scenario, target_id, year, plan_target, level, p, p_mc95`` (the 95% Monte
+    Carlo error of ``p``) and ``note``.
     """
     ind = dataset.registry.indicator(indicator)
     outside = [float(v) for v in np.asarray(grid, dtype=float) if not ind.in_bounds(float(v))]
