@@ -117,10 +117,15 @@ def test_labour_productivity_rests_on_a_stated_assumption(shipped):
     # more people employed for the same GDP means lower productivity
     for tid in ("labour_productivity_2025", "labour_productivity_2027"):
         assert low.probabilities[tid].p_in_year > high.probabilities[tid].p_in_year
-        # the break-even rests on GDP and population only, not on the assumed ratio range
+        # the break-even ratio and employment level rest on GDP and population only, not on
+        # the assumed ratio range; employment growth counts from population x that range
+        # (the sourced employment, 2015, predates the census recount)
         drop = lambda entry: {k: v for k, v in entry.items()  # noqa: E731
-                              if k not in ("p_at_ratio", "gdp_growth_needed")}  # per ratio
+                              if k not in ("p_at_ratio", "gdp_growth_needed",  # per ratio
+                                           "employment_growth_per_year", "employment_growth_base")}
         assert drop(low.break_even[tid]) == drop(high.break_even[tid])
+    growth = lambda r: r.break_even["labour_productivity_2027"]["employment_growth_per_year"]  # noqa: E731
+    assert growth(low) > growth(high)  # fewer employed to start from: more room to grow
     assert set(low.components) == {"gdp", "permanent_population_yearend"}
 
 

@@ -305,6 +305,12 @@ def test_an_employment_growth_scenario_carries_its_pre_census_caveat_into_the_ta
     direct = forecast_indicator(shipped, "labour_productivity", models=("rw_drift",), n_paths=500,
                                 backtest=False, scenario=Scenario(employment=Employment(method="growth")))
     assert any("before the 2020 census" in n for n in direct.notes)
+    # it grows from the newest population on the recounted basis x the assumed ratio, not
+    # from the 2015 count (663 万人, some 15% short on today's basis)
+    pop = shipped.series("permanent_population_yearend")
+    lo, hi = Employment().ratio
+    start = f"employment grows from {pop.iloc[-1] * lo:.0f}-{pop.iloc[-1] * hi:.0f} 万人 in {pop.index[-1]}"
+    assert any(n.startswith(start) for n in direct.notes)
 
 
 def test_first_releases_are_varied_when_only_a_ratios_population_was_revised(tmp_path):

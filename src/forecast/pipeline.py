@@ -301,6 +301,33 @@ def _observed_target(rows: pd.DataFrame, target: Target) -> dict:
             "source": row["source_title"], "published": row["published"]}
 
 
+def employment_growth_base(dataset: Dataset, region: str, employment: Employment
+                           ) -> tuple[int, tuple[float, float], str] | None:
+    """Where employment growth starts (the growth assumption, and break-even growth):
+    ``(year, (low, high) 万人, what it is)``. The last sourced employment when it is counted
+    on the population basis the run uses (from ``population_since``, the 2020 census recount);
+    otherwise the newest published population since then times the assumed ratio range, as
+    an older count understates today's employment (by about 15%) and so overstates
+    productivity. None when neither exists."""
+    sourced = dataset.series("employed_persons", region)
+    since = employment.population_since
+    if not sourced.empty and (since is None or sourced.index[-1] >= since):
+        level = float(sourced.iloc[-1])
+        return int(sourced.index[-1]), (level, level), "the last sourced employment"
+    population = dataset.series(employment.population, region)
+    if since:
+        population = population[population.index >= since]
+    if population.empty:
+        return None
+    year, pop = int(population.index[-1]), float(population.iloc[-1])
+    lo, hi = employment.ratio
+    before = (f"; the last sourced employment, {sourced.iloc[-1]:.0f} 万人 in "
+              f"{sourced.index[-1]}, was counted before the {since} census recount"
+              if not sourced.empty else "")
+    return year, (pop * lo, pop * hi), (f"{employment.population} {pop:.0f} 万人 x the ratio "
+                                        f"{range_text((lo, hi))}{before}")
+
+
 def _employment_paths(dataset: Dataset, region: str, years: np.ndarray, employment: Employment,
                       n_paths: int, seed: int
                       ) -> tuple[np.ndarray, np.ndarray | None, ComponentFit | None]:
@@ -309,12 +336,14 @@ def _employment_paths(dataset: Dataset, region: str, years: np.ndarray, employme
     population paths and the population fit they rest on (None for the growth assumption)."""
     rng = np.random.default_rng([seed, 1])
     if employment.method == "growth":
-        sourced = dataset.series("employed_persons", region)
-        if sourced.empty:
-            raise InputError(None, f"no employed_persons for {region}: the growth assumption "
-                             "needs a sourced level to grow from; use population_ratio")
+        start = employment_growth_base(dataset, region, employment)
+        if start is None:
+            raise InputError(None, f"no employed_persons or {employment.population} for "
+                             f"{region}: the growth assumption needs a level to grow from",
+                             field="employment", expected="a sourced employment or population")
         g = rng.uniform(*employment.growth, size=(n_paths, 1))
-        base_year, base = int(sourced.index[-1]), float(sourced.iloc[-1])
+        base_year, (lo, hi), _ = start
+        base = rng.uniform(lo, hi, size=(n_paths, 1))  # one level per path (a range: a ratio's)
         return base * (1 + g) ** (years - base_year), None, None
     population = dataset.series(employment.population, region)
     if employment.population_since:
@@ -961,14 +990,13 @@ def _required_numerator_growth(dataset: Dataset, result: IndicatorForecast, regi
 
 
 def employment_caveat(dataset: Dataset, region: str, employment: Employment) -> str:
-    """What the growth assumption's starting level is worth ("" when nothing to say): a level
-    counted before the 2020 census recount understates employment on today's basis."""
-    sourced = dataset.series("employed_persons", region)
-    if employment.method != "growth" or sourced.empty or sourced.index[-1] >= 2020:
+    """Where the growth assumption starts ("" for another assumption or nothing to say)."""
+    start = employment_growth_base(dataset, region, employment)
+    if employment.method != "growth" or start is None:
         return ""
-    return (f"employment grows from its last sourced level, {sourced.iloc[-1]:.0f} 万人 in "
-            f"{sourced.index[-1]}: a level counted before the 2020 census raised the population "
-            "count by about 15%, so it may understate employment and overstate productivity")
+    year, (lo, hi), what = start
+    return (f"employment grows from {range_text((lo, hi), '{:.0f}')} 万人 in {year} "
+            f"({what})")
 
 
 def _implied_last(dataset: Dataset, region: str, indicator: Indicator, numerator: pd.Series,
@@ -1062,9 +1090,9 @@ def _forecast_derived(dataset: Dataset, result: IndicatorForecast, region: str, 
     if result.implied_last:
         result.notes.append(result.implied_last["text"])
     # Break-even: the assumption value at which P(hit) falls to 50%, per target. Employment
-    # growth is counted from the employment a known figure implies, else the last sourced.
+    # growth is counted from the employment a known figure implies, else from the newest on
+    # the census-recounted basis (employment_growth_base).
     result.break_even = {}
-    sourced_emp = dataset.series("employed_persons", region)
     employment_base = None
     if employment.anchor:
         what, year_a, value_a = employment.anchor
@@ -1072,10 +1100,10 @@ def _forecast_derived(dataset: Dataset, result: IndicatorForecast, region: str, 
             numerator, scenario, observed, np.array([year_a])).values()))[:, 0]
         employment_base = (year_a, float(np.median(rule.factor * gdp_a / value_a)),
                            f" (implied by the {what})")
-    elif not sourced_emp.empty:
-        employment_base = (int(sourced_emp.index[-1]), float(sourced_emp.iloc[-1]),
-                           " (counted before the 2020 census raised the population count by "
-                           "about 15%)" if sourced_emp.index[-1] < 2020 else "")
+    elif (start := employment_growth_base(dataset, region, employment)) is not None:
+        year_s, (lo_s, hi_s), what_s = start
+        employment_base = (year_s, (lo_s + hi_s) / 2, f" (the middle of {what_s})"
+                           if lo_s != hi_s else f" ({what_s})")
     for target in open_targets:
         idx = year_index(years, target.year)
         gdp_t = rule.factor * np.concatenate(list(gdp.values()))[:, idx]

@@ -82,8 +82,9 @@ class Employment:
     def describe(self) -> str:
         if self.method == "growth":
             return (f"employment grows at a constant annual rate drawn uniformly from "
-                    f"[{self.growth[0]:+.1%}, {self.growth[1]:+.1%}] per path, from its last "
-                    f"sourced level")
+                    f"[{self.growth[0]:+.1%}, {self.growth[1]:+.1%}] per path, from its "
+                    f"newest level on the {self.population_since or 'current'} census basis "
+                    f"(see the note)")
         since = f" since {self.population_since}" if self.population_since else ""
         if self.anchor:
             what, year, value = self.anchor
