@@ -492,7 +492,9 @@ def test_a_gdp_scenario_on_rd_intensity_holds_rd_spending_and_moves_the_share(sh
     assert slow.probabilities["rd_intensity_2027"].p_in_year > \
         base.probabilities["rd_intensity_2027"].p_in_year
     assert "rd_expenditure held" in slow.scenario_timing() and "on gdp" in slow.scenario_timing()
-    assert any("not a forecast that rd_expenditure is protected" in n for n in slow.notes)
+    assert any("rd_intensity = baseline rd_intensity x baseline gdp / scenario gdp, path by "
+               "path (the arithmetic of a share under a stated response of rd_expenditure, not "
+               "a forecast of it" in n for n in slow.notes)
     # the GDP behind the spending requirement is the scenario's: less spending growth needed
     assert slow.required["rd_intensity_2027"]["median"] < base.required["rd_intensity_2027"]["median"]
     # applied to a baseline result without a re-run it gives the same numbers, and leaves the
@@ -513,6 +515,39 @@ def test_a_gdp_scenario_on_rd_intensity_holds_rd_spending_and_moves_the_share(sh
     lp_base = run(shipped, "labour_productivity", backtest=False)
     assert lp.probabilities["labour_productivity_2027"].p_in_year < \
         lp_base.probabilities["labour_productivity_2027"].p_in_year
+
+
+def test_a_gdp_scenario_states_how_rd_spending_responds(shipped, tmp_path):
+    """Spending held (elasticity 0) makes a GDP slowdown raise R&D intensity; an economist
+    may think spending follows GDP. numerator_elasticity E: intensity x (base / scenario
+    GDP)^(1 - E); E = 1 leaves the intensity as the baseline has it."""
+    base = run(shipped, "rd_intensity", backtest=False)
+    at = list(base.years).index(2027)
+    ratios = {}
+    for e in (0.0, 0.5, 1.0, 1.5):
+        path = tmp_path / f"e{e}.yaml"
+        path.write_text(f"name: e\ntrend: -0.02\nacts_on: gdp\nnumerator_elasticity: {e}\n",
+                        encoding="utf-8")
+        slow = run(shipped, "rd_intensity", backtest=False, scenario=load_scenario(path))
+        ratios[e] = slow.paths[:, at] / base.paths[:, at]
+    # GDP is exp(-0.04) lower in 2027 (trend from 2026): the share moves by exp(0.04 (1 - E))
+    for e, ratio in ratios.items():
+        np.testing.assert_allclose(ratio, np.exp(0.04 * (1 - e)), rtol=1e-9)
+    e1 = load_scenario(tmp_path / "e1.0.yaml")
+    assert "rd_expenditure moving one-for-one with gdp (the share unchanged)" in \
+        run(shipped, "rd_intensity", backtest=False, scenario=e1).scenario_timing()
+    # on labour productivity GDP is the numerator itself: said to be unused
+    lp = run(shipped, "labour_productivity", backtest=False, scenario=e1)
+    assert any("its numerator_elasticity is how a share of gdp moves with it; "
+               "labour_productivity is not one, so it is not used" in n for n in lp.notes)
+    for text, field in (("name: x\ntrend: -0.02\nnumerator_elasticity: 1\n", "numerator_elasticity"),
+                        ("name: x\nacts_on: gdp\nnumerator_elasticity: 9\n", "numerator_elasticity"),
+                        ("name: x\nacts_on: gdp\nnumerator_elasticity: high\n", "numerator_elasticity")):
+        bad = tmp_path / "bad.yaml"
+        bad.write_text(text, encoding="utf-8")
+        with pytest.raises(InputError) as info:
+            load_scenario(bad)
+        assert info.value.field == field
 
 
 def test_a_scenario_written_for_another_series_is_refused_where_it_cannot_act(shipped, tmp_path):

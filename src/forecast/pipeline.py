@@ -177,7 +177,7 @@ class IndicatorForecast:
             return ""
         timing = scenario.timing(comp.years, comp.first_open, comp.indicator)
         if timing and scenario.holds_numerator_of(self.indicator):
-            timing += f", {self.indicator.share_of.numerator} held on the baseline's path"
+            timing += ", " + scenario.numerator_response(self.indicator.share_of.numerator)
         return timing
 
     def fan(self) -> pd.DataFrame | None:
@@ -530,9 +530,10 @@ def _scenario_on_over_years(scenario: Scenario, years, first_open: int | None,
 
 def _numerator_held(result: IndicatorForecast, dataset: Dataset,
                     scenario: Scenario) -> dict[str, np.ndarray]:
-    """A share's members (R&D intensity) under a scenario on its denominator (GDP) with its
-    numerator (R&D spending) held on the baseline's path: share x baseline denominator /
-    scenario denominator, path by path (see :mod:`forecast.scenario`). The denominator is the
+    """A share's members (R&D intensity) under a scenario on its denominator (GDP), its
+    numerator (R&D spending) held on the baseline's path or moving with the denominator at
+    the scenario's ``numerator_elasticity`` e: share x (baseline denominator / scenario
+    denominator)^(1 - e), path by path (see :mod:`forecast.scenario`). The denominator is the
     run's own simulation of it, fitted here (and not kept) when the run has none."""
     rule = result.indicator.share_of
     comp = result.components.get(rule.denominator)
@@ -547,7 +548,9 @@ def _numerator_held(result: IndicatorForecast, dataset: Dataset,
     n = sum(len(z) for z in members.values())
     base = on_years(observed, years, n, comp.paths(), comp.years)
     changed = on_years(observed, years, n, comp.paths(scenario), comp.years)
-    return _split_like(members, np.concatenate(list(members.values())) * base / changed)
+    # the numerator moves by (changed / base)^e: the share by (base / changed)^(1 - e)
+    response = (base / changed) ** (1.0 - scenario.numerator_elasticity)
+    return _split_like(members, np.concatenate(list(members.values())) * response)
 
 
 def _split_like(members: dict[str, np.ndarray], stacked: np.ndarray) -> dict[str, np.ndarray]:
@@ -682,6 +685,10 @@ def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | Non
         return result
 
     horizon_to = max(t.year for t in open_targets)
+    if scenario.numerator_elasticity and not scenario.holds_numerator_of(indicator):
+        result.notes.append(f"scenario '{scenario.name}': its numerator_elasticity is how a "
+                            f"share of {scenario.on} moves with it; {indicator_id} is not one, "
+                            "so it is not used")
     if indicator.derived is None:
         comp = fit_component(dataset.linked_series(indicator_id, region)[0], indicator,
                              horizon_to=horizon_to, models=models, n_paths=n_paths, seed=seed,
@@ -692,12 +699,15 @@ def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | Non
             # the GDP fit is kept: the spending requirement reads the same paths
             result.components[scenario.on] = _fit_share_denominator(
                 dataset, indicator, region, horizon_to, models, n_paths, seed, backtest)
+            e, on = scenario.numerator_elasticity, scenario.on
+            ratio = (f"baseline {on} / scenario {on}" if e == 0 else
+                     f"(baseline {on} / scenario {on})^{1 - e:g}")
             result.notes.append(
-                f"scenario '{scenario.name}' acts on {scenario.on} with "
-                f"{indicator.share_of.numerator} held on the path the baseline implies: "
-                f"{indicator_id} = baseline {indicator_id} x baseline {scenario.on} / scenario "
-                f"{scenario.on}, path by path (the arithmetic of a share, not a forecast that "
-                f"{indicator.share_of.numerator} is protected)")
+                f"scenario '{scenario.name}' acts on {on} with "
+                f"{scenario.numerator_response(indicator.share_of.numerator)}: {indicator_id} = "
+                f"baseline {indicator_id} x {ratio}, path by path (the arithmetic of a share "
+                f"under a stated response of {indicator.share_of.numerator}, not a forecast of "
+                "it; the scenario's numerator_elasticity states another)")
         result.own_member_paths = _own_members(result, dataset, scenario)
         result.basis = share_rebasing(dataset, indicator, region, horizon_to)
         result.member_paths = _rebased(result.own_member_paths, result.years, result.basis, seed)

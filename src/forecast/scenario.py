@@ -32,8 +32,12 @@ GDP is simulated: for labour productivity as its numerator; for R&D intensity (a
 GDP, modelled on its own series) as its denominator *with R&D spending held on the path the
 baseline implies*, so intensity = baseline intensity x baseline GDP / scenario GDP, path by
 path -- a GDP slowdown then *raises* the intensity. That is the arithmetic of a share under a
-stated assumption, not a forecast that R&D spending will be protected; a scenario in which
-spending falls with GDP is one on R&D intensity itself. A volatility change written for GDP
+stated assumption, not a forecast that R&D spending will be protected. ``numerator_elasticity:
+E`` states how R&D spending responds instead: spending moves by (scenario GDP / baseline
+GDP)^E, so intensity = baseline intensity x (baseline GDP / scenario GDP)^(1 - E); 0 (the
+default) holds spending, 1 moves it one-for-one with GDP and leaves the intensity unchanged.
+It concerns a share only: on labour productivity, whose numerator is GDP itself, the note
+says it is not used. A volatility change written for GDP
 does not carry over to the share (its paths would pair with the share's own deviations), and
 a scenario written for any other series is refused where it cannot act.
 """
@@ -51,13 +55,14 @@ from .probability import range_text
 from .targets import did_you_mean
 
 _KEYS = {"name", "description", "trend", "growth_shock", "volatility", "employment", "from",
-         "acts_on"}
+         "acts_on", "numerator_elasticity"}
 _EMPLOYMENT_KEYS = {"method", "ratio", "growth", "population", "population_since"}
 #: plausibility limits on the modelling scale (log or logit): beyond them a value is almost
 #: surely a percentage typed as a number (-3 for -3%), which would silently wipe out the paths
 MAX_ABS_TREND = 0.2       # per year, about 20% a year
 MAX_ABS_SHOCK = 0.7       # about -50% / +100% of the level
 MAX_VOLATILITY = 10.0
+MAX_ELASTICITY = 5.0      # exclusive; R&D spending responding 5x as strongly as GDP is not a scenario
 
 
 def first_open_year(as_of: date) -> int:
@@ -112,6 +117,9 @@ class Scenario:
     source: str | None = None
     start: int | None = None   # YAML `from`: first year trend and volatility act on
     on: str | None = None      # YAML `acts_on`: the modelled series it is for (any if None)
+    #: YAML `numerator_elasticity`: under `acts_on` a share's denominator, how the share's
+    #: numerator (R&D spending) responds to it: 0 held on the baseline's path, 1 one-for-one
+    numerator_elasticity: float = 0.0
 
     def mismatch(self, indicator) -> str | None:
         """Why this scenario cannot act on ``indicator`` (a :class:`forecast.targets.Indicator`)
@@ -132,10 +140,20 @@ class Scenario:
     def holds_numerator_of(self, indicator) -> bool:
         """True when this scenario acts on the denominator of ``indicator``, a share modelled on
         its own series (``acts_on: gdp`` for R&D intensity): the share then moves with the
-        denominator, its numerator held on the baseline's path (see the module doc)."""
+        denominator, its numerator held on the baseline's path or moving with
+        ``numerator_elasticity`` (see the module doc)."""
         rule = getattr(indicator, "share_of", None)
         return (rule is not None and indicator.derived is None and self.on is not None
                 and self.on == rule.denominator)
+
+    def numerator_response(self, numerator: str) -> str:
+        """How a share's ``numerator`` moves under this scenario on its denominator."""
+        e = self.numerator_elasticity
+        if e == 0:
+            return f"{numerator} held on the path the baseline implies"
+        if e == 1:
+            return f"{numerator} moving one-for-one with {self.on} (the share unchanged)"
+        return f"{numerator} moving with {self.on} at an elasticity of {e:g}"
 
     def check_known(self, registry) -> None:
         """An ``acts_on`` that names no series of the catalogue is an error naming the
@@ -341,6 +359,10 @@ def parse_scenario(doc, path: Path, default_name: str | None = None) -> Scenario
     if on is not None and (not isinstance(on, str) or not on.strip()):
         raise InputError(path, f"'acts_on' is {on!r}", field="acts_on",
                          expected="the id of the series it acts on, e.g. gdp or rd_intensity")
+    if "numerator_elasticity" in doc and on is None:
+        raise InputError(path, "'numerator_elasticity' without 'acts_on'",
+                         field="numerator_elasticity",
+                         expected="acts_on: the denominator it responds to, e.g. gdp")
     start = doc.get("from")
     if start is not None and (isinstance(start, bool) or not isinstance(start, int)
                               or not 1900 <= start <= 2100):
@@ -388,4 +410,7 @@ def parse_scenario(doc, path: Path, default_name: str | None = None) -> Scenario
                            "a multiplier: 1.5 widens the spread by half"),
         employment=employment, source=str(path), start=start,
         on=on.strip() if on is not None else None,
+        numerator_elasticity=_number(doc, "numerator_elasticity", path, 0.0, -MAX_ELASTICITY,
+                                     MAX_ELASTICITY, "0 holds the numerator, 1 moves it "
+                                     "one-for-one with the denominator"),
     )
