@@ -69,14 +69,25 @@ def test_probability_curve_and_tornado_render(shipped, rd):
     fig = plots.tornado(ranking, title="t")
     assert len(fig.axes[0].patches) >= 4
     assert _png(fig)
-    # the axis follows the bars, with room for their labels (not -30%..130% whatever the
-    # swings), and its ticks never leave 0-100%
-    ax = fig.axes[0]
+    # the axis follows the bars (not -30%..130% whatever the swings), its ticks never leave
+    # 0-100%, and it is wide enough for every variant's name: a long one at a low end ran
+    # over the assumptions' names
+    long = ranking.copy()
+    long.loc[0, ["low", "low_variant"]] = [0.01, "rd_intensity -3% in 2026 (-0.11 pt), a long name"]
+    for table_ in (ranking, long):
+        fig = plots.tornado(table_, title="t")
+        ax = fig.axes[0]
+        assert all(0 <= t <= 1 for t in ax.get_xticks())
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        box = ax.get_window_extent(canvas.get_renderer())
+        for text in ax.texts:
+            extent = text.get_window_extent(canvas.get_renderer())
+            assert box.x0 <= extent.x0 and extent.x1 <= box.x1, text.get_text()
     ends = [ranking["base"].iloc[0], *ranking["low"].dropna(), *ranking["high"].dropna()]
     span = max(max(ends) - min(ends), 0.1)
-    assert ax.get_xlim()[0] >= min(ends) - 0.6 * span - 1e-9
-    assert ax.get_xlim()[1] <= max(ends) + 0.6 * span + 1e-9
-    assert all(0 <= t <= 1 for t in ax.get_xticks())
+    assert plots.tornado(ranking, title="t").axes[0].get_xlim()[1] <= max(ends) + 1.2 * span
 
 
 def test_pit_and_reliability_render():

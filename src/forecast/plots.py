@@ -23,6 +23,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 from matplotlib import font_manager, rcParams
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .calibration import chance_spread
@@ -464,8 +465,38 @@ def tornado(ranking: pd.DataFrame, *, title: str) -> Figure:
     ax.set_xlabel(f"probability of meeting the target (base {format_probability(base)}, red line)")
     ax.grid(axis="y", visible=False)
     ax.set_title(title)
+    _widen_to_fit_labels(fig, ax)
     return fig
 
+
+def _widen_to_fit_labels(fig: Figure, ax) -> None:
+    """Widen the x range until every annotation lies inside the axes: a long variant name
+    at a bar's low end ran over the y tick labels. A name's width is fixed in pixels and its
+    anchor in data units, so the range that fits it is solved for directly; the two ends and
+    the layout interact, so a few rounds settle it."""
+    canvas = FigureCanvasAgg(fig)  # figures here have no pyplot canvas to measure with
+    for _ in range(6):
+        canvas.draw()  # lays the figure out (constrained layout), then the boxes are final
+        renderer = canvas.get_renderer()
+        box = ax.get_window_extent(renderer)
+        # a margin: a later draw at another dpi lays the axes out a few pixels differently
+        margin, width = 0.02 * box.width, box.width
+        low, high = ax.get_xlim()
+        new_low, new_high = low, high
+        for text in ax.texts:
+            extent = text.get_window_extent(renderer)
+            anchor = float(text.xy[0])
+            at = box.x0 + (anchor - low) / (high - low) * width
+            # pixels the name needs left / right of its anchor, as a share of the axes
+            need_left = (at - extent.x0 + margin) / width
+            need_right = (extent.x1 - at + margin) / width
+            if extent.x0 < box.x0 + margin - 0.5 and need_left < 0.9:
+                new_low = min(new_low, (anchor - need_left * high) / (1 - need_left))
+            if extent.x1 > box.x1 - margin + 0.5 and need_right < 0.9:
+                new_high = max(new_high, (anchor - need_right * low) / (1 - need_right))
+        if (new_low, new_high) == (low, high):
+            return
+        ax.set_xlim(new_low, new_high)
 
 def pit_histogram(hist: pd.DataFrame, *, title: str = "PIT histogram") -> Figure:
     """PIT counts per bin against the count a calibrated forecaster would give (dashed).
