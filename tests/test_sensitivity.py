@@ -68,6 +68,11 @@ def test_run_scenarios_marks_employment_not_applicable_to_shares(shipped, rd):
     assert list(table["scenario"]) == ["baseline", "slow", "emp"]
     assert table.loc[1, "p_rd_intensity_2027"] < table.loc[0, "p_rd_intensity_2027"]
     assert table.loc[2, "applied"] == "not applicable" and pd.isna(table.loc[2, "joint"])
+    # each scenario's change from the base, beside its P
+    change = table["change_p_rd_intensity_2027"]
+    assert change[0] == 0 and change[1] == pytest.approx(
+        table.loc[1, "p_rd_intensity_2027"] - table.loc[0, "p_rd_intensity_2027"]) and change[1] < 0
+    assert pd.isna(change[2])
 
 
 @pytest.mark.slow

@@ -330,7 +330,8 @@ def run_scenarios(dataset: Dataset, result: IndicatorForecast,
     """The base result and each named scenario side by side.
 
     One row per scenario (the base first) with ``scenario, description, applied,
-    replaces_employment, years, paths`` (the ensemble paths, for plots), ``p_<target_id>`` per forecast target, ``joint``
+    replaces_employment, years, paths`` (the ensemble paths, for plots), ``p_<target_id>`` per
+    forecast target with ``change_p_<target_id>`` (minus the base's), ``joint``
     (P of meeting every target, from the same paths), ``median_<year>`` in each target year
     and ``note``. Every scenario is applied to the base paths with :func:`apply_scenario` (the
     numbers a re-run with the scenario would give); an employment assumption on an indicator
@@ -394,7 +395,10 @@ def run_scenarios(dataset: Dataset, result: IndicatorForecast,
             continue
         rows.append(row(scenario.name, scenario.description,
                         f"applied to the base paths, {result.scenario_timing(scenario)}", paths))
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    for t in targets:  # what each scenario moves, beside what it gives
+        table[f"change_p_{t.id}"] = table[f"p_{t.id}"] - table[f"p_{t.id}"].iloc[0]
+    return table
 
 
 def parse_grid(text: str) -> np.ndarray:
