@@ -193,6 +193,10 @@ def test_scenario_panels_give_the_room_to_the_years_a_scenario_changes(rd):
     # the dotted line sits before the first year a trend changes (as of 2026-11-27: 2026)
     assert rd.scenario_start == 2026
     assert any(list(line.get_xdata()) == [2025.5, 2025.5] for line in ax.get_lines())
+    # R&D intensity from 2024 is a share of census-revised GDP: its step down is marked
+    assert rd.basis["break_year"] == 2024
+    assert any(list(line.get_xdata()) == [2023.5, 2023.5] for line in ax.get_lines())
+    assert "from 2024 a share of census-revised gdp" in ax.figure._suptitle.get_text()
 
 
 def test_labour_productivity_charts_show_where_it_stands_on_the_assumption(shipped):

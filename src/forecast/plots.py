@@ -688,6 +688,9 @@ def scenario_comparison(runs: dict[str, tuple[np.ndarray, np.ndarray]], result, 
             _implied_bar(ax, result, label=(i == 0))
         if start is not None:
             ax.axvline(start - 0.5, color=COLOURS["as_of"], lw=0.9, ls=":")
+        if result.basis:  # the step down there is the census revision of GDP, not a fall
+            ax.axvline(result.basis["break_year"] - 0.5, color=COLOURS["target"], lw=0.8,
+                       ls="--", alpha=0.6)
         heading = name
         if final is not None:
             column = np.flatnonzero(np.asarray(years) == final.year)
@@ -704,6 +707,10 @@ def scenario_comparison(runs: dict[str, tuple[np.ndarray, np.ndarray]], result, 
             ax.tick_params(labelbottom=True)
     axes.flat[0].legend(loc="upper left", fontsize=7)
     when = f"; dotted line: trends and volatility act from {start}" if start is not None else ""
+    if result.basis:
+        b = result.basis
+        when += (f"\nred dashed line: from {b['break_year']} a share of census-revised "
+                 f"{b['denominator']} (its step down is the revision, not a fall)")
     fig.suptitle(title or f"{indicator_label(ind)}{before}\neach scenario (blue, median and "
                  f"80% band) against the {reference} (grey); stars: targets{when}", fontsize=10)
     return fig
