@@ -887,6 +887,16 @@ def test_the_growth_the_plans_own_targets_imply_is_said_beside_the_models(shippe
     years = list(lp.years)
     m25, m27 = (np.median(lp.paths[:, years.index(y)]) for y in (2025, 2027))
     assert f"median grows {(m27 / m25) ** 0.5 - 1:+.1%}/yr" in note
+    if 22 < m25 < 28:
+        assert f"so 2027's is the harder one: from that median it needs " \
+               f"{(28 / m25) ** 0.5 - 1:+.1%}/yr" in note
+    elif m25 >= 28:
+        assert note.endswith("is already at or above the 2027 target as well")
+    # a 2025 median above 28 as well: said so, not "needs -5%/yr"
+    few = run(shipped, "labour_productivity", backtest=False,
+              scenario=Scenario(name="few", employment=Employment(ratio=(0.45, 0.46))))
+    note = next(n for n in few.notes if n.startswith("the plan's own targets rise"))
+    assert note.endswith("is already at or above the 2027 target as well") and "needs" not in note
 
 
 def test_a_year_over_long_enough_for_its_release_is_flagged_as_probably_out(shipped):
@@ -949,3 +959,9 @@ def test_output_cut_short_by_a_reader_is_not_a_traceback():
     err = proc.stderr.read().decode()
     proc.wait(timeout=120)
     assert "Traceback" not in err and "BrokenPipeError" not in err
+
+
+def test_a_scenario_without_a_description_prints_without_empty_brackets(shipped):
+    text = cli.render_forecast(run(shipped, "rd_intensity", backtest=False,
+                                   scenario=Scenario(name="i", description="", trend=0.01)))
+    assert "scenario: i; acts on rd_intensity: trend from 2026" in text and "i ()" not in text

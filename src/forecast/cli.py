@@ -145,8 +145,8 @@ def render_forecast(result) -> str:
     """The readable summary ``forecast run`` prints for one :class:`IndicatorForecast`."""
     ind = result.indicator
     lines = [f"{ind.id}: {ind.name_en} / {ind.name_zh} [{ind.unit}], {result.region}, "
-             f"as of {result.as_of}", f"scenario: {result.scenario.name} "
-             f"({result.scenario.description})"
+             f"as of {result.as_of}", f"scenario: {result.scenario.name}"
+             + (f" ({result.scenario.description})" if result.scenario.description else "")
              + (f"; acts {timing}" if (timing := result.scenario_timing()) else "")]
     hist = result.history
     if not hist.empty:

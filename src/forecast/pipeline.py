@@ -828,9 +828,14 @@ def _plan_pace_note(result: IndicatorForecast) -> list[str]:
     plan = annual_growth(first.value, last.value, span)
     median = [result.probabilities[t.id].median for t in (first, last)]
     model = annual_growth(median[0], median[1], span)
-    ahead = (f"; its {first.year} median ({median[0]:.3g}) is already above the {first.year} "
-             f"target, a minimum, so {last.year}'s is the harder one: from that median it needs "
-             f"{annual_growth(median[0], last.value, span):+.1%}/yr") if median[0] > first.value else ""
+    ahead = ""
+    if median[0] >= last.value:  # "needs -5%/yr" would read as a requirement
+        ahead = (f"; its {first.year} median ({median[0]:.3g}) is already at or above the "
+                 f"{last.year} target as well")
+    elif median[0] > first.value:
+        ahead = (f"; its {first.year} median ({median[0]:.3g}) is already above the "
+                 f"{first.year} target, a minimum, so {last.year}'s is the harder one: from "
+                 f"that median it needs {annual_growth(median[0], last.value, span):+.1%}/yr")
     return [f"the plan's own targets rise {plan:+.1%}/yr from {first.year} to {last.year} "
             f"({first.value:g} -> {last.value:g} {result.indicator.unit}); the ensemble's median "
             f"grows {model:+.1%}/yr over the same years{ahead}"]
