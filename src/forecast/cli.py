@@ -137,10 +137,6 @@ def _cmd_targets(args: argparse.Namespace) -> int:
     return 0
 
 
-def _fmt_p(p: float | None) -> str:
-    return "-" if p is None else format_probability(p)
-
-
 def render_forecast(result) -> str:
     """The readable summary ``forecast run`` prints for one :class:`IndicatorForecast`."""
     ind = result.indicator
@@ -190,9 +186,9 @@ def render_forecast(result) -> str:
             for tid, p in probs.items():
                 # a member's P rests on its share of the paths only: say how noisy that is
                 noise = p.mc_error95
-                row[f"P({p.year}>={p.target:g})"] = _fmt_p(p.p_in_year) + (
+                row[f"P({p.year}>={p.target:g})"] = format_probability(p.p_in_year) + (
                     f" ±{noise:.0%}" if noise >= 0.005 else "")
-                row[f"P(by {p.year})"] = _fmt_p(p.p_by_year)
+                row[f"P(by {p.year})"] = format_probability(p.p_by_year)
             table[name] = row
         lines.append("\nmedian [10%, 90%] per year and probability of meeting each target:")
         lines.append(pd.DataFrame(table).T.to_string())
@@ -202,8 +198,8 @@ def render_forecast(result) -> str:
                      "share of the ensemble's paths)")
     if result.joint:
         lines.append(f"joint P(all of {', '.join(result.joint['targets'])} met) = "
-                     f"{_fmt_p(result.joint['p_all_met'])} (product of marginals would say "
-                     f"{_fmt_p(result.joint['p_product_of_marginals'])})")
+                     f"{format_probability(result.joint['p_all_met'])} (product of marginals would say "
+                     f"{format_probability(result.joint['p_product_of_marginals'])})")
     for tid, p in result.probabilities.items():
         lines.append(f"{tid}: shortfall (target - value; negative = above the target) median "
                      f"{p.shortfall_median:+.3g}, 10% {p.shortfall_q10:+.3g}, 90% "
@@ -300,7 +296,7 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
         wide = block.pivot_table(index="level", columns="scenario", values="p", sort=False)
         print(f"\nP({args.indicator} in {int(year)} >= level), as of {dataset.as_of} "
               f"(plan target {block['plan_target'].iloc[0]:g}):")
-        print(wide.map(_fmt_p).to_string())
+        print(wide.map(format_probability).to_string())
     print(f"(95% Monte Carlo error of these probabilities: at most "
           f"±{100 * valid['p_mc95'].max():.1f} points)")
     # each distinct note once, with the scenarios it is about: most are the model's own, the

@@ -26,7 +26,7 @@ from .ensemble import Ensemble, FittedEnsemble, Weighting, backtest_weights, mix
 from .errors import InputError
 from .models import model_names
 from .models.base import ModelFailure, Series
-from .probability import (DEFAULT_PATHS, DEFAULT_SEED, Pace, TargetProbability,
+from .probability import (DEFAULT_PATHS, DEFAULT_SEED, PACE_WINDOW, Pace, TargetProbability,
                           annual_growth, fan_quantiles, format_probability, joint_probability,
                           pace, range_text, target_probability, year_index)
 from .scenario import Employment, Scenario, first_open_year
@@ -583,8 +583,8 @@ def _numerator_members(comp: ComponentFit, scenario: Scenario, observed: pd.Seri
 
 def _break_even(gdp: np.ndarray, denominator_scale, target: float,
                 lo: float, hi: float) -> float | None:
-    """The value x of an assumption at which P(gdp / (denominator_scale * f(x)) >= target) is
-    50%, by bisection on [lo, hi]; None if 50% is not crossed within the interval."""
+    """The value x of an assumption at which P(gdp / denominator_scale(x) >= target) is 50%,
+    by bisection on [lo, hi]; None if 50% is not crossed within the interval."""
     def p(x: float) -> float:
         return float(np.mean(gdp / denominator_scale(x) >= target))
 
@@ -960,9 +960,12 @@ def _required_numerator_growth(dataset: Dataset, result: IndicatorForecast, regi
     denom = on_years(denominator, years, n_paths, comp.paths(acting), comp.years)
     past = ""
     if len(numerator) >= 2:
-        first_year = max(int(numerator.index[0]), int(numerator.index[-1]) - 5)
-        y0, y1 = first_year, int(numerator.index[-1])
-        if y0 in numerator.index and y1 > y0:
+        # the pace's window and base rule: the latest year at least PACE_WINDOW before the
+        # last, else the first (a gap does not drop the comparison)
+        y1 = int(numerator.index[-1])
+        earlier = numerator.index[numerator.index <= y1 - PACE_WINDOW]
+        y0 = int(earlier[-1]) if len(earlier) else int(numerator.index[0])
+        if y1 > y0:
             past = (f"; published {rule.numerator} grew "
                     f"{annual_growth(numerator[y0], numerator[y1], y1 - y0):+.1%}"
                     f"/yr in {y0}-{y1}")

@@ -24,11 +24,12 @@ DEFAULT_SEED = 20261127
 
 # Eurostat's assessment of progress towards quantified targets (also used by open-sdg): the
 # ratio of the observed compound annual growth to the growth required to reach the target.
-PACE_THRESHOLDS = ((0.95, "significant progress (on track)"), (0.6, "moderate progress"),
-                   (0.0, "insufficient progress"))
 #: Eurostat's top class starts at 0.95; below 1 the pace is not quite the one required, and
-#: "on track" beside it misreads (R&D 2025: ratio 0.97, P 9%)
+#: "on track" beside it misreads (R&D 2025: ratio 0.97, P 9%), so the class is split at 1
 PACE_JUST_BELOW = "significant progress (just below the required pace)"
+#: (lowest ratio, label), highest first; a negative ratio is movement away (PACE_AWAY)
+PACE_THRESHOLDS = ((1.0, "significant progress (on track)"), (0.95, PACE_JUST_BELOW),
+                   (0.6, "moderate progress"), (0.0, "insufficient progress"))
 PACE_AWAY = "movement away from the target"
 PACE_MET = "target already met"
 PACE_WINDOW = 5  # years of observed growth, as in Eurostat's short-term assessment
@@ -242,9 +243,8 @@ def pace(series: pd.Series, target: Target) -> Pace:
         return Pace(target.id, None, last_year, last_value, None, None, None, label)
     if target.is_met(last_value):
         return Pace(target.id, None, last_year, last_value, None, None, None, PACE_MET)
-    # what is left to do; nothing once the target year is observed (met or missed)
-    from_last = (annual_growth(last_value, target.value, target.year - last_year)
-                 if target.year > last_year else None)
+    # what is left to do (the target year is after the last observation: returned above)
+    from_last = annual_growth(last_value, target.value, target.year - last_year)
     earlier = series[series.index <= last_year - 1]
     if earlier.empty:
         return Pace(target.id, None, last_year, last_value, None, None, None,
@@ -258,7 +258,7 @@ def pace(series: pd.Series, target: Target) -> Pace:
                     PACE_AWAY, from_last)
     required = annual_growth(base_value, target.value, target.year - base_year)
     ratio = observed / required
-    label = PACE_AWAY if ratio < 0 else PACE_JUST_BELOW if 0.95 <= ratio < 1 else next(
+    label = PACE_AWAY if ratio < 0 else next(
         text for threshold, text in PACE_THRESHOLDS if ratio >= threshold)
     return Pace(target.id, base_year, last_year, last_value, observed, required, ratio, label,
                 from_last)

@@ -555,9 +555,12 @@ def summary_html(table: pd.DataFrame, *, link_prefix: str = "",
             last += small(f"{range_text((low, r['implied_last_high']), '{:.3g}')} in {int(r['implied_last_year'])} on the "
                           + ("employment ratio a published figure implies"
                              if r.get("ratio_anchored") else "assumed employment ratio"),
-                          "the newest published GDP and population over the assumed "
-                          "employment-to-population range; the last observed value is the "
-                          "newest year with employment itself published")
+                          "the newest published GDP and population over the "
+                          + ("employment-to-population ratio the published figure implies"
+                             if r.get("ratio_anchored") else
+                             "assumed employment-to-population range")
+                          + "; the last observed value is the newest year with employment "
+                          "itself published")
         growth = "" if r["required_cagr"] is None or _isnan(r["required_cagr"]) else \
             f"{num(r['observed_cagr'], '{:+.1%}')} / {num(r['required_cagr'], '{:+.1%}')} " \
             f"(since {int(r['pace_base_year'])})"

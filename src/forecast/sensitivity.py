@@ -250,7 +250,7 @@ def tornado(dataset: Dataset, result: IndicatorForecast, *, volatility: tuple[fl
             {t.id: f"no effect on {t.year}: it acts from {acts}" for t in targets
              if acts is not None and t.year < acts})
 
-    if result.basis:  # a share restated on its denominator's revised basis: and if not?
+    if result.basis:  # a share restated on its denominator's revised basis: P without it
         b = result.basis
         add(f"{b['denominator']} basis", f"pre-census {b['denominator']}", b["p_history_basis"],
             f"the targets read on the published history's basis, {b['denominator']} before its "
