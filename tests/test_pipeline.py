@@ -625,6 +625,9 @@ def test_cli_run_writes_json(tmp_path, capsys):
     doc = json.loads(out.read_text(encoding="utf-8"))
     assert set(doc["probabilities"]) == {"rd_intensity_2025", "rd_intensity_2027"}
     assert doc["components"]["rd_intensity"]["weights"] and doc["params"]["seed"] == 20261127
+    # and the code it came from, beside the data hash and seed
+    assert doc["code"]["git_commit"] and doc["code"]["packages"]["numpy"]
+    assert "local_changes" in doc["code"]
     # the restatement on the census-revised GDP travels in the JSON, and the pace is taken
     # against each target restated on the history's basis (4.0 x 1.04), so that pace and P
     # read the same target

@@ -313,9 +313,39 @@ def test_report_provenance(report):
     assert prov["parameters"]["n_paths"] == 300 and prov["parameters"]["models"] == FAST
     assert {"numpy", "pandas", "papermill", "python", "forecast"} <= set(prov["packages"])
     assert prov["git_commit"]
+    # an edited scenario file changes P with the same commit and data: its hash is recorded,
+    # and so are uncommitted changes to tracked files (None only without git)
+    assert prov["scenarios_hash"] == reports.files_hash(REPO / "notebooks" / "scenarios")
+    assert prov["local_changes"] is None or isinstance(prov["local_changes"], list)
     for page in ("index.html", "rd_intensity.html", "calibration.html"):
         text = (report / page).read_text()
         assert "Provenance" in text and prov["data_hash"][:16] in text
+        assert f"scenario files <code>{prov['scenarios_hash'][:16]}</code>" in text
+
+
+def test_scenario_files_hash_follows_their_content(tmp_path):
+    (tmp_path / "a.yaml").write_text("name: a\ntrend: -0.01\n", encoding="utf-8")
+    before = reports.files_hash(tmp_path)
+    (tmp_path / "a.yaml").write_text("name: a\ntrend: -0.05\n", encoding="utf-8")
+    assert reports.files_hash(tmp_path) != before
+    assert reports.files_hash(tmp_path / "none") is None
+    assert reports._changes_text(["src/x.py"]) == " <b>with uncommitted changes to src/x.py</b>"
+    assert reports._changes_text([]) == ""
+
+
+def test_a_partial_run_does_not_replace_a_fuller_report(tmp_path):
+    """`forecast report --indicators rd_intensity` replaced a full report for the same date,
+    dropping every other page without a word: it is refused before any notebook runs."""
+    final = tmp_path / AS_OF
+    final.mkdir()
+    summary = {"provenance": {"parameters": {"indicators": ["rd_intensity", "labour_productivity"]}}}
+    (final / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        reports.build_report(AS_OF, tmp_path, indicators=["rd_intensity"], progress=False)
+    assert info.value.field == "indicators" and "labour_productivity" in info.value.message
+    assert "--out DIR" in info.value.expected
+    assert sorted(p.name for p in tmp_path.iterdir()) == [AS_OF]  # nothing started
+    assert json.loads((final / "summary.json").read_text()) == summary
 
 
 def test_a_report_with_the_users_own_data_says_so(tmp_path, monkeypatch):

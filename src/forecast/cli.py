@@ -267,8 +267,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(render_forecast(result))
     if args.json:
         out = Path(args.json)
+        # what else reproduces it beside the data hash, seed and models the result holds
+        recorded = {**result.to_dict(), "code": {
+            "git_commit": reports.git_commit(), "local_changes": reports.local_changes(),
+            "packages": reports.package_versions()}}
         data.write_atomically(out, lambda p: p.write_text(
-            json.dumps(result.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8"))
+            json.dumps(recorded, indent=2, ensure_ascii=False), encoding="utf-8"))
         print(f"wrote {out}")
     return 0
 

@@ -301,6 +301,14 @@ def _observed_target(rows: pd.DataFrame, target: Target) -> dict:
             "source": row["source_title"], "published": row["published"]}
 
 
+def _counted_population(dataset: Dataset, region: str, employment: Employment) -> pd.Series:
+    """The population employment is read on: from ``population_since`` (the 2020 census
+    recount raised the count by about 15%, so earlier years are on another basis)."""
+    population = dataset.series(employment.population, region)
+    since = employment.population_since
+    return population[population.index >= since] if since else population
+
+
 def employment_growth_base(dataset: Dataset, region: str, employment: Employment
                            ) -> tuple[int, tuple[float, float], str] | None:
     """Where employment growth starts (the growth assumption, and break-even growth):
@@ -314,9 +322,7 @@ def employment_growth_base(dataset: Dataset, region: str, employment: Employment
     if not sourced.empty and (since is None or sourced.index[-1] >= since):
         level = float(sourced.iloc[-1])
         return int(sourced.index[-1]), (level, level), "the last sourced employment"
-    population = dataset.series(employment.population, region)
-    if since:
-        population = population[population.index >= since]
+    population = _counted_population(dataset, region, employment)
     if population.empty:
         return None
     year, pop = int(population.index[-1]), float(population.iloc[-1])
@@ -345,9 +351,7 @@ def _employment_paths(dataset: Dataset, region: str, years: np.ndarray, employme
         base_year, (lo, hi), _ = start
         base = rng.uniform(lo, hi, size=(n_paths, 1))  # one level per path (a range: a ratio's)
         return base * (1 + g) ** (years - base_year), None, None
-    population = dataset.series(employment.population, region)
-    if employment.population_since:
-        population = population[population.index >= employment.population_since]
+    population = _counted_population(dataset, region, employment)
     fit = None
     if population.empty or population.index[-1] < years[-1]:
         # Population follows its own recent drift; a random walk with drift is the only family
@@ -485,12 +489,11 @@ def _published_ratio(dataset: Dataset, region: str, indicator: Indicator,
     rule = indicator.derived
     what, year, value = figure
     at = np.array([year])
-    population = dataset.series(employment.population, region)
     try:
         top = np.concatenate(list(_numerator_members(
             numerator, scenario, dataset.series(rule.numerator, region), at).values()))[:, 0]
-        people = on_years(population[population.index >= (employment.population_since or 0)],
-                          at, n_paths, pop_fit.paths() if pop_fit else None,
+        people = on_years(_counted_population(dataset, region, employment), at, n_paths,
+                          pop_fit.paths() if pop_fit else None,
                           pop_fit.years if pop_fit else ())[:, 0]
     except InputError:
         return (f"the {what} of {year} ({value:.4g}) is not used: {rule.numerator} or "
@@ -1025,9 +1028,7 @@ def _implied_last(dataset: Dataset, region: str, indicator: Indicator, numerator
     the targets. None for the employment-growth assumption or without such a year."""
     if employment.method != "population_ratio":
         return None
-    population = dataset.series(employment.population, region)
-    if employment.population_since:
-        population = population[population.index >= employment.population_since]
+    population = _counted_population(dataset, region, employment)
     common = sorted(set(numerator.index) & set(population.index))
     if not common:
         return None

@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import ast
 import dataclasses
+import hashlib
 import html
 import json
 import math
@@ -37,6 +38,7 @@ import os
 import platform
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -61,8 +63,9 @@ from .targets import did_you_mean
 START_TIMEOUT = 120        # seconds for a kernel to start
 CELL_TIMEOUT = 900         # seconds for one cell
 KERNEL = "python3"         # jupyter_client launches "python" kernels with sys.executable
-PACKAGES = ("numpy", "pandas", "scipy", "statsmodels", "prophet", "matplotlib", "papermill",
-            "nbconvert", "nbformat", "nbclient", "ipykernel", "scrapbook", "pyarrow", "pyyaml")
+PACKAGES = ("numpy", "pandas", "scipy", "statsmodels", "prophet", "cmdstanpy", "matplotlib",
+            "papermill", "nbconvert", "nbformat", "nbclient", "jupyter_client", "ipykernel",
+            "scrapbook", "pyarrow", "pyyaml")
 FORECASTABLE = ("probability", "pace only")
 STATUS_COLOURS = {"likely": "#c6f6d5", "balanced": "#fefcbf", "unlikely": "#fed7d7",
                   "observed met": "#9ae6b4", "observed missed": "#feb2b2",
@@ -659,13 +662,45 @@ def user_data(dataset: data.Dataset) -> list[dict]:
     return out
 
 
-def provenance(dataset: data.Dataset, parameters: dict) -> dict:
-    """What a report rests on: data hash, as_of, every parameter, seed, versions, commit,
-    and the user's own data in it (:func:`user_data`)."""
+def local_changes(root: Path | None = None) -> list[str] | None:
+    """Tracked files that differ from the commit (``git status --porcelain``), so a report
+    made from edited code or scenarios says so beside its commit; None without git."""
+    root = root or data.project_root()
+    git = shutil.which("git")
+    if git is None or not (root / ".git").exists():
+        return None
+    try:
+        out = subprocess.run([git, "-C", str(root), "status", "--porcelain",
+                              "--untracked-files=no"], capture_output=True, text=True,
+                             timeout=20, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return [line[3:] for line in out.splitlines() if line.strip()]
+
+
+def files_hash(folder: Path, pattern: str = "*.yaml") -> str | None:
+    """SHA-256 over the names and bytes of ``folder``'s files matching ``pattern`` (the
+    scenario files a report's scenario pages read), or None without such files."""
+    files = sorted(folder.glob(pattern)) if folder.is_dir() else []
+    if not files:
+        return None
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def provenance(dataset: data.Dataset, parameters: dict,
+               scenario_dir: Path | None = None) -> dict:
+    """What a report rests on: data hash, as_of, every parameter, seed, versions, commit and
+    any uncommitted change to tracked files, the hash of the scenario files, and the user's
+    own data in it (:func:`user_data`)."""
     return {"as_of": dataset.as_of.isoformat(), "data_hash": dataset.data_hash,
             "user_data": user_data(dataset),
             "seed": parameters.get("seed"), "parameters": parameters,
-            "git_commit": git_commit(), "packages": package_versions(),
+            "git_commit": git_commit(), "local_changes": local_changes(),
+            "scenarios_hash": files_hash(scenario_dir or notebooks_dir() / "scenarios"),
+            "packages": package_versions(),
             "platform": platform.platform(),
             "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
@@ -677,11 +712,30 @@ def footer_html(prov: dict) -> str:
             "font-size:0.8em;color:#555;font-family:sans-serif'>"
             f"<b>Provenance</b> &middot; as_of {html.escape(prov['as_of'])} &middot; data hash "
             f"<code>{html.escape(prov['data_hash'][:16])}</code> &middot; seed {prov['seed']} "
-            f"&middot; git commit <code>{html.escape(prov['git_commit'][:12])}</code> &middot; "
+            f"&middot; git commit <code>{html.escape(prov['git_commit'][:12])}</code>"
+            f"{_changes_text(prov.get('local_changes'))} &middot; scenario files "
+            f"<code>{html.escape((prov.get('scenarios_hash') or 'none')[:16])}</code> &middot; "
             f"generated {html.escape(prov['generated_at'])}<br>parameters: "
             f"{html.escape(params)}<br>packages: {html.escape(versions)}"
             f"{'<br>' + user_data_html(prov['user_data']) if prov.get('user_data') else ''}"
             "</footer>")
+
+
+def _report_indicators(folder: Path) -> list[str]:
+    """The indicators a finished report in ``folder`` has pages for (none when there is no
+    readable report there)."""
+    try:
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        return list(summary["provenance"]["parameters"]["indicators"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+
+
+def _changes_text(changes: list[str] | None) -> str:
+    if not changes:
+        return ""
+    shown = ", ".join(changes[:5]) + (f" and {len(changes) - 5} more" if len(changes) > 5 else "")
+    return f" <b>with uncommitted changes to {html.escape(shown)}</b>"
 
 
 def user_data_html(files: list[dict]) -> str:
@@ -1069,6 +1123,10 @@ def changes_since_previous(out: Path, as_of: str, rows: list[dict], dataset: dat
     if before_prov.get("git_commit") not in (None, prov.get("git_commit")):
         settings.append(f"code {str(before_prov['git_commit'])[:12]} -> "
                         f"{str(prov.get('git_commit'))[:12]}")
+    if before_prov.get("local_changes") or prov.get("local_changes"):
+        settings.append("uncommitted code changes (see each report's footer)")
+    if before_prov.get("scenarios_hash") not in (None, prov.get("scenarios_hash")):
+        settings.append("scenario files changed")
     return {"as_of": before_as_of, "targets": targets, "new_figures": new_figures,
             "settings": settings}
 
@@ -1236,6 +1294,14 @@ def build_report(as_of=None, out: str | Path = "reports", *, indicators: list[st
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     final, failed_dir = out / name, out / f"{name}.failed"
+    dropped = sorted(set(_report_indicators(final)) - {
+        j.parameters["indicator"] for j in plan if j.kind == "indicator"})
+    if dropped:  # said before an hour of notebooks, not found missing afterwards
+        raise InputError(final, f"this report has pages for {', '.join(dropped)}, which this "
+                         "run (--indicators) would not render: it would replace the fuller "
+                         "report", field="indicators", expected="every indicator of that "
+                         "report, or --out DIR for a partial report elsewhere (or delete the "
+                         "folder to replace it)")
     staging = out / f".{name}.tmp-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     (staging / "notebooks").mkdir(parents=True)
@@ -1245,7 +1311,7 @@ def build_report(as_of=None, out: str | Path = "reports", *, indicators: list[st
                   "kernel": kernel, "start_timeout": start_timeout,
                   "cell_timeout": cell_timeout, "calibration_paths": calibration_paths,
                   "calibration_origins": calibration_origins, "jobs": jobs}
-    prov = provenance(dataset, parameters)
+    prov = provenance(dataset, parameters, source / "scenarios")
     footer = footer_html(prov)
     results: dict[str, JobResult] = {}
     bar = _progress(len(plan), progress)
