@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import shutil
 from datetime import date
 from pathlib import Path
@@ -423,6 +424,13 @@ def test_data_add_refuses_a_future_date_and_names_likely_mistakes(root, tmp_path
     assert "note: region '杭州' is new" in out
     assert ("note: line 4: rd_intensity 2015 = 3.4 counts from the same date as 3.3 in same.csv "
             "line 2") in out
+    # a decimal point in the wrong place passes the x30 magnitude check but not this one
+    typo = write_csv(tmp_path / "typo.csv", [row(year="2021", value="35", published="2022-09-01",
+                                                 vintage="typo")])
+    assert cli.main(["data", "add", str(typo)]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"note: line 2: rd_intensity 2021 = 35 is \d+(\.\d+)?x the 20(20|22) "
+                     r"value [\d.]+ \(.*\): a wrong unit or a typo\?", out), out
     # an ordinary row gets none of these
     plain = write_csv(tmp_path / "plain.csv", [row(year="2020", vintage="plain")])
     assert cli.main(["data", "add", str(plain)]) == 0
