@@ -6,6 +6,7 @@ import argparse
 import base64
 import html
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -486,7 +487,6 @@ def test_an_interrupted_report_stops_its_workers_and_leaves_the_previous_report(
         tmp_path, signal_name):
     """``kill`` or Ctrl-C during ``forecast report`` used to let the run go on (the pool
     waited for every queued notebook) and left a staging folder and running kernels behind."""
-    import os
     import signal
     import sys
     import time
@@ -729,3 +729,23 @@ def test_the_break_even_table_is_flat_and_formatted(shipped):
     held = lp.break_even["labour_productivity_2027"]["p_at_ratio"]["0.74"]
     assert frame.set_index("target").loc["labour_productivity_2027", "P at ratio 0.74"] == \
         format_probability(held)
+
+
+def test_a_hard_killed_runs_leftovers_are_cleared_and_a_moved_report_put_back(tmp_path):
+    """SIGKILL cannot be caught: its staging folder stayed, and a kill while the new report
+    was being swapped in would leave the previous one under a hidden name only."""
+    dead = 2 ** 22 + 12345  # above the usual pid_max: no such process
+    staging = tmp_path / f".{AS_OF}.tmp-{dead}"
+    moved = tmp_path / f".{AS_OF}.old-{dead}"
+    (staging / "notebooks").mkdir(parents=True)
+    moved.mkdir()
+    (moved / "index.html").write_text("previous report", encoding="utf-8")
+    running = tmp_path / f".{AS_OF}.tmp-{os.getpid()}"  # a live run's folder is left alone
+    running.mkdir()
+    reports._recover_leftovers(tmp_path, AS_OF)
+    assert not staging.exists() and not moved.exists() and running.exists()
+    assert (tmp_path / AS_OF / "index.html").read_text(encoding="utf-8") == "previous report"
+    # with a report in place, a moved-aside copy is only a leftover
+    moved.mkdir()
+    reports._recover_leftovers(tmp_path, AS_OF)
+    assert not moved.exists() and (tmp_path / AS_OF / "index.html").is_file()

@@ -1253,6 +1253,31 @@ def _consistency(summary_rows: list[dict], pages: dict[str, dict]) -> list[str]:
     return problems
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def _recover_leftovers(out: Path, name: str) -> None:
+    """What a run killed hard (SIGKILL, power loss) left of the report ``name``: its staging
+    folder is removed, and a previous report it had moved aside to swap in the new one is
+    put back when nothing replaced it. A running report's folders (its PID alive) are left."""
+    for leftover in sorted(out.glob(f".{name}.*-*")):
+        kind, _, pid = leftover.name[len(name) + 2:].partition("-")
+        if kind not in ("tmp", "old") or not pid.isdigit() or _pid_alive(int(pid)):
+            continue
+        final = out / name
+        if kind == "old" and not final.exists():
+            os.replace(leftover, final)
+        else:
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
 def _swap_into_place(staging: Path, final: Path) -> None:
     """Replace ``final`` by ``staging``; the old report survives until the new one is there."""
     old = None
@@ -1294,6 +1319,7 @@ def build_report(as_of=None, out: str | Path = "reports", *, indicators: list[st
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     final, failed_dir = out / name, out / f"{name}.failed"
+    _recover_leftovers(out, name)
     dropped = sorted(set(_report_indicators(final)) - {
         j.parameters["indicator"] for j in plan if j.kind == "indicator"})
     if dropped:  # said before an hour of notebooks, not found missing afterwards
