@@ -749,3 +749,16 @@ def test_a_hard_killed_runs_leftovers_are_cleared_and_a_moved_report_put_back(tm
     moved.mkdir()
     reports._recover_leftovers(tmp_path, AS_OF)
     assert not moved.exists() and (tmp_path / AS_OF / "index.html").is_file()
+
+
+def test_report_arguments_are_checked_before_any_notebook_runs(tmp_path):
+    # GDP has 25 years of history but no target: said so, not "no history"
+    with pytest.raises(InputError, match=r"no target of the plan.*: gdp") as info:
+        reports.build_report(AS_OF, tmp_path, indicators=["gdp"], progress=False)
+    assert info.value.field == "indicators"
+    # the calibration notebook's path count failed after a minute of the other notebooks
+    with pytest.raises(InputError) as info:
+        reports.build_report(AS_OF, tmp_path, indicators=["rd_intensity"], calibration_paths=0,
+                             progress=False)
+    assert info.value.field == "calibration_paths"
+    assert list(tmp_path.iterdir()) == []

@@ -783,8 +783,11 @@ def plan_jobs(dataset: data.Dataset, indicators: list[str] | None, *, n_paths: i
         unknown = [i for i in indicators if i not in forecastable]
         if unknown:
             # an id of the catalogue without history, or a typo: say which
-            what = ("not forecastable (no history to forecast from)"
-                    if unknown[0] in dataset.registry.indicators else "unknown indicator")
+            registry = dataset.registry
+            what = ("unknown indicator" if unknown[0] not in registry.indicators
+                    else "no target of the plan (a report has pages for the plan's targets)"
+                    if not registry.targets_for(unknown[0])
+                    else "not forecastable (no history to forecast from)")
             raise InputError(None, f"{what}: {', '.join(unknown)}"
                              f"{did_you_mean(unknown[0], forecastable)}", field="indicators",
                              expected="any of " + ", ".join(forecastable))
@@ -1306,6 +1309,9 @@ def build_report(as_of=None, out: str | Path = "reports", *, indicators: list[st
     _int("n_paths", n_paths, 100)
     _int("seed", seed, 0)
     _int("jobs", jobs, 1)
+    # the calibration notebook's own checks, said before the other notebooks have run
+    _int("calibration_paths", calibration_paths, 100)
+    _int("calibration_origins", calibration_origins, 1)
     if models:
         model_names(models)
     source = Path(source_dir) if source_dir else notebooks_dir()
