@@ -105,12 +105,19 @@ def refuse_unknown_parameters(namespace: dict, declared: str) -> None:
 
 
 def resolve_scenarios(values) -> list[Scenario]:
-    """The scenario explorer's ``scenarios`` parameter: a list of names or YAML paths, each
-    resolved as :func:`resolve_scenario`, with distinct names."""
-    if isinstance(values, str) or not isinstance(values, (list, tuple)) or not values \
+    """The scenario explorer's ``scenarios`` parameter: None for every file in
+    notebooks/scenarios (the report's scenario pages: a file added there is on them), or
+    one name or YAML path, or a list of them, each resolved as :func:`resolve_scenario`,
+    with distinct names."""
+    if values is None:
+        values = [p.stem for p in sorted((notebooks_dir() / "scenarios").glob("*.yaml"))]
+    elif isinstance(values, str):
+        values = [values]
+    if not isinstance(values, (list, tuple)) or not values \
             or not all(isinstance(v, str) for v in values):
         raise InputError(None, f"scenarios is {values!r}", field="scenarios",
-                         expected="a non-empty list of scenario names or YAML paths")
+                         expected="None (every file in notebooks/scenarios), or scenario "
+                         "names or YAML paths")
     return distinct_names([resolve_scenario(v) for v in values])
 
 
