@@ -151,7 +151,12 @@ def test_forecastable_set():
 
 def test_git_commit_reads_the_repository_or_says_unknown(tmp_path):
     commit = reports.git_commit(REPO)
-    assert commit == "unknown" or len(commit) == 40
+    if shutil.which("git") and (REPO / ".git").exists():  # a clone: the commit checked out
+        head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True,
+                              text=True, check=True).stdout.strip()
+        assert commit == head
+    else:
+        assert commit == "unknown" or len(commit) == 40
     assert reports.git_commit(tmp_path) == "unknown"
 
 
@@ -165,7 +170,9 @@ def test_indicator_forecast_notebook(tmp_path):
     assert result["status"] == "probability" and result["scenario"]["name"] == "slower_trend"
     assert result["params"]["n_paths"] == 300 and result["params"]["models"] == FAST
     assert set(result["probabilities"]) == {"rd_intensity_2025", "rd_intensity_2027"}
-    assert 0 <= result["joint"]["p_all_met"] <= 1
+    # meeting both targets is no likelier than meeting the harder one
+    assert result["joint"]["p_all_met"] <= min(
+        p["p_in_year"] for p in result["probabilities"].values()) + 1e-12
 
 
 @pytest.mark.slow

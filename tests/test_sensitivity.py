@@ -168,6 +168,12 @@ def test_dataset_variants(shipped):
     assert earlier.series("rd_intensity").index.max() <= 2021
     first = sensitivity.dataset_first_vintage(shipped)
     assert len(first.series("gdp")) == len(shipped.series("gdp"))
+    # R&D intensity 2021 was revised after its first release: the variant takes the first
+    revised = shipped.vintages[(shipped.vintages["indicator"] == "rd_intensity")
+                               & (shipped.vintages["region"] == "Hangzhou")
+                               & (shipped.vintages["year"] == 2021)]
+    earliest = revised.sort_values("available", kind="stable").iloc[0]["value"]
+    assert first.series("rd_intensity")[2021] == earliest != shipped.series("rd_intensity")[2021]
 
 
 # --- sweeps over target levels x scenarios, on every engine ---------------------------------
