@@ -73,7 +73,9 @@ def test_probability_curve_and_tornado_render(shipped, rd):
     # 0-100%, and it is wide enough for every variant's name: a long one at a low end ran
     # over the assumptions' names
     long = ranking.copy()
-    long.loc[0, ["low", "low_variant"]] = [0.01, "rd_intensity -3% in 2026 (-0.11 pt), a long name"]
+    long.loc[0, ["low", "low_variant"]] = [0.01, "without the labour_productivity derived "
+                                           "from published employed_persons of 2022 (assumed "
+                                           "0.58-0.74)"]  # cut to TORNADO_LABEL characters
     for table_ in (ranking, long):
         fig = plots.tornado(table_, title="t")
         ax = fig.axes[0]
@@ -85,6 +87,8 @@ def test_probability_curve_and_tornado_render(shipped, rd):
         for text in ax.texts:
             extent = text.get_window_extent(canvas.get_renderer())
             assert box.x0 <= extent.x0 and extent.x1 <= box.x1, text.get_text()
+            assert len(text.get_text()) <= plots.TORNADO_LABEL + len(" >99.9%")
+        assert -1 <= ax.get_xlim()[0] and ax.get_xlim()[1] <= 2  # the bars stay readable
     ends = [ranking["base"].iloc[0], *ranking["low"].dropna(), *ranking["high"].dropna()]
     span = max(max(ends) - min(ends), 0.1)
     assert plots.tornado(ranking, title="t").axes[0].get_xlim()[1] <= max(ends) + 1.2 * span

@@ -107,12 +107,15 @@ def test_tornado_when_every_simulated_year_is_over_says_the_scenarios_cannot_act
     result = run(late, "rd_intensity")
     assert result.scenario_start == 2028 and int(result.modelled.years[-1]) == 2027
     table = sensitivity.tornado(late, result, vintage=False)
-    for assumption in ("trend", "volatility", "growth shock"):
-        row = sensitivity.tornado_ranking(table, "rd_intensity_2027").set_index(
-            "assumption").loc[assumption]
+    ranking = sensitivity.tornado_ranking(table, "rd_intensity_2027").set_index("assumption")
+    for assumption in ("trend", "volatility"):
+        row = ranking.loc[assumption]
         assert row["swing"] == 0 and row["low_variant"] == "no effect"
         assert row["note"] == ("no effect: every simulated year (to 2027) is over on the "
                                "as-of date; it would act from 2028")
+    # a shock names its year, 2027, which it can still change
+    shock = ranking.loc["growth shock"]
+    assert shock["low"] < shock["base"] < shock["high"] and "in 2027" in shock["low_variant"]
     # what can still vary does
     assert table[table["assumption"] == "model choice"]["p"].notna().all()
     # the scenario explorer and a sweep name the scenario as not applicable, and a run

@@ -437,17 +437,18 @@ def tornado(ranking: pd.DataFrame, *, title: str) -> Figure:
         left, right = min(lo, base), max(hi, base)
         ax.barh(y, max(right - left, 0.004), left=left if right - left >= 0.004 else left - 0.002,
                 color=COLOURS["band"], alpha=0.7, height=0.55)
+        low_name, high_name = _shortened(row.low_variant), _shortened(row.high_variant)
         if row.low_variant == row.high_variant:  # one variant: label it on its side
             side = (lo, -4, "right") if lo < base else (hi, 4, "left")
-            text = f"{row.low_variant} {format_probability(lo)}" if lo < base else \
-                f"{format_probability(hi)} {row.high_variant}"
+            text = f"{low_name} {format_probability(lo)}" if lo < base else \
+                f"{format_probability(hi)} {high_name}"
             ax.annotate(text, (side[0], y), textcoords="offset points", xytext=(side[1], 0),
                         ha=side[2], va="center", fontsize=8)
             continue
-        ax.annotate(f"{row.low_variant} {format_probability(lo)}", (left, y),
+        ax.annotate(f"{low_name} {format_probability(lo)}", (left, y),
                     textcoords="offset points", xytext=(-4, 0), ha="right", va="center",
                     fontsize=8)
-        ax.annotate(f"{format_probability(hi)} {row.high_variant}", (right, y),
+        ax.annotate(f"{format_probability(hi)} {high_name}", (right, y),
                     textcoords="offset points", xytext=(4, 0), ha="left", va="center",
                     fontsize=8)
     ax.axvline(base, color=COLOURS["target"], lw=1.2)
@@ -469,12 +470,23 @@ def tornado(ranking: pd.DataFrame, *, title: str) -> Figure:
     return fig
 
 
+#: a tornado label longer than this is cut (with "…"); the table beside the chart has it whole
+TORNADO_LABEL = 40
+
+
+def _shortened(text, limit: int = TORNADO_LABEL) -> str:
+    text = str(text)
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
 def _widen_to_fit_labels(fig: Figure, ax) -> None:
     """Widen the x range until every annotation lies inside the axes: a long variant name
     at a bar's low end ran over the y tick labels. A name's width is fixed in pixels and its
     anchor in data units, so the range that fits it is solved for directly; the two ends and
     the layout interact, so a few rounds settle it."""
     canvas = FigureCanvasAgg(fig)  # figures here have no pyplot canvas to measure with
+    for text in ax.texts:  # the layout keeps its room for the axes; the range makes room here
+        text.set_in_layout(False)
     for _ in range(6):
         canvas.draw()  # lays the figure out (constrained layout), then the boxes are final
         renderer = canvas.get_renderer()
@@ -494,6 +506,9 @@ def _widen_to_fit_labels(fig: Figure, ax) -> None:
                 new_low = min(new_low, (anchor - need_left * high) / (1 - need_left))
             if extent.x1 > box.x1 - margin + 0.5 and need_right < 0.9:
                 new_high = max(new_high, (anchor - need_right * low) / (1 - need_right))
+        # never beyond -100%..200%: past that the bars would be slivers; a label still too
+        # long is cut to TORNADO_LABEL characters anyway
+        new_low, new_high = max(new_low, -1.0), min(new_high, 2.0)
         if (new_low, new_high) == (low, high):
             return
         ax.set_xlim(new_low, new_high)

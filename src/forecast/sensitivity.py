@@ -217,9 +217,12 @@ def tornado(dataset: Dataset, result: IndicatorForecast, *, volatility: tuple[fl
         # is the difference from the assumed range it replaced
         what, year, _ = result.employment.anchor
         assumed = Employment()
-        variants.append(("employment ratio", f"without the {what} of {year} (assumed "
-                         f"{assumed.ratio[0]:.2f}-{assumed.ratio[1]:.2f})",
-                         Scenario(name="assumed employment ratio", employment=assumed)))
+        # short enough for the chart's bar label; the note names the figure in full
+        variants.append(("employment ratio", f"assumed {assumed.ratio[0]:.2f}-"
+                         f"{assumed.ratio[1]:.2f}, not the {year} figure",
+                         Scenario(name="assumed employment ratio", employment=assumed),
+                         f"the assumed employment ratio, as if the {what} of {year} were "
+                         "not known"))
     elif result.indicator.derived is not None:
         # the ratio's denominator is an assumption: hold it at each end of its stated range
         base_employment = result.employment
@@ -229,10 +232,11 @@ def tornado(dataset: Dataset, result: IndicatorForecast, *, volatility: tuple[fl
                 employment=dataclasses.replace(base_employment, ratio=(end, end)))))
     years = list(np.asarray(result.years))
     last_simulated = int(result.modelled.years[-1])
-    for assumption, variant, scenario in variants:
-        if start > last_simulated and assumption in ("volatility", "growth shock", "trend"):
-            # every simulated year is over on the as-of date (its figure not yet out): a
-            # scenario acts only on years still to come, so these leave every P at the base
+    for assumption, variant, scenario, *said in variants:
+        if start > last_simulated and assumption in ("volatility", "trend"):
+            # every simulated year is over on the as-of date (its figure not yet out): a trend
+            # or volatility change acts only on years still to come, so these leave every P
+            # at the base (a shock names its year, the last simulated one here, and acts)
             add(assumption, variant, dict(base), f"no effect: every simulated year (to "
                 f"{last_simulated}) is over on the as-of date; it would act from {start}")
             continue
@@ -247,8 +251,9 @@ def tornado(dataset: Dataset, result: IndicatorForecast, *, volatility: tuple[fl
         acts = {"growth shock": shock_year, "volatility": start, "trend": start}.get(assumption)
         add(assumption, variant,
             {t.id: target_probability(paths, result.years, t).p_in_year for t in targets},
-            {t.id: f"no effect on {t.year}: it acts from {acts}" for t in targets
-             if acts is not None and t.year < acts})
+            {t.id: f"no effect on {t.year}: it acts from {acts}"
+             if acts is not None and t.year < acts else (said[0] if said else "")
+             for t in targets})
 
     if result.basis:  # a share restated on its denominator's revised basis: P without it
         b = result.basis
