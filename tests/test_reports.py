@@ -346,7 +346,7 @@ def test_scenario_files_hash_follows_their_content(tmp_path):
     assert reports._changes_text([]) == ""
 
 
-def test_a_partial_run_does_not_replace_a_fuller_report(tmp_path):
+def test_a_partial_run_does_not_replace_a_fuller_report(tmp_path, monkeypatch):
     """`forecast report --indicators rd_intensity` replaced a full report for the same date,
     dropping every other page without a word: it is refused before any notebook runs."""
     final = tmp_path / AS_OF
@@ -359,6 +359,17 @@ def test_a_partial_run_does_not_replace_a_fuller_report(tmp_path):
     assert "--out DIR" in info.value.expected
     assert sorted(p.name for p in tmp_path.iterdir()) == [AS_OF]  # nothing started
     assert json.loads((final / "summary.json").read_text()) == summary
+
+    # a full run renders what is forecastable now, whatever the earlier report had (an
+    # indicator whose user data were deleted drops out): it gets past the guard
+    class Reached(Exception):
+        pass
+
+    def stop(*args, **kwargs):
+        raise Reached
+    monkeypatch.setattr(reports, "process_pool", stop)
+    with pytest.raises(Reached):
+        reports.build_report(AS_OF, tmp_path, progress=False)
 
 
 def test_a_report_with_the_users_own_data_says_so(tmp_path, monkeypatch):

@@ -345,3 +345,22 @@ def test_first_releases_are_varied_when_only_a_ratios_population_was_revised(tmp
     assert not first["note"].str.contains("nothing to vary").any()
     # a larger population (more employment) lowers P: the first release gives it back
     assert (first["p"] > first["base"]).all()
+
+
+def test_a_gdp_scenarios_own_mistakes_are_errors_on_rd_intensity_too(shipped, rd, tmp_path):
+    """On R&D intensity a GDP scenario that cannot be simulated is 'not applicable'; a 'from'
+    or shock year outside the simulated years is the file's mistake and an error, as on
+    labour productivity (it was shown as 'not applicable')."""
+    from forecast.scenario import load_scenario
+    for text, field in (("trend: -0.02\nfrom: 2030\n", "from"),
+                        ("growth_shock: {year: 2031, size: -0.02}\n", "growth_shock.year")):
+        path = tmp_path / "g.yaml"
+        path.write_text("name: g\nacts_on: gdp\n" + text, encoding="utf-8")
+        scenario = load_scenario(path)
+        with pytest.raises(InputError) as info:
+            sensitivity.run_scenarios(shipped, rd, [scenario])
+        assert info.value.field == field
+        with pytest.raises(InputError) as info:
+            sweep(shipped, "rd_intensity", np.array([4.2]), [scenario], engine="serial",
+                  **SWEEP_KW)
+        assert info.value.field == field

@@ -1333,8 +1333,10 @@ def build_report(as_of=None, out: str | Path = "reports", *, indicators: list[st
     out.mkdir(parents=True, exist_ok=True)
     final, failed_dir = out / name, out / f"{name}.failed"
     _recover_leftovers(out, name)
+    # a partial run (--indicators) must not replace a fuller report; a full run renders what
+    # is forecastable now (an indicator whose user data were deleted drops out, as it should)
     dropped = sorted(set(_report_indicators(final)) - {
-        j.parameters["indicator"] for j in plan if j.kind == "indicator"})
+        j.parameters["indicator"] for j in plan if j.kind == "indicator"}) if indicators else []
     if dropped:  # said before an hour of notebooks, not found missing afterwards
         raise InputError(final, f"this report has pages for {', '.join(dropped)}, which this "
                          "run (--indicators) would not render: it would replace the fuller "

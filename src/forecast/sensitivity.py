@@ -392,8 +392,8 @@ def run_scenarios(dataset: Dataset, result: IndicatorForecast,
                 rows.append(row(scenario.name, scenario.description, "not applicable", None,
                                 exc.message))
                 continue
-            if not scenario.holds_numerator_of(result.indicator):
-                raise
+            if not scenario.holds_numerator_of(result.indicator) or exc.field in SCENARIO_FIELDS:
+                raise  # the file's own mistake ('from', a shock year) is an error everywhere
             # a GDP scenario where GDP cannot be simulated (a region without enough of it)
             rows.append(row(scenario.name, scenario.description, "not applicable", None,
                             f"{scenario.on} cannot be simulated here: {exc.message}"))
@@ -459,8 +459,9 @@ def _sweep_task(item: tuple) -> pd.DataFrame:
         if exc.field == "as_of":  # no simulated year left to act on: said, not fatal
             return pd.DataFrame([{"scenario": scenario.name, "year": None, "level": None,
                                   "p": None, "note": exc.message}])
-        if not scenario.holds_numerator_of(dataset.registry.indicator(indicator)):
-            raise
+        if not scenario.holds_numerator_of(dataset.registry.indicator(indicator)) \
+                or exc.field in SCENARIO_FIELDS:
+            raise  # the file's own mistake ('from', a shock year) is an error everywhere
         return pd.DataFrame([{"scenario": scenario.name, "year": None, "level": None, "p": None,
                               "note": f"{scenario.on} cannot be simulated here: {exc.message}"}])
     if result.paths is None:
@@ -485,6 +486,11 @@ def _sweep_task(item: tuple) -> pd.DataFrame:
                                     "level": grid, "p": p, "p_mc95": mc,
                                     "note": note}))
     return pd.concat(frames, ignore_index=True)
+
+
+#: fields of a scenario file whose errors are the file's own (not "GDP cannot be simulated
+#: here"), so a GDP scenario on R&D intensity raises them as it does on labour productivity
+SCENARIO_FIELDS = ("from", "growth_shock.year")
 
 
 def levels_off_the_plan(dataset: Dataset, indicator: str, grid) -> np.ndarray:
