@@ -971,3 +971,21 @@ def test_a_scenario_without_a_description_prints_without_empty_brackets(shipped)
     text = cli.render_forecast(run(shipped, "rd_intensity", backtest=False,
                                    scenario=Scenario(name="i", description="", trend=0.01)))
     assert "scenario: i; acts on rd_intensity: trend from 2026" in text and "i ()" not in text
+
+
+def test_break_even_employment_growth_under_a_published_figure_gives_half(tmp_path):
+    """With a published labour productivity (18 in 2021, synthetic) the break-even growth
+    counted from the employment the figure implies, while a growth scenario at that rate
+    started from population x the assumed ratio: P(2027) 87%, not 50% (second review)."""
+    lp = dict(indicator="labour_productivity", unit="万元/人", vintage="synthetic test LP")
+    root = add_user_rows(tmp_path, [row(year="2021", value="18", published="2022-04-01", **lp)])
+    dataset = data.load("2026-11-27", root)
+    base = run(dataset, "labour_productivity", backtest=False, n_paths=4000)
+    entry = base.break_even["labour_productivity_2027"]
+    growth = entry["employment_growth_per_year"]
+    assert entry["employment_growth_base"].startswith("1006 万人 in 2021 (implied by the published")
+    at = run(dataset, "labour_productivity", backtest=False, n_paths=4000,
+             scenario=Scenario(employment=Employment(method="growth", growth=(growth, growth))))
+    assert at.probabilities["labour_productivity_2027"].p_in_year == pytest.approx(0.5, abs=0.03)
+    assert any(n.startswith("employment grows from 1006 万人 in 2021 (implied by the published "
+                            "labour_productivity)") for n in at.notes)

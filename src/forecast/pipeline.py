@@ -309,14 +309,24 @@ def _counted_population(dataset: Dataset, region: str, employment: Employment) -
     return population[population.index >= since] if since else population
 
 
-def employment_growth_base(dataset: Dataset, region: str, employment: Employment
+def employment_growth_base(dataset: Dataset, region: str, employment: Employment,
+                           indicator: Indicator | None = None
                            ) -> tuple[int, tuple[float, float], str] | None:
     """Where employment growth starts (the growth assumption, and break-even growth):
-    ``(year, (low, high) 万人, what it is)``. The last sourced employment when it is counted
-    on the population basis the run uses (from ``population_since``, the 2020 census recount);
-    otherwise the newest published population since then times the assumed ratio range, as
-    an older count understates today's employment (by about 15%) and so overstates
-    productivity. None when neither exists."""
+    ``(year, (low, high) 万人, what it is)``. With ``indicator`` (labour productivity), the
+    employment its newest known value implies where that year's GDP is published (the level
+    the break-even counts from under such a figure); else the last sourced employment when it
+    is counted on the population basis the run uses (from ``population_since``, the 2020
+    census recount); otherwise the newest published population since then times the assumed
+    ratio range, as an older count understates today's employment (by about 15%) and so
+    overstates productivity. None when none of them exists."""
+    if indicator is not None and indicator.derived is not None:
+        figure = _ratio_figure(dataset, region, indicator, Employment())[0]
+        numerator = dataset.series(indicator.derived.numerator, region)
+        if figure is not None and figure[1] in numerator.index:
+            what, year, value = figure
+            level = indicator.derived.factor * float(numerator[year]) / value
+            return year, (level, level), f"implied by the {what}"
     sourced = dataset.series("employed_persons", region)
     since = employment.population_since
     if not sourced.empty and (since is None or sourced.index[-1] >= since):
@@ -335,14 +345,14 @@ def employment_growth_base(dataset: Dataset, region: str, employment: Employment
 
 
 def _employment_paths(dataset: Dataset, region: str, years: np.ndarray, employment: Employment,
-                      n_paths: int, seed: int
+                      n_paths: int, seed: int, indicator: Indicator | None = None
                       ) -> tuple[np.ndarray, np.ndarray | None, ComponentFit | None]:
     """Employment (万人) paths for ``years`` under the stated assumption, from the run's
     own seeded streams (the same ``seed`` always gives the same employment paths), with the
     population paths and the population fit they rest on (None for the growth assumption)."""
     rng = np.random.default_rng([seed, 1])
     if employment.method == "growth":
-        start = employment_growth_base(dataset, region, employment)
+        start = employment_growth_base(dataset, region, employment, indicator)
         if start is None:
             raise InputError(None, f"no employed_persons or {employment.population} for "
                              f"{region}: the growth assumption needs a level to grow from",
@@ -435,7 +445,7 @@ def _denominator_paths(dataset: Dataset, region: str, indicator: Indicator, year
     implies (:func:`_published_ratio`). The notes say when a known figure is not used."""
     employment = explicit or Employment()
     denominator, population, pop_fit = _employment_paths(dataset, region, years, employment,
-                                                         n_paths, seed)
+                                                         n_paths, seed, indicator)
     figure, notes = _ratio_figure(dataset, region, indicator, Employment())
     if figure is not None and explicit is not None:
         label, year, value = figure
@@ -1010,9 +1020,10 @@ def _required_numerator_growth(dataset: Dataset, result: IndicatorForecast, regi
                f"ensemble grows {growth:+.1%}/yr at the median") + past + break_note)
 
 
-def employment_caveat(dataset: Dataset, region: str, employment: Employment) -> str:
+def employment_caveat(dataset: Dataset, region: str, employment: Employment,
+                      indicator: Indicator | None = None) -> str:
     """Where the growth assumption starts ("" for another assumption or nothing to say)."""
-    start = employment_growth_base(dataset, region, employment)
+    start = employment_growth_base(dataset, region, employment, indicator)
     if employment.method != "growth" or start is None:
         return ""
     year, (lo, hi), what = start
@@ -1097,7 +1108,7 @@ def _forecast_derived(dataset: Dataset, result: IndicatorForecast, region: str, 
                 f": more employed persons than residents, so it counts employment or "
                 f"{rule.numerator} on another basis than the suite's"
                 if employment.ratio[1] > 1 else ""))
-    caveat = employment_caveat(dataset, region, employment)
+    caveat = employment_caveat(dataset, region, employment, result.indicator)
     if caveat:
         result.notes.append(caveat)
     result.assumption = employment.describe()
@@ -1119,7 +1130,8 @@ def _forecast_derived(dataset: Dataset, result: IndicatorForecast, region: str, 
             numerator, scenario, observed, np.array([year_a])).values()))[:, 0]
         employment_base = (year_a, float(np.median(rule.factor * gdp_a / value_a)),
                            f" (implied by the {what})")
-    elif (start := employment_growth_base(dataset, region, employment)) is not None:
+    elif (start := employment_growth_base(dataset, region, employment,
+                                          result.indicator)) is not None:
         year_s, (lo_s, hi_s), what_s = start
         employment_base = (year_s, (lo_s + hi_s) / 2, f" (the middle of {what_s})"
                            if lo_s != hi_s else f" ({what_s})")

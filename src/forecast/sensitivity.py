@@ -382,7 +382,8 @@ def run_scenarios(dataset: Dataset, result: IndicatorForecast,
                             "GDP paths of the base, employment replaced",
                             apply_scenario(result, scenario, dataset),
                             "; ".join(t for t in (scenario.employment.describe(), employment_caveat(
-                                dataset, result.region, scenario.employment)) if t),
+                                dataset, result.region, scenario.employment, result.indicator))
+                                               if t),
                             replaces_employment=True))
             continue
         try:
