@@ -431,6 +431,11 @@ def test_data_add_refuses_a_future_date_and_names_likely_mistakes(root, tmp_path
     out = capsys.readouterr().out
     assert re.search(r"note: line 2: rd_intensity 2021 = 35 is \d+(\.\d+)?x the 20(20|22) "
                      r"value [\d.]+ \(.*\): a wrong unit or a typo\?", out), out
+    # ... and a revision retyped for a year already sourced is held against that year
+    retyped = write_csv(tmp_path / "retyped.csv", [row(year="2016", value="0.35",
+                                                       published="2022-09-01", vintage="rev")])
+    assert cli.main(["data", "add", str(retyped)]) == 0
+    assert "rd_intensity 2016 = 0.35 is 0.1" in capsys.readouterr().out
     # an ordinary row gets none of these
     plain = write_csv(tmp_path / "plain.csv", [row(year="2020", vintage="plain")])
     assert cli.main(["data", "add", str(plain)]) == 0

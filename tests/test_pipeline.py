@@ -541,8 +541,9 @@ def test_a_gdp_scenario_states_how_rd_spending_responds(shipped, tmp_path):
         run(shipped, "rd_intensity", backtest=False, scenario=e1).scenario_timing()
     # on labour productivity GDP is the numerator itself: said to be unused
     lp = run(shipped, "labour_productivity", backtest=False, scenario=e1)
-    assert any("its numerator_elasticity is how a share of gdp moves with it; "
-               "labour_productivity is not one, so it is not used" in n for n in lp.notes)
+    assert any("its numerator_elasticity is how a share's numerator responds to the gdp it "
+               "acts on; here it acts on gdp as labour_productivity's own modelled series, "
+               "with no share in between, so it is not used" in n for n in lp.notes)
     for text, field in (("name: x\ntrend: -0.02\nnumerator_elasticity: 1\n", "numerator_elasticity"),
                         ("name: x\nacts_on: gdp\nnumerator_elasticity: 9\n", "numerator_elasticity"),
                         ("name: x\nacts_on: gdp\nnumerator_elasticity: high\n", "numerator_elasticity")):

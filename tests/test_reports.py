@@ -87,8 +87,20 @@ def test_scenario_explorer_refuses_two_scenarios_of_one_name():
     # one name alone is a list of one; None is every file of the folder, so a scenario added
     # there reaches the report's scenario pages (a fixed list of eight left it out)
     assert [s.name for s in reports.resolve_scenarios("slower_trend")] == ["slower_trend"]
-    assert [s.name for s in reports.resolve_scenarios(None)] == sorted(
-        p.stem for p in (NOTEBOOKS / "scenarios").glob("*.yaml"))
+    assert {s.name for s in reports.resolve_scenarios(None)} >= {
+        "slower_trend", "gdp_slowdown", "employment_growth"}
+
+
+def test_every_scenario_file_of_the_folder_reaches_the_pages(tmp_path, monkeypatch):
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "scenarios" / "a.yaml").write_text("name: a\ntrend: -0.01\n", encoding="utf-8")
+    (tmp_path / "scenarios" / "b.yml").write_text("name: b\ntrend: 0.01\n", encoding="utf-8")
+    (tmp_path / "scenarios" / "notes.txt").write_text("not a scenario", encoding="utf-8")
+    monkeypatch.setattr(reports, "notebooks_dir", lambda: tmp_path)
+    assert [s.name for s in reports.resolve_scenarios(None)] == ["a", "b"]
+    before = reports.files_hash(tmp_path / "scenarios")
+    (tmp_path / "scenarios" / "b.yml").write_text("name: b\ntrend: 0.02\n", encoding="utf-8")
+    assert reports.files_hash(tmp_path / "scenarios") != before  # a .yml counts too
 
 
 def test_scenario_files_load_and_say_what_they_assume():
@@ -344,6 +356,23 @@ def test_scenario_files_hash_follows_their_content(tmp_path):
     assert reports.files_hash(tmp_path / "none") is None
     assert reports._changes_text(["src/x.py"]) == " <b>with uncommitted changes to src/x.py</b>"
     assert reports._changes_text([]) == ""
+
+
+def test_uncommitted_changes_are_listed_but_not_benchmark_results(tmp_path):
+    if not shutil.which("git"):
+        pytest.skip("no git")
+    git = ["git", "-C", str(tmp_path), "-c", "user.email=t@example.org", "-c", "user.name=t"]
+    subprocess.run(git + ["init", "-q"], check=True)
+    (tmp_path / "src.py").write_text("x = 1\n")
+    (tmp_path / "benchmarks").mkdir()
+    (tmp_path / "benchmarks" / "RESULTS.md").write_text("old\n")
+    subprocess.run(git + ["add", "."], check=True)
+    subprocess.run(git + ["commit", "-q", "-m", "c"], check=True)
+    assert reports.local_changes(tmp_path) == []
+    (tmp_path / "src.py").write_text("x = 2\n")
+    (tmp_path / "benchmarks" / "RESULTS.md").write_text("new\n")
+    assert reports.local_changes(tmp_path) == ["src.py"]
+    assert reports.local_changes(tmp_path / "benchmarks") is None  # not a repository root
 
 
 def test_a_partial_run_does_not_replace_a_fuller_report(tmp_path, monkeypatch):

@@ -270,6 +270,19 @@ def test_cli_sensitivity_writes_csv(tmp_path, capsys):
     notes_file = (tmp_path / "sweep.notes.txt").read_text(encoding="utf-8")
     assert "[baseline, shock, wide] gdp: series break" in notes_file
     assert "note" not in table.columns
+    assert "300 paths, seed 20261127" in notes_file.splitlines()[0]
+    # the column is the Monte Carlo error forecast run states for the same target and level
+    from forecast.pipeline import forecast_indicator
+    direct = forecast_indicator(data.load("2026-11-27"), "rd_intensity", models=("rw_drift",),
+                                n_paths=300, backtest=False)
+    at_plan = table[(table["scenario"] == "baseline") & (table["level"] == 4.2)
+                    & (table["year"] == 2027)]
+    assert at_plan["p_mc95"].iloc[0] == pytest.approx(
+        direct.probabilities["rd_intensity_2027"].mc_error95, rel=1e-5)
+    # a notes path that is a folder is refused before the sweep
+    (tmp_path / "other.notes.txt").mkdir()
+    assert cli.main(["sensitivity", "--indicator", "rd_intensity", "--targets", "4.2",
+                     "--out", str(tmp_path / "other.csv")]) == 2
     # the file says what reproduces it
     assert set(table["as_of"]) == {"2026-11-27"} and set(table["seed"]) == {20261127}
     assert set(table["n_paths"]) == {300} and table["data_hash"].nunique() == 1

@@ -277,9 +277,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _notes_path(out: Path) -> Path:
+    """Where a sweep's notes go beside its CSV: sweep.csv -> sweep.notes.txt."""
+    return out.with_name(out.stem + ".notes.txt")
+
+
 def _cmd_sensitivity(args: argparse.Namespace) -> int:
-    if args.out and Path(args.out).is_dir():  # say so before the sweep, not after it
-        raise InputError(args.out, "is a folder", field="out", expected="a CSV file path")
+    if args.out:  # say so before the sweep, not after it
+        for path in (Path(args.out), _notes_path(Path(args.out))):
+            if path.is_dir():
+                raise InputError(path, "is a folder", field="out",
+                                 expected="a CSV file path (and its .notes.txt beside it)")
     dataset = data.load(args.as_of)
     grid = parse_grid(args.targets)
     scenarios = [Scenario()] + (load_scenarios(args.scenarios) if args.scenarios else [])
@@ -313,7 +321,7 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
         print(f"note [{', '.join(names)}]: {note}")
     if args.out:
         out = Path(args.out)
-        notes_path = out.with_name(out.stem + ".notes.txt")
+        notes_path = _notes_path(out)
         ind = dataset.registry.indicator(args.indicator)
         # what reproduces the file, on every row (a CSV travels without its command line);
         # the run's notes, the same on hundreds of rows, go once each to the notes file, and a
@@ -327,11 +335,11 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
                  "p", "p_mc95", "applies", "why_not"]
         recorded = recorded[first + [c for c in recorded.columns if c not in first]]
         notes = "".join(f"[{', '.join(names)}] {note}\n" for note, names in by_note.items())
+        data.write_atomically(out, lambda p: recorded.to_csv(p, index=False, float_format="%.6g"))
         data.write_atomically(notes_path, lambda p: p.write_text(
             f"# notes of `forecast sensitivity --indicator {args.indicator}` as of "
-            f"{dataset.as_of} (data {dataset.data_hash}), for {out.name}; [the scenarios each "
-            f"is about]\n{notes}", encoding="utf-8"))
-        data.write_atomically(out, lambda p: recorded.to_csv(p, index=False, float_format="%.6g"))
+            f"{dataset.as_of} (data {dataset.data_hash}, {args.paths} paths, seed {args.seed}), "
+            f"for {out.name}; [the scenarios each is about]\n{notes}", encoding="utf-8"))
         print(f"wrote {out} and its notes, {notes_path}")
     return 0
 

@@ -489,12 +489,14 @@ def check_added(vintages: pd.DataFrame, added: pd.DataFrame, registry: Registry,
     for _, r in added.iterrows():
         # a value typed ten times too big or small (39.5 for 3.95) is far inside the
         # magnitude check's x30 of the series: held against its nearest sourced year instead
+        # the same year (a retyped revision) or the nearest within three; zeros compare with
+        # nothing (a ratio to or from zero says no more than the bounds check did)
         near = others[(others["region"] == r["region"]) & (others["indicator"] == r["indicator"])
-                      & ((others["year"] - r["year"]).abs().between(1, 3))]
+                      & ((others["year"] - r["year"]).abs() <= 3) & (others["value"] != 0)]
         if near.empty or r["value"] == 0:
             continue
         o = near.loc[(near["year"] - r["year"]).abs().idxmin()]
-        ratio = r["value"] / o["value"] if o["value"] else float("inf")
+        ratio = r["value"] / o["value"]
         if not 1 / JUMP_LIMIT <= ratio <= JUMP_LIMIT:
             notes.append(f"line {r['source_line']}: {r['indicator']} {r['year']} = "
                          f"{r['value']:g} is {ratio:.3g}x the {o['year']} value {o['value']:g} "
@@ -524,8 +526,8 @@ def _check_region_spellings(frame: pd.DataFrame) -> None:
                              field="region", expected=f"'{known}'")
 
 
-#: ``data add`` notes a value this many times above or below the same series' value in a
-#: year within three of it (a typo of a decimal point; a real year-on-year jump of x3 is rare)
+#: ``data add`` notes a value this many times above or below the same series' value in the
+#: same year or the nearest within three (a misplaced decimal point; a real jump of x3 is rare)
 JUMP_LIMIT = 3.0
 #: a value this many times off its series' median is taken for a wrong unit (a fraction for a
 #: percent is x100, yuan for 10k yuan x10,000); real series here span well under x20

@@ -700,8 +700,9 @@ def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | Non
     horizon_to = max(t.year for t in open_targets)
     if scenario.numerator_elasticity and not scenario.holds_numerator_of(indicator):
         result.notes.append(f"scenario '{scenario.name}': its numerator_elasticity is how a "
-                            f"share of {scenario.on} moves with it; {indicator_id} is not one, "
-                            "so it is not used")
+                            f"share's numerator responds to the {scenario.on} it acts on; here "
+                            f"it acts on {scenario.on} as {indicator_id}'s own modelled series, "
+                            "with no share in between, so it is not used")
     if indicator.derived is None:
         comp = fit_component(dataset.linked_series(indicator_id, region)[0], indicator,
                              horizon_to=horizon_to, models=models, n_paths=n_paths, seed=seed,
@@ -720,7 +721,7 @@ def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | Non
                 f"{scenario.numerator_response(indicator.share_of.numerator)}: {indicator_id} = "
                 f"baseline {indicator_id} x {ratio}, path by path (the arithmetic of a share "
                 f"under a stated response of {indicator.share_of.numerator}, not a forecast of "
-                "it; the scenario's numerator_elasticity states another)")
+                "it; numerator_elasticity in the scenario file sets the response)")
         result.own_member_paths = _own_members(result, dataset, scenario)
         result.basis = share_rebasing(dataset, indicator, region, horizon_to)
         result.member_paths = _rebased(result.own_member_paths, result.years, result.basis, seed)

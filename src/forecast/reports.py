@@ -110,7 +110,7 @@ def resolve_scenarios(values) -> list[Scenario]:
     one name or YAML path, or a list of them, each resolved as :func:`resolve_scenario`,
     with distinct names."""
     if values is None:
-        values = [p.stem for p in sorted((notebooks_dir() / "scenarios").glob("*.yaml"))]
+        values = [f"scenarios/{p.name}" for p in scenario_files(notebooks_dir() / "scenarios")]
     elif isinstance(values, str):
         values = [values]
     if not isinstance(values, (list, tuple)) or not values \
@@ -682,13 +682,21 @@ def local_changes(root: Path | None = None) -> list[str] | None:
                              timeout=20, check=True).stdout
     except (OSError, subprocess.SubprocessError):
         return None
-    return [line[3:] for line in out.splitlines() if line.strip()]
+    # benchmark results are tracked outputs, not code a report's numbers depend on
+    return [line[3:] for line in out.splitlines()
+            if line.strip() and not line[3:].startswith("benchmarks/")]
 
 
-def files_hash(folder: Path, pattern: str = "*.yaml") -> str | None:
-    """SHA-256 over the names and bytes of ``folder``'s files matching ``pattern`` (the
-    scenario files a report's scenario pages read), or None without such files."""
-    files = sorted(folder.glob(pattern)) if folder.is_dir() else []
+def scenario_files(folder: Path) -> list[Path]:
+    """The scenario files of ``folder`` (``.yaml`` and ``.yml``, as load_scenarios reads)."""
+    return sorted(p for p in folder.glob("*") if p.suffix in (".yaml", ".yml")) \
+        if folder.is_dir() else []
+
+
+def files_hash(folder: Path) -> str | None:
+    """SHA-256 over the names and bytes of ``folder``'s scenario files (what a report's
+    scenario pages read), or None without such files."""
+    files = scenario_files(folder)
     if not files:
         return None
     digest = hashlib.sha256()
@@ -1133,7 +1141,8 @@ def changes_since_previous(out: Path, as_of: str, rows: list[dict], dataset: dat
     if before_prov.get("git_commit") not in (None, prov.get("git_commit")):
         settings.append(f"code {str(before_prov['git_commit'])[:12]} -> "
                         f"{str(prov.get('git_commit'))[:12]}")
-    if before_prov.get("local_changes") or prov.get("local_changes"):
+    if (before_prov.get("local_changes") or prov.get("local_changes")) and \
+            before_prov.get("local_changes") != prov.get("local_changes"):
         settings.append("uncommitted code changes (see each report's footer)")
     if before_prov.get("scenarios_hash") not in (None, prov.get("scenarios_hash")):
         settings.append("scenario files changed")
