@@ -389,15 +389,10 @@ def run_scenarios(dataset: Dataset, result: IndicatorForecast,
         try:
             paths = apply_scenario(result, scenario, dataset)
         except InputError as exc:
-            if exc.field == "as_of":  # no simulated year left to act on: said, not fatal
-                rows.append(row(scenario.name, scenario.description, "not applicable", None,
-                                exc.message))
-                continue
-            if not scenario.holds_numerator_of(result.indicator) or exc.field in SCENARIO_FIELDS:
-                raise  # the file's own mistake ('from', a shock year) is an error everywhere
-            # a GDP scenario where GDP cannot be simulated (a region without enough of it)
-            rows.append(row(scenario.name, scenario.description, "not applicable", None,
-                            f"{scenario.on} cannot be simulated here: {exc.message}"))
+            why = _why_not_applicable(exc, scenario, result.indicator)
+            if why is None:
+                raise
+            rows.append(row(scenario.name, scenario.description, "not applicable", None, why))
             continue
         rows.append(row(scenario.name, scenario.description,
                         f"applied to the base paths, {result.scenario_timing(scenario)}", paths))
@@ -457,14 +452,11 @@ def _sweep_task(item: tuple) -> pd.DataFrame:
     try:
         result = forecast_indicator(dataset, indicator, scenario=scenario, **kwargs)
     except InputError as exc:
-        if exc.field == "as_of":  # no simulated year left to act on: said, not fatal
-            return pd.DataFrame([{"scenario": scenario.name, "year": None, "level": None,
-                                  "p": None, "note": exc.message}])
-        if not scenario.holds_numerator_of(dataset.registry.indicator(indicator)) \
-                or exc.field in SCENARIO_FIELDS:
-            raise  # the file's own mistake ('from', a shock year) is an error everywhere
+        why = _why_not_applicable(exc, scenario, dataset.registry.indicator(indicator))
+        if why is None:
+            raise
         return pd.DataFrame([{"scenario": scenario.name, "year": None, "level": None, "p": None,
-                              "note": f"{scenario.on} cannot be simulated here: {exc.message}"}])
+                              "note": why}])
     if result.paths is None:
         return pd.DataFrame([{"scenario": scenario.name, "year": None, "level": None, "p": None,
                               "note": f"no probability ({result.status})"}])
@@ -487,6 +479,17 @@ def _sweep_task(item: tuple) -> pd.DataFrame:
                                     "level": grid, "p": p, "p_mc95": mc,
                                     "note": note}))
     return pd.concat(frames, ignore_index=True)
+
+
+def _why_not_applicable(exc: InputError, scenario: Scenario, indicator) -> str | None:
+    """Why a scenario that raised ``exc`` on ``indicator`` is shown as not applicable (a
+    table of scenarios goes on), or None when the error is the file's own and stops the run."""
+    if exc.field == "as_of":  # no simulated year left to act on
+        return exc.message
+    if scenario.holds_numerator_of(indicator) and exc.field not in SCENARIO_FIELDS:
+        # a GDP scenario where GDP cannot be simulated (a region without enough of it)
+        return f"{scenario.on} cannot be simulated here: {exc.message}"
+    return None
 
 
 #: fields of a scenario file whose errors are the file's own (not "GDP cannot be simulated
