@@ -1129,13 +1129,17 @@ def _forecast_derived(dataset: Dataset, result: IndicatorForecast, region: str, 
         what, year_a, value_a = employment.anchor
         gdp_a = np.concatenate(list(_numerator_members(
             numerator, scenario, observed, np.array([year_a])).values()))[:, 0]
-        employment_base = (year_a, float(np.median(rule.factor * gdp_a / value_a)),
-                           f" (implied by the {what})")
+        level = float(np.median(rule.factor * gdp_a / value_a))
+        employment_base = (year_a, level, f"{level:.0f}", f" (implied by the {what})")
     elif (start := employment_growth_base(dataset, region, employment,
                                           result.indicator)) is not None:
         year_s, (lo_s, hi_s), what_s = start
-        employment_base = (year_s, (lo_s + hi_s) / 2, f" (the middle of {what_s})"
-                           if lo_s != hi_s else f" ({what_s})")
+        # a range is drawn per path, as the growth assumption draws it, so a growth scenario
+        # at the break-even rate gives 50% (the range's middle gave 52.6%)
+        n_all = sum(len(z) for z in gdp.values())
+        level = np.random.default_rng([seed, 2]).uniform(lo_s, hi_s, size=n_all) \
+            if lo_s != hi_s else lo_s
+        employment_base = (year_s, level, range_text((lo_s, hi_s), "{:.0f}"), f" ({what_s})")
     for target in open_targets:
         idx = year_index(years, target.year)
         gdp_t = rule.factor * np.concatenate(list(gdp.values()))[:, idx]
@@ -1163,10 +1167,10 @@ def _forecast_derived(dataset: Dataset, result: IndicatorForecast, region: str, 
                         for r in (lo, (lo + hi) / 2, hi)},
                     "models": float(annual_growth(g0, np.median(gdp_t) / rule.factor, span))}
         if employment_base is not None:
-            base_year, base, said = employment_base
+            base_year, base, shown, said = employment_base
             entry["employment_growth_per_year"] = _break_even(
                 gdp_t, lambda g: base * (1 + g) ** (target.year - base_year), target.value,
                 -0.2, 0.2)
-            entry["employment_growth_base"] = f"{base:.0f} 万人 in {base_year}{said}"
+            entry["employment_growth_base"] = f"{shown} 万人 in {base_year}{said}"
         entry["employment_level_wan"] = float(np.median(gdp_t) / target.value)
         result.break_even[target.id] = entry
