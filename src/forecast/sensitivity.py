@@ -36,10 +36,16 @@ from .probability import (joint_probability, mc_standard_error, probability_curv
 from .scenario import Employment, Scenario
 
 
-def _at_year(result: IndicatorForecast, year: int) -> np.ndarray:
+def _require_paths(result: IndicatorForecast) -> None:
+    """Sensitivity needs simulated paths: an indicator with only a pace or an observation
+    has none to vary."""
     if result.paths is None:
         raise InputError(None, f"{result.indicator.id} has no simulated paths ({result.status})",
                          field="indicator", expected="an indicator with status 'probability'")
+
+
+def _at_year(result: IndicatorForecast, year: int) -> np.ndarray:
+    _require_paths(result)
     years = np.asarray(result.years)
     if year not in years:
         raise InputError(None, f"year {year} is not simulated for {result.indicator.id}",
@@ -102,9 +108,7 @@ def apply_scenario(result: IndicatorForecast, scenario: Scenario,
     what ``forecast_indicator(..., scenario=scenario)`` gives, from the same draws, without
     refitting (:func:`forecast.pipeline.scenario_member_paths`). A derived indicator
     (labour productivity = GDP / employment) needs ``dataset`` for its denominator."""
-    if result.paths is None:
-        raise InputError(None, f"{result.indicator.id} has no paths ({result.status})",
-                         field="indicator", expected="a forecast with probabilities")
+    _require_paths(result)
     if not result.scenario.is_baseline() or result.scenario.employment is not None:
         raise InputError(None, f"the base result is under scenario '{result.scenario.name}'",
                          field="scenario", expected="a baseline result to apply a scenario to")
@@ -179,9 +183,7 @@ def tornado(dataset: Dataset, result: IndicatorForecast, *, volatility: tuple[fl
     Sort with
     :func:`tornado_ranking`.
     """
-    if result.paths is None:
-        raise InputError(None, f"{result.indicator.id} has no probability ({result.status})",
-                         field="indicator", expected="an indicator with status 'probability'")
+    _require_paths(result)
     targets = result.forecast_targets
     base = {t.id: result.probabilities[t.id].p_in_year for t in targets}
     rows: list[dict] = []
@@ -342,9 +344,7 @@ def run_scenarios(dataset: Dataset, result: IndicatorForecast,
     numbers a re-run with the scenario would give); an employment assumption on an indicator
     that is not a ratio does not apply and is reported as such.
     """
-    if result.paths is None:
-        raise InputError(None, f"{result.indicator.id} has no paths ({result.status})",
-                         field="indicator", expected="an indicator with status 'probability'")
+    _require_paths(result)
     targets = result.forecast_targets
     years = np.asarray(result.years)
 
