@@ -13,7 +13,6 @@ import subprocess
 from pathlib import Path
 
 import nbformat
-import numpy as np
 import papermill as pm
 import pandas as pd
 import pytest
@@ -650,7 +649,7 @@ def test_summary_shows_the_range_of_the_members_probabilities(shipped):
     assert "in backtests" not in thin  # too few events in a band to quote it
     # the report builds the page from the collected (CSV/JSON) values: years come back as floats
     floats = table.assign(required_from=table["required_from"].astype(float))
-    assert f"/yr from 2023</small>" in reports.summary_html(floats)
+    assert "/yr from 2023</small>" in reports.summary_html(floats)
 
 
 def test_every_entry_point_defaults_to_the_same_paths_and_seed():

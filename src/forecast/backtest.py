@@ -177,7 +177,7 @@ def rolling_origin(
     if seed < 0:
         raise ValueError(f"seed must be non-negative, got {seed}")
 
-    years, values = series.years, series.values
+    years = series.years
     valid = default_origins(years, horizon=horizon, min_train=min_train)
     if origins is None:
         run = valid
@@ -229,7 +229,7 @@ def origin_paths(series: Series, model: Model, origins: Sequence[int], *, horizo
     :class:`ModelFailure` or simulated non-finite values. Paths of the wrong shape raise
     ``ValueError``: that is a broken model, not a data problem."""
     model_name = getattr(model, "name", type(model).__name__)
-    years, values = series.years, series.values
+    years = series.years
     for origin in origins:
         n_train = int(np.searchsorted(years, origin, side="right"))
         train = series.head(n_train)

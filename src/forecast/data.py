@@ -692,6 +692,26 @@ def load(as_of: str | int | date | None = None, root: Path | None = None) -> Dat
     return Dataset(registry, vintages, panel, as_of, data_hash(root))
 
 
+def json_ready(value):
+    """``value`` with numpy and pandas scalars, arrays, dates and non-finite floats turned
+    into what JSON holds (NaN and inf as null), through dicts, lists and tuples."""
+    if isinstance(value, np.ndarray):
+        return [json_ready(v) for v in value.tolist()]
+    if isinstance(value, (list, tuple)):
+        return [json_ready(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): json_ready(v) for k, v in value.items()}
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (date, pd.Timestamp)):
+        return value.isoformat()
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return value
+
+
 def write_atomically(path: Path, write) -> None:
     """Write through ``write(tmp_path)`` to a temporary file beside ``path``, then rename:
     a crash leaves the previous file in place."""

@@ -13,7 +13,6 @@ denominator from a stated, ranged assumption where it has no history of its own.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 
@@ -21,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .coverage import Coverage, assess
-from .data import Dataset, is_lower_grade
+from .data import Dataset, is_lower_grade, json_ready
 from .ensemble import Ensemble, FittedEnsemble, Weighting, backtest_weights, mixture_backtest
 from .errors import InputError
 from .models import model_names
@@ -185,19 +184,6 @@ class IndicatorForecast:
 
     def to_dict(self) -> dict:
         """A JSON-ready dict of the whole result (paths summarised, not dumped)."""
-        def clean(value):
-            if isinstance(value, dict):
-                return {str(k): clean(v) for k, v in value.items()}
-            if isinstance(value, (list, tuple)):
-                return [clean(v) for v in value]
-            if isinstance(value, (np.integer,)):
-                return int(value)
-            if isinstance(value, (float, np.floating)):
-                return None if not math.isfinite(value) else float(value)
-            if isinstance(value, (date, np.ndarray)):
-                return str(value) if isinstance(value, date) else clean(value.tolist())
-            return value
-
         fan = self.fan()
         out = {
             "indicator": asdict(self.indicator), "region": self.region,
@@ -225,7 +211,7 @@ class IndicatorForecast:
             "basis": self.basis, "probably_out": self.probably_out,
             "employment": None if self.employment is None else asdict(self.employment),
         }
-        return clean(out)
+        return json_ready(out)
 
 
 def _model_series(values: pd.Series, transform: Transform) -> Series:

@@ -413,27 +413,9 @@ def summary_table(dataset: data.Dataset, *, n_paths: int = DEFAULT_PATHS,
     return pd.DataFrame(rows)
 
 
-def _plain(value):
-    if isinstance(value, np.ndarray):
-        return [_plain(v) for v in value.tolist()]
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, (date, pd.Timestamp)):
-        return value.isoformat()
-    if value is pd.NA or value is pd.NaT:
-        return None
-    return value
-
-
 def records(frame: pd.DataFrame) -> list[dict]:
     """JSON-safe records of a frame at full precision (NaN -> None, numpy -> Python)."""
-    return [{str(k): _plain(v) for k, v in row.items()}
+    return [{str(k): data.json_ready(v) for k, v in row.items()}
             for row in frame.to_dict(orient="records")]
 
 
