@@ -9,6 +9,8 @@ import shutil
 from datetime import date
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from forecast import cli, data
@@ -523,3 +525,11 @@ def test_a_revised_earlier_year_released_with_the_new_basis_is_not_linked_twice(
     assert linked[2023] == 20900  # not 21736
     shipped = data.load("2026-11-27").linked_series("gdp")[0]
     assert linked[2022] == pytest.approx(shipped[2022])  # the earlier years still are
+
+
+def test_json_ready_turns_missing_values_into_null():
+    # NaT is a date to isinstance: it used to come out as the string "NaT"
+    out = data.json_ready({"t": pd.NaT, "n": float("nan"), "na": pd.NA, "b": np.bool_(True),
+                           "d": date(2025, 5, 22), "a": np.array([1.5, np.inf])})
+    assert out == {"t": None, "n": None, "na": None, "b": True, "d": "2025-05-22",
+                   "a": [1.5, None]}

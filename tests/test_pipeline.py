@@ -168,9 +168,9 @@ def test_break_even_employment_growth_is_where_probability_is_half(shipped):
     assert growth is not None
     at = run(shipped, "labour_productivity", backtest=False, n_paths=10000, models=None,
              scenario=Scenario(employment=Employment(method="growth", growth=(growth, growth))))
-    # the break-even draws the starting level over the ratio range as the scenario does (the
-    # range's middle gave 52.6%)
-    assert at.probabilities["labour_productivity_2027"].p_in_year == pytest.approx(0.5, abs=0.015)
+    # the break-even reads the starting levels the scenario draws over the ratio range, path
+    # by path (the range's middle gave 52.6%; a stream of its own, 49-51% by seed)
+    assert at.probabilities["labour_productivity_2027"].p_in_year == pytest.approx(0.5, abs=0.002)
     assert any("before the 2020 census" in n for n in at.notes)
 
 

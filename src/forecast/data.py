@@ -705,10 +705,10 @@ def json_ready(value):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
         return None
+    if value is pd.NA or value is pd.NaT:  # before dates: NaT is one
+        return None
     if isinstance(value, (date, pd.Timestamp)):
         return value.isoformat()
-    if value is pd.NA or value is pd.NaT:
-        return None
     return value
 
 

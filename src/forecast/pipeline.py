@@ -330,6 +330,16 @@ def employment_growth_base(dataset: Dataset, region: str, employment: Employment
                                         f"{range_text((lo, hi))}{before}")
 
 
+def _growth_draws(seed: int, n_paths: int, employment: Employment,
+                  level: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """The growth assumption's per-path draws, ``(n_paths, 1)`` each: the annual growth rate
+    and the starting level (over ``level``, a range when it is population x a ratio). One
+    place, so the break-even growth reads the very levels a growth scenario starts from."""
+    rng = np.random.default_rng([seed, 1])
+    growth = rng.uniform(*employment.growth, size=(n_paths, 1))
+    return growth, rng.uniform(*level, size=(n_paths, 1))
+
+
 def _employment_paths(dataset: Dataset, region: str, years: np.ndarray, employment: Employment,
                       n_paths: int, seed: int, indicator: Indicator | None = None
                       ) -> tuple[np.ndarray, np.ndarray | None, ComponentFit | None]:
@@ -343,9 +353,8 @@ def _employment_paths(dataset: Dataset, region: str, years: np.ndarray, employme
             raise InputError(None, f"no employed_persons or {employment.population} for "
                              f"{region}: the growth assumption needs a level to grow from",
                              field="employment", expected="a sourced employment or population")
-        g = rng.uniform(*employment.growth, size=(n_paths, 1))
-        base_year, (lo, hi), _ = start
-        base = rng.uniform(lo, hi, size=(n_paths, 1))  # one level per path (a range: a ratio's)
+        base_year, level, _ = start
+        g, base = _growth_draws(seed, n_paths, employment, level)
         return base * (1 + g) ** (years - base_year), None, None
     population = _counted_population(dataset, region, employment)
     fit = None
@@ -1120,11 +1129,10 @@ def _forecast_derived(dataset: Dataset, result: IndicatorForecast, region: str, 
     elif (start := employment_growth_base(dataset, region, employment,
                                           result.indicator)) is not None:
         year_s, (lo_s, hi_s), what_s = start
-        # a range is drawn per path, as the growth assumption draws it, so a growth scenario
-        # at the break-even rate gives 50% (the range's middle gave 52.6%)
+        # the levels a growth scenario starts from, path by path, so that one at the
+        # break-even rate gives 50% (the range's middle gave 52.6%)
         n_all = sum(len(z) for z in gdp.values())
-        level = np.random.default_rng([seed, 2]).uniform(lo_s, hi_s, size=n_all) \
-            if lo_s != hi_s else lo_s
+        level = _growth_draws(seed, n_all, employment, (lo_s, hi_s))[1][:, 0]
         employment_base = (year_s, level, range_text((lo_s, hi_s), "{:.0f}"), f" ({what_s})")
     for target in open_targets:
         idx = year_index(years, target.year)
@@ -1157,6 +1165,7 @@ def _forecast_derived(dataset: Dataset, result: IndicatorForecast, region: str, 
             entry["employment_growth_per_year"] = _break_even(
                 gdp_t, lambda g: base * (1 + g) ** (target.year - base_year), target.value,
                 -0.2, 0.2)
-            entry["employment_growth_base"] = f"{shown} 万人 in {base_year}{said}"
+            if entry["employment_growth_per_year"] is not None:  # nothing to count from else
+                entry["employment_growth_base"] = f"{shown} 万人 in {base_year}{said}"
         entry["employment_level_wan"] = float(np.median(gdp_t) / target.value)
         result.break_even[target.id] = entry
