@@ -198,8 +198,8 @@ def render_forecast(result) -> str:
                      "share of the ensemble's paths)")
     if result.joint:
         lines.append(f"joint P(all of {', '.join(result.joint['targets'])} met) = "
-                     f"{format_probability(result.joint['p_all_met'])} (product of marginals would say "
-                     f"{format_probability(result.joint['p_product_of_marginals'])})")
+                     f"{format_probability(result.joint['p_all_met'])} (product of marginals "
+                     f"would say {format_probability(result.joint['p_product_of_marginals'])})")
     for tid, p in result.probabilities.items():
         lines.append(f"{tid}: shortfall (target - value; negative = above the target) median "
                      f"{p.shortfall_median:+.3g}, 10% {p.shortfall_q10:+.3g}, 90% "

@@ -346,7 +346,6 @@ def _employment_paths(dataset: Dataset, region: str, years: np.ndarray, employme
     """Employment (万人) paths for ``years`` under the stated assumption, from the run's
     own seeded streams (the same ``seed`` always gives the same employment paths), with the
     population paths and the population fit they rest on (None for the growth assumption)."""
-    rng = np.random.default_rng([seed, 1])
     if employment.method == "growth":
         start = employment_growth_base(dataset, region, employment, indicator)
         if start is None:
@@ -373,7 +372,7 @@ def _employment_paths(dataset: Dataset, region: str, years: np.ndarray, employme
                                       "employment method: growth") from None
     pop = on_years(population, years, n_paths, fit.paths() if fit else None,
                    fit.years if fit else ())
-    ratio = rng.uniform(*employment.ratio, size=(n_paths, 1))
+    ratio = np.random.default_rng([seed, 1]).uniform(*employment.ratio, size=(n_paths, 1))
     return pop * ratio, pop, fit
 
 
@@ -1019,8 +1018,10 @@ def _required_numerator_growth(dataset: Dataset, result: IndicatorForecast, regi
 def employment_caveat(dataset: Dataset, region: str, employment: Employment,
                       indicator: Indicator | None = None) -> str:
     """Where the growth assumption starts ("" for another assumption or nothing to say)."""
+    if employment.method != "growth":
+        return ""
     start = employment_growth_base(dataset, region, employment, indicator)
-    if employment.method != "growth" or start is None:
+    if start is None:
         return ""
     year, (lo, hi), what = start
     return (f"employment grows from {range_text((lo, hi), '{:.0f}')} 万人 in {year} "
