@@ -15,7 +15,7 @@ import pytest
 
 from forecast import cli, data
 from forecast.errors import InputError
-from forecast.targets import load_registry
+from conftest import copy_registry, hz_employment, copy_project
 
 REPO = Path(__file__).resolve().parents[1]
 HEADER = list(data.REQUIRED_COLUMNS) + ["reliability"]
@@ -42,7 +42,7 @@ def write_csv(path: Path, rows: list[dict], header: list[str] = HEADER) -> Path:
 def root(tmp_path: Path, monkeypatch) -> Path:
     """A project root with the real registry and one small, valid series file."""
     (tmp_path / "data" / "raw" / "series").mkdir(parents=True)
-    shutil.copy(REPO / "data" / "raw" / "targets.yaml", tmp_path / "data" / "raw")
+    copy_registry(tmp_path)
     write_csv(tmp_path / "data" / "raw" / "series" / "base.csv",
               [row(year=str(y), value=str(2.5 + 0.1 * (y - 2010))) for y in range(2010, 2020)])
     monkeypatch.setenv("FORECAST_HOME", str(tmp_path))
@@ -174,13 +174,13 @@ def test_missing_source(root):
 
 def test_missing_raw_files(tmp_path):
     (tmp_path / "data" / "raw").mkdir(parents=True)
-    shutil.copy(REPO / "data" / "raw" / "targets.yaml", tmp_path / "data" / "raw")
+    copy_registry(tmp_path)
     with pytest.raises(InputError, match="no raw CSV"):
         data.load(2026, tmp_path)
 
 
 def test_missing_registry(tmp_path):
-    with pytest.raises(InputError, match="registry not found"):
+    with pytest.raises(InputError, match="catalogue not found"):
         data.load(2026, tmp_path)
 
 
@@ -327,7 +327,7 @@ def test_silent_misreadings_of_metadata_are_errors(root, over, field):
 def test_a_scenario_population_series_outside_the_catalogue_names_the_scenario(shipped_like):
     from forecast.pipeline import forecast_indicator
     from forecast.scenario import Employment, Scenario
-    scenario = Scenario(employment=Employment(population="nope_series"), source="my.yaml")
+    scenario = Scenario(employment=hz_employment(population="nope_series"), source="my.yaml")
     with pytest.raises(InputError, match="nope_series") as info:
         forecast_indicator(shipped_like, "labour_productivity", models=("rw_drift",),
                            n_paths=200, backtest=False, scenario=scenario)
@@ -466,7 +466,7 @@ def test_shipped_panel_has_no_brand_sales_share():
 
 
 def test_registry_holds_all_18_targets():
-    registry = load_registry(REPO / "data" / "raw" / "targets.yaml")
+    registry = data.load_registry()
     assert len(registry.targets) == 18
     central = {t.id: t.value for t in registry.targets.values()
                if t.indicator in ("rd_intensity", "labour_productivity", "brand_sales_share_mfg")}
@@ -474,14 +474,14 @@ def test_registry_holds_all_18_targets():
                        "labour_productivity_2025": 22, "labour_productivity_2027": 28,
                        "brand_sales_share_mfg_2025": 55, "brand_sales_share_mfg_2027": 57}
     assert registry.targets["engineering_first_inspection_pass_rate_2025"].comparison == "="
-    plan = (REPO / "data" / "raw" / "plan.txt").read_text(encoding="utf-8")
+    plan = (REPO / "plans" / "hangzhou" / "plan.txt").read_text(encoding="utf-8")
     assert all(t.wording in plan for t in registry.targets.values())
 
 
 def test_targets_command_lists_every_target(capsys):
     assert cli.main(["targets", "--as-of", "2026-11-27"]) == 0
     out = capsys.readouterr().out
-    registry = load_registry(REPO / "data" / "raw" / "targets.yaml")
+    registry = data.load_registry()
     assert all(tid in out for tid in registry.targets)
     assert "not forecastable" in out and "probability" in out
     # a ratio's single observed year is not what its status rests on: the footnote says what is
@@ -515,8 +515,7 @@ def test_a_revised_earlier_year_released_with_the_new_basis_is_not_linked_twice(
     """GDP before 2024 is linked onto the fifth-census basis (x1.04) for the models; a revised
     2023 released with or after the first 2024 figure is on that basis already."""
     root = tmp_path / "proj"
-    shutil.copytree(REPO / "data" / "raw", root / "data" / "raw",
-                    ignore=shutil.ignore_patterns("user"))
+    copy_project(root)
     write_csv(root / "data" / "raw" / "user" / "revised.csv", [
         row(indicator="gdp", unit="亿元", year="2023", value="20900", published="2025-06-30",
             vintage="synthetic revised (5th census)")])

@@ -20,7 +20,7 @@ from forecast.scenario import (Employment, Scenario, first_open_year, load_scena
 from test_data import row, write_csv
 
 REPO = Path(__file__).resolve().parents[1]
-from conftest import FAST
+from conftest import FAST, copy_registry, hz_employment, copy_project
 
 
 def run(dataset, indicator, **kw):
@@ -56,7 +56,7 @@ def test_as_of_uses_only_what_was_published(shipped):
 
 def synthetic_root(tmp_path: Path, values: dict[int, float], vintage="synthetic test series") -> Path:
     (tmp_path / "data" / "raw" / "series").mkdir(parents=True)
-    shutil.copy(REPO / "data" / "raw" / "targets.yaml", tmp_path / "data" / "raw")
+    copy_registry(tmp_path)
     write_csv(tmp_path / "data" / "raw" / "series" / "synthetic.csv",
               [row(year=str(y), value=f"{v:.4f}", vintage=vintage, published=f"{y + 1}-06-30")
                for y, v in values.items()])
@@ -110,9 +110,9 @@ def test_a_pace_on_a_secondary_figure_says_so(shipped):
 
 def test_labour_productivity_rests_on_a_stated_assumption(shipped):
     low = run(shipped, "labour_productivity",
-              scenario=Scenario(employment=Employment(ratio=(0.55, 0.60))), backtest=False)
+              scenario=Scenario(employment=hz_employment(ratio=(0.55, 0.60))), backtest=False)
     high = run(shipped, "labour_productivity",
-               scenario=Scenario(employment=Employment(ratio=(0.80, 0.85))), backtest=False)
+               scenario=Scenario(employment=hz_employment(ratio=(0.80, 0.85))), backtest=False)
     assert "0.55" in low.assumption and "permanent_population_yearend" in low.assumption
     # more people employed for the same GDP means lower productivity
     for tid in ("labour_productivity_2025", "labour_productivity_2027"):
@@ -135,7 +135,7 @@ def test_break_even_ratio_is_where_probability_is_half(shipped):
     if ratio is None:
         pytest.skip("50% not crossed within the searched ratio range")
     at = run(shipped, "labour_productivity", backtest=False, n_paths=4000,
-             scenario=Scenario(employment=Employment(ratio=(ratio, ratio))))
+             scenario=Scenario(employment=hz_employment(ratio=(ratio, ratio))))
     assert at.probabilities["labour_productivity_2027"].p_in_year == pytest.approx(0.5, abs=0.05)
 
 
@@ -145,7 +145,7 @@ def test_p_held_at_the_ends_of_the_assumed_ratio_is_a_run_with_that_ratio(shippe
     assert list(held) == ["0.58", "0.66", "0.74"]
     assert list(held.values()) == sorted(held.values(), reverse=True)  # more employed, lower
     at = run(shipped, "labour_productivity", backtest=False,
-             scenario=Scenario(employment=Employment(ratio=(0.74, 0.74))))
+             scenario=Scenario(employment=hz_employment(ratio=(0.74, 0.74))))
     assert held["0.74"] == pytest.approx(at.probabilities["labour_productivity_2027"].p_in_year)
     # the GDP growth 28 in 2027 takes, from the newest GDP: more employed, more growth; and
     # GDP growing at it on every path would leave the target met at the median
@@ -167,7 +167,7 @@ def test_break_even_employment_growth_is_where_probability_is_half(shipped):
     growth = base.break_even["labour_productivity_2027"]["employment_growth_per_year"]
     assert growth is not None
     at = run(shipped, "labour_productivity", backtest=False, n_paths=10000, models=None,
-             scenario=Scenario(employment=Employment(method="growth", growth=(growth, growth))))
+             scenario=Scenario(employment=hz_employment(method="growth", growth=(growth, growth))))
     # the break-even reads the starting levels the scenario draws over the ratio range, path
     # by path (the range's middle gave 52.6%; a stream of its own, 49-51% by seed)
     assert at.probabilities["labour_productivity_2027"].p_in_year == pytest.approx(0.5, abs=0.002)
@@ -177,8 +177,7 @@ def test_break_even_employment_growth_is_where_probability_is_half(shipped):
 def add_user_rows(tmp_path, rows) -> Path:
     """A copy of the shipped raw data plus user rows (the documented `data add` route)."""
     root = tmp_path / "proj"
-    shutil.copytree(REPO / "data" / "raw", root / "data" / "raw",
-                    ignore=shutil.ignore_patterns("user"))
+    copy_project(root)
     write_csv(root / "data" / "raw" / "user" / "mine.csv", rows)
     return root
 
@@ -327,11 +326,11 @@ def test_labour_productivity_before_enough_population_history_says_why_and_the_w
     reason = " ".join(c.reason for c in result.coverage.values())
     assert "there are 2" in reason and "growth" in reason   # 2020-2021 published by then
     with_growth = run(early, "labour_productivity", backtest=False,
-                      scenario=Scenario(employment=Employment(method="growth")))
+                      scenario=Scenario(employment=hz_employment(method="growth")))
     assert with_growth.status == "probability" and with_growth.probabilities
     with pytest.raises(InputError, match="employment"):  # the pipeline's own guard still holds
         from forecast.pipeline import _employment_paths
-        _employment_paths(early, "Hangzhou", np.arange(2023, 2028), Employment(), 100, 1)
+        _employment_paths(early, "Hangzhou", np.arange(2023, 2028), hz_employment(), 100, 1)
     # with too little GDP as well the growth assumption would not help, and is not offered
     ancient = run(data.load("1990-12-31"), "labour_productivity", backtest=False)
     assert ancient.status == "not forecastable"
@@ -688,7 +687,7 @@ def test_labour_productivity_says_where_it_stands_in_its_last_published_year(shi
     year = max(set(gdp.index) & set(pop.index))
     implied = lp.implied_last
     assert implied["year"] == year
-    lo, hi = Employment().ratio
+    lo, hi = hz_employment().ratio
     assert implied["low"] == pytest.approx(gdp[year] / pop[year] / hi)
     assert implied["high"] == pytest.approx(gdp[year] / pop[year] / lo)
     # every target at or below the low end is named as already reached on the assumption
@@ -697,7 +696,7 @@ def test_labour_productivity_says_where_it_stands_in_its_last_published_year(shi
     assert any(implied["text"] in n for n in lp.notes)
     # the growth assumption has no population to read a ratio on
     grown = run(shipped, "labour_productivity", backtest=False,
-                scenario=Scenario(employment=Employment(method="growth")))
+                scenario=Scenario(employment=hz_employment(method="growth")))
     assert grown.implied_last is None
 
 
@@ -904,7 +903,7 @@ def test_the_growth_the_plans_own_targets_imply_is_said_beside_the_models(shippe
         assert note.endswith("is already at or above the 2027 target as well")
     # a 2025 median above 28 as well: said so, not "needs -5%/yr"
     few = run(shipped, "labour_productivity", backtest=False,
-              scenario=Scenario(name="few", employment=Employment(ratio=(0.45, 0.46))))
+              scenario=Scenario(name="few", employment=hz_employment(ratio=(0.45, 0.46))))
     note = next(n for n in few.notes if n.startswith("the plan's own targets rise"))
     assert note.endswith("is already at or above the 2027 target as well") and "needs" not in note
 
@@ -989,7 +988,7 @@ def test_break_even_employment_growth_under_a_published_figure_gives_half(tmp_pa
     growth = entry["employment_growth_per_year"]
     assert entry["employment_growth_base"].startswith("1006 万人 in 2021 (implied by the published")
     at = run(dataset, "labour_productivity", backtest=False, n_paths=4000,
-             scenario=Scenario(employment=Employment(method="growth", growth=(growth, growth))))
+             scenario=Scenario(employment=hz_employment(method="growth", growth=(growth, growth))))
     assert at.probabilities["labour_productivity_2027"].p_in_year == pytest.approx(0.5, abs=0.03)
     assert any(n.startswith("employment grows from 1006 万人 in 2021 (implied by the published "
                             "labour_productivity)") for n in at.notes)

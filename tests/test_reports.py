@@ -21,6 +21,7 @@ import scrapbook as sb
 from forecast import calibration, data, reports
 from forecast.probability import format_probability
 from forecast.errors import InputError
+from conftest import copy_registry
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"
@@ -405,7 +406,7 @@ def test_a_report_with_the_users_own_data_says_so(tmp_path, monkeypatch):
     data hash told: the provenance, the footer and the index banner now name the user's file."""
     from test_data import row, write_csv
     (tmp_path / "data" / "raw" / "series").mkdir(parents=True)
-    shutil.copy(REPO / "data" / "raw" / "targets.yaml", tmp_path / "data" / "raw")
+    copy_registry(tmp_path)
     write_csv(tmp_path / "data" / "raw" / "series" / "base.csv",
               [row(year=str(y), value=str(2.5 + 0.1 * (y - 2010))) for y in range(2010, 2020)])
     monkeypatch.setenv("FORECAST_HOME", str(tmp_path))

@@ -12,7 +12,7 @@ from forecast.errors import InputError
 from forecast.pipeline import forecast_indicator
 from forecast.scenario import Employment, Scenario
 
-from conftest import FAST
+from conftest import FAST, hz_employment
 
 
 def run(dataset, indicator, **kw):
@@ -51,8 +51,8 @@ def test_levels_for_probability_give_that_probability(rd):
     ("rd_intensity", Scenario(name="s", trend=-0.01, shock_year=2026, shock_size=-0.02,
                               volatility=1.4)),
     ("labour_productivity", Scenario(name="s", trend=0.01, volatility=0.8)),
-    ("labour_productivity", Scenario(name="e", employment=Employment(ratio=(0.6, 0.65)))),
-    ("labour_productivity", Scenario(name="g", employment=Employment(method="growth",
+    ("labour_productivity", Scenario(name="e", employment=hz_employment(ratio=(0.6, 0.65)))),
+    ("labour_productivity", Scenario(name="g", employment=hz_employment(method="growth",
                                                                      growth=(0.0, 0.01)))),
 ])
 def test_apply_scenario_equals_a_rerun(shipped, indicator, scenario):
@@ -64,7 +64,7 @@ def test_apply_scenario_equals_a_rerun(shipped, indicator, scenario):
 
 def test_run_scenarios_marks_employment_not_applicable_to_shares(shipped, rd):
     table = sensitivity.run_scenarios(shipped, rd, [
-        Scenario(name="slow", trend=-0.01), Scenario(name="emp", employment=Employment())])
+        Scenario(name="slow", trend=-0.01), Scenario(name="emp", employment=hz_employment())])
     assert list(table["scenario"]) == ["baseline", "slow", "emp"]
     assert table.loc[1, "p_rd_intensity_2027"] < table.loc[0, "p_rd_intensity_2027"]
     assert table.loc[2, "applied"] == "not applicable" and pd.isna(table.loc[2, "joint"])
@@ -218,7 +218,7 @@ def test_sweep_same_numbers_serial_and_local_processes():
 
 
 def test_sweep_gives_no_number_for_an_employment_scenario_on_a_series_of_its_own():
-    emp = Scenario(name="emp", employment=Employment())
+    emp = Scenario(name="emp", employment=hz_employment())
     table = _sweep("serial", scenarios=[Scenario(), emp])
     rows = table[table.scenario == "emp"]
     assert len(rows) == 2 * 5 and rows["p"].isna().all()
@@ -327,15 +327,15 @@ def test_an_employment_growth_scenario_carries_its_pre_census_caveat_into_the_ta
     lp = forecast_indicator(shipped, "labour_productivity", models=("rw_drift",), n_paths=500,
                             backtest=False)
     table = sensitivity.run_scenarios(shipped, lp, [
-        Scenario(name="grow", employment=Employment(method="growth"))]).set_index("scenario")
+        Scenario(name="grow", employment=hz_employment(method="growth"))]).set_index("scenario")
     assert "before the 2020 census" in table.loc["grow", "note"]
     direct = forecast_indicator(shipped, "labour_productivity", models=("rw_drift",), n_paths=500,
-                                backtest=False, scenario=Scenario(employment=Employment(method="growth")))
+                                backtest=False, scenario=Scenario(employment=hz_employment(method="growth")))
     assert any("before the 2020 census" in n for n in direct.notes)
     # it grows from the newest population on the recounted basis x the assumed ratio, not
     # from the 2015 count (663 万人, some 15% short on today's basis)
     pop = shipped.series("permanent_population_yearend")
-    lo, hi = Employment().ratio
+    lo, hi = hz_employment().ratio
     start = f"employment grows from {pop.iloc[-1] * lo:.0f}-{pop.iloc[-1] * hi:.0f} 万人 in {pop.index[-1]}"
     assert any(n.startswith(start) for n in direct.notes)
 

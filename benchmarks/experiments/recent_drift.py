@@ -136,10 +136,10 @@ def pooled(sets: dict[str, tuple[str, ...]], series=None, since: int = 2012) -> 
     import pandas as pd
     from forecast import data
     from forecast.backtest import default_origins
-    from forecast.calibration import (comparison_series, hangzhou_series, median_bias_table,
+    from forecast.calibration import (comparison_series, plan_series, median_bias_table,
                                       pooled_backtest, spread_origins)
     ds = data.load("2026-11-27")
-    series = series or hangzhou_series(ds) + comparison_series(ds)
+    series = series or plan_series(ds) + comparison_series(ds)
     pd.set_option("display.width", 200)
     for label, models in sets.items():
         t0 = time.time()
@@ -171,9 +171,9 @@ def pooled(sets: dict[str, tuple[str, ...]], series=None, since: int = 2012) -> 
 def sensitivity() -> None:
     """Other windows, in place of rw_drift, on the 31-province R&D panel only."""
     from forecast import data
-    from forecast.calibration import DEFAULT_PANEL, panel_series
+    from forecast.calibration import panel_series
     ds = data.load("2026-11-27")
-    series = panel_series(ds, "rd_intensity", DEFAULT_PANEL)
+    series = panel_series(ds, "rd_intensity")
     sets = {"default": DEFAULT_MODELS}
     for w in (3, 5, 8, 12):
         name = f"rw_drift_recent_w{w}"

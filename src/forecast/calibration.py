@@ -4,12 +4,13 @@ A probability is only worth what its calibration is, and one short series gives 
 scored forecasts at best. :func:`pooled_backtest` therefore runs the same rolling-origin
 backtest (:func:`forecast.backtest.rolling_origin`) of the default ensemble on
 
-* the Hangzhou series that carry a forecastable target (the indicator itself, or the
+* the plan region's series that carry a forecastable target (the indicator itself, or the
   numerator of a derived one: GDP for labour productivity), and
-* *panels* of comparable series shipped in ``data/raw`` (:data:`COMPARISON_PANELS`): the R&D
-  intensity of the 31 provinces of mainland China (NBS), which share the definition, the
-  publisher and the period of Hangzhou's series, and the GDP of Hangzhou's peers (nine large
-  cities and Zhejiang), the nearest evidence for the GDP labour productivity rests on,
+* *panels* of comparable series shipped in ``data/raw`` (the plan's ``panels``, by default
+  every region with the same indicator): for Hangzhou's plan the R&D intensity of the 31
+  provinces of mainland China (NBS), which share the definition, the publisher and the period
+  of Hangzhou's series, and the GDP of Hangzhou's peers (nine large cities and Zhejiang), the
+  nearest evidence for the GDP labour productivity rests on,
 
 and pools the scored rows. The ensemble is backtested with **equal weights**: weights from a
 backtest on the same history would look ahead. Scores are on each series' modelling scale
@@ -38,12 +39,6 @@ from .models import model_names
 from .models.base import Series
 from .transforms import Transform
 
-#: source files (stem) whose regions form the comparison panel by default
-DEFAULT_PANEL = ("china_provinces_rd_nbs",)
-#: every comparison panel of the calibration page: (indicator, source files). The peers' GDP
-#: (nine large cities and Zhejiang, 2000-2021) is the nearest evidence for Hangzhou's GDP,
-#: which labour productivity rests on.
-COMPARISON_PANELS = (("rd_intensity", DEFAULT_PANEL), ("gdp", ("hangzhou_and_peers",)))
 #: multiples of the historical pace that define the target-like events (see _backtest_one)
 EVENT_PACES = (0.0, 0.5, 1.0, 1.5, 2.0)
 #: aggregates in a panel file that are not one of its regions
@@ -76,7 +71,7 @@ class PooledBacktest:
         return out
 
 
-def hangzhou_series(dataset: Dataset) -> list[tuple[str, str]]:
+def plan_series(dataset: Dataset) -> list[tuple[str, str]]:
     """(region, indicator) pairs behind every target with a probability or a pace: the
     indicator itself, or the numerator of a derived indicator (whose denominator comes from
     an assumption, not from a series). Only series with at least 8 observations are kept."""
@@ -93,21 +88,28 @@ def hangzhou_series(dataset: Dataset) -> list[tuple[str, str]]:
 
 
 def panel_series(dataset: Dataset, indicator: str = "rd_intensity",
-                 files: tuple[str, ...] = DEFAULT_PANEL) -> list[tuple[str, str]]:
-    """(region, indicator) pairs of the comparison panel: every region with ``indicator``
-    rows from one of the raw ``files`` (by stem), aggregates and the plan's region excluded."""
+                 files: tuple[str, ...] | None = None) -> list[tuple[str, str]]:
+    """(region, indicator) pairs of the comparison panel of ``indicator``: every region with
+    ``indicator`` rows from one of the raw ``files`` (by stem; default: the plan's panel for
+    it, else every file), aggregates and the plan's region excluded. The panel is data (the
+    plan's ``panels``), not code."""
+    files = files if files is not None else dataset.registry.plan.panels.get(indicator)
     panel = dataset.panel
     rows = panel[(panel["indicator"] == indicator)
-                 & panel["source_file"].map(lambda f: Path(str(f)).stem in files)]
-    plan_region = dataset.registry.plan.get("region", "Hangzhou")
+                 & (panel["origin"] != "derived")
+                 & panel["source_file"].map(lambda f: files is None or Path(str(f)).stem in files)]
+    plan_region = dataset.registry.plan.region
     regions = sorted(set(rows["region"]) - set(AGGREGATES) - {plan_region})
     return [(r, indicator) for r in regions]
 
 
 def comparison_series(dataset: Dataset) -> list[tuple[str, str]]:
-    """(region, indicator) pairs of every panel in :data:`COMPARISON_PANELS`."""
-    return [pair for indicator, files in COMPARISON_PANELS
-            for pair in panel_series(dataset, indicator, files)]
+    """(region, indicator) pairs of every comparison panel: those the plan names
+    (``panels``), else one per series behind its targets (:func:`plan_series`), of every
+    other region with that indicator."""
+    named = dataset.registry.plan.panels
+    indicators = list(named) or list(dict.fromkeys(i for _, i in plan_series(dataset)))
+    return [pair for indicator in indicators for pair in panel_series(dataset, indicator)]
 
 
 def median_bias_table(rows: pd.DataFrame, by: str = "group") -> pd.DataFrame:
@@ -126,8 +128,9 @@ def pooled_backtest(dataset: Dataset, series: list[tuple[str, str]] | None = Non
                     seed: int = 20261127, engine: str = "serial", jobs: int | None = None,
                     scheduler: str | None = None) -> PooledBacktest:
     """Backtest of the equal-weight ensemble of ``models`` on each (region, indicator) in
-    ``series`` (default: :func:`hangzhou_series` plus :func:`comparison_series`), pooled; see
-    :class:`PooledBacktest`. ``group`` says "hangzhou" or "panel: <indicator>".
+    ``series`` (default: :func:`plan_series` plus :func:`comparison_series`), pooled; see
+    :class:`PooledBacktest`. ``group`` says the plan's region (its own series) or
+    "panel: <indicator>".
 
     ``max_origins`` keeps the latest origins of each series (None: all); a short series gives
     fewer. Origins are the ones :func:`forecast.backtest.default_origins` allows. The series
@@ -143,9 +146,9 @@ def pooled_backtest(dataset: Dataset, series: list[tuple[str, str]] | None = Non
     if max_origins is not None and (not isinstance(max_origins, int) or max_origins < 1):
         raise InputError(None, f"max_origins is {max_origins!r}", field="max_origins",
                          expected="a positive integer or None (all origins)")
-    hangzhou = hangzhou_series(dataset)
+    own = plan_series(dataset)
     if series is None:
-        series = hangzhou + comparison_series(dataset)
+        series = own + comparison_series(dataset)
     ensemble = Ensemble(models)
     tasks, labels = [], []
     for region, ind_id in series:
@@ -161,7 +164,8 @@ def pooled_backtest(dataset: Dataset, series: list[tuple[str, str]] | None = Non
             continue
         tasks.append((s, ensemble, origins, horizon, n_paths, seed))
         labels.append(dict(series=f"{region}/{ind_id}", region=region, indicator=ind_id,
-                           group="hangzhou" if (region, ind_id) in hangzhou else f"panel: {ind_id}",
+                           group=(dataset.region if (region, ind_id) in own
+                                  else f"panel: {ind_id}"),
                            scale=indicator.scale))
     results = run_tasks(_backtest_task, tasks, engine=engine, jobs=jobs, scheduler=scheduler,
                         desc="pooled backtest", progress=False)

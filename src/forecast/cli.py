@@ -21,12 +21,13 @@ from .errors import InputError
 from .pipeline import forecast_indicator
 from .probability import DEFAULT_PATHS, DEFAULT_SEED, format_probability, range_text
 from .engine import add_engine_options, sigterm_as_interrupt
+from .plans import DEFAULT_PLAN
 from .scenario import Scenario, load_scenario, load_scenarios
 from .sensitivity import levels_off_the_plan, parse_grid, sweep
 
 
 def _cmd_data_build(args: argparse.Namespace) -> int:
-    info = data.build(args.as_of)
+    info = data.build(args.as_of, plan=args.plan)
     print(f"validated {info['rows_raw']} raw rows from {len(info['files'])} file(s); "
           f"panel as of {info['as_of']}: {info['rows_panel']} rows "
           f"({info['derived_rows']} derived)")
@@ -36,8 +37,9 @@ def _cmd_data_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_data_show(args: argparse.Namespace) -> int:
-    dataset = data.load(args.as_of)
+    dataset = data.load(args.as_of, plan=args.plan)
     indicator = dataset.registry.indicator(args.indicator)
+    args.region = args.region or dataset.region
     rows = dataset.rows(indicator.id, args.region)
     print(f"{indicator.id}: {indicator.name_en} / {indicator.name_zh} [{indicator.unit}], "
           f"{args.region}, as of {dataset.as_of}")
@@ -90,11 +92,12 @@ def _cmd_data_add(args: argparse.Namespace) -> int:
                          expected="another file name, or --replace to overwrite it")
     # Validate the new file together with everything already in data/raw (so duplicates across
     # files are caught) before it is copied: a rejected file never joins data/raw/user.
-    others = [(p, origin) for p, origin in data.raw_files() if p.resolve() != dest.resolve()]
-    vintages = data.load_vintages(files=others + [(source, "user")])
+    registry = data.load_registry(args.plan)
+    others = [(p, origin) for p, origin in data.raw_files(registry=registry)
+              if p.resolve() != dest.resolve()]
+    vintages = data.load_vintages(registry=registry, files=others + [(source, "user")])
     added = vintages[vintages["source_file"] == str(source)]
-    notes = data.check_added(vintages, added, data.load_registry(data.raw_dir() / "targets.yaml"),
-                             date.today())
+    notes = data.check_added(vintages, added, registry, date.today())
     data.write_atomically(dest, lambda tmp: shutil.copyfile(source, tmp))
     print(f"added {len(added)} row(s) as {dest}:")
     print(added.groupby(["region", "indicator"])["year"].agg(["count", "min", "max"]).to_string())
@@ -109,7 +112,7 @@ def _cmd_data_add(args: argparse.Namespace) -> int:
 
 
 def _cmd_targets(args: argparse.Namespace) -> int:
-    dataset = data.load(args.as_of)
+    dataset = data.load(args.as_of, plan=args.plan)
     rows, derived = [], {}
     for target in dataset.registry.targets.values():
         indicator = dataset.registry.indicator(target.indicator)
@@ -125,9 +128,9 @@ def _cmd_targets(args: argparse.Namespace) -> int:
             "status": cov.status + (" *" if indicator.derived is not None else ""),
             "name": indicator.name_zh,
         })
-    print(f"{len(rows)} targets of {dataset.registry.plan.get('title_zh', 'the plan')}, "
-          f"sourced history for {dataset.registry.plan.get('region', 'Hangzhou')} as of "
-          f"{dataset.as_of}")
+    plan = dataset.registry.plan
+    print(f"{len(rows)} targets of {plan.title('zh')}, sourced history for {plan.region} as "
+          f"of {dataset.as_of}")
     print(pd.DataFrame(rows).to_string(index=False))
     for indicator_id, reason in derived.items():
         print(f"* {indicator_id}: {reason}")
@@ -251,8 +254,8 @@ def render_forecast(result) -> str:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    dataset = data.load(args.as_of)
-    scenario = load_scenario(args.scenario)
+    dataset = data.load(args.as_of, plan=args.plan)
+    scenario = load_scenario(args.scenario, dataset.registry.employment_for(args.indicator))
     dataset.registry.indicator(args.indicator)
     if args.json and Path(args.json).is_dir():  # say so before the run, not after it
         raise InputError(Path(args.json), "is a directory", field="--json",
@@ -288,9 +291,10 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
             if path.is_dir():
                 raise InputError(path, "is a folder", field="out",
                                  expected="a CSV file path (and its .notes.txt beside it)")
-    dataset = data.load(args.as_of)
+    dataset = data.load(args.as_of, plan=args.plan)
     grid = parse_grid(args.targets)
-    scenarios = [Scenario()] + (load_scenarios(args.scenarios) if args.scenarios else [])
+    scenarios = [Scenario()] + (load_scenarios(args.scenarios, dataset.registry.employment_for(
+        args.indicator)) if args.scenarios else [])
     off = levels_off_the_plan(dataset, args.indicator, grid)
     if len(off):  # said first, not under the tables (a grid of only such levels is refused)
         plan = ", ".join(f"{t.value:g}" for t in dataset.registry.targets_for(args.indicator))
@@ -344,6 +348,13 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_plan_option(parser: argparse.ArgumentParser) -> None:
+    """``--plan ID|PATH``: which plan's targets, region and assumptions a command uses."""
+    parser.add_argument("--plan", default=None,
+                        help=f"the plan: an id of plans/ or a plan folder (default: "
+                             f"{DEFAULT_PLAN}; README, 'Write a plan')")
+
+
 class _DefaultsFormatter(argparse.HelpFormatter):
     """Every option's help ends with its default, where it has one worth saying."""
 
@@ -363,31 +374,35 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="forecast", description=(
-        "Probability that Hangzhou reaches the targets of its Quality Power plan."))
+        "Probability that a region reaches the targets of its plan (by default Hangzhou's "
+        "Quality Power plan; --plan for another)."))
     sub = parser.add_subparsers(dest="command", required=True)
 
     data_parser = sub.add_parser("data", help="validate, build and inspect the sourced history")
     data_sub = data_parser.add_subparsers(dest="data_command", required=True)
     p = data_sub.add_parser("build", help="validate data/raw and write data/processed")
     p.add_argument("--as-of", help="year or date whose vintages to take (default today)")
+    add_plan_option(p)
     p.set_defaults(func=_cmd_data_build)
     p = data_sub.add_parser("show", help="print one series with sources, vintages and gaps")
     p.add_argument("indicator", help="an indicator id of the catalogue, e.g. rd_intensity")
-    p.add_argument("--region", default="Hangzhou", help="region of the series")
+    p.add_argument("--region", default=None, help="region of the series (default: the plan's)")
     p.add_argument("--as-of", help="only values published by this year or date (default today)")
     p.add_argument("--vintages", action="store_true", help="also list every vintage")
+    add_plan_option(p)
     p.set_defaults(func=_cmd_data_show)
     p = data_sub.add_parser("add", help="validate a CSV in the raw schema and add it to data/raw/user")
     p.add_argument("file", help="a CSV with the columns of data/templates (one sourced value "
                    "per row); undo by deleting it from data/raw/user")
     p.add_argument("--replace", action="store_true", help="overwrite a user file of the same name")
+    add_plan_option(p)
     p.set_defaults(func=_cmd_data_add)
 
     p = sub.add_parser("run", help="forecast one indicator: probabilities of meeting its targets")
     p.add_argument("--indicator", required=True,
                    help="an indicator with a target (forecast targets lists them), e.g. "
                         "rd_intensity, labour_productivity")
-    p.add_argument("--region", default=None, help="default: the target's region (Hangzhou)")
+    p.add_argument("--region", default=None, help="default: the target's region (the plan's)")
     p.add_argument("--as-of", help="use only values published by this year or date "
                    "(default today)")
     p.add_argument("--paths", type=int, default=DEFAULT_PATHS,
@@ -400,11 +415,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-backtest", action="store_true",
                    help="skip the backtest: equal weights, no calibration figures (faster)")
     p.add_argument("--json", help="write the full result as JSON here")
+    add_plan_option(p)
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("targets", help="list the plan's targets and their sourced coverage")
     p.add_argument("--as-of", help="coverage by this year or date (default today)")
     p.add_argument("-v", "--verbose", action="store_true", help="say why each status")
+    add_plan_option(p)
     p.set_defaults(func=_cmd_targets)
 
     p = sub.add_parser("sensitivity", help="sweep target levels x scenarios: P(hit) for each")
@@ -426,6 +443,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="write the long table as CSV here (P, its 95%% Monte Carlo "
                    "error, what reproduces it; the run's notes once each in NAME.notes.txt)")
     add_engine_options(p)
+    add_plan_option(p)
     p.set_defaults(func=_cmd_sensitivity)
 
     reports.add_parser(sub)

@@ -26,6 +26,7 @@ from .targets import Target
 MIN_POINTS_PROBABILITY = 8
 MIN_POINTS_PACE = 2
 #: population years a random walk with drift needs to simulate employment = population x ratio
+#: (and the years a ratio's denominator without a stated assumption needs of its own series)
 MIN_POINTS_POPULATION = 5
 SUPPLY_DATA_HINT = ("no sourced history: supply a series with `forecast data add FILE` "
                     "(template in README, 'Bring your own data')")
@@ -52,7 +53,8 @@ def assess(dataset: Dataset, target: Target, region: str | None = None,
     """The coverage of ``target`` in ``dataset`` (as of the dataset's date), for the target's
     own region or for ``region`` (the same target level applied to another region). A ratio
     indicator is judged on its numerator's history and on what its ``employment`` assumption
-    (default :class:`~forecast.scenario.Employment`) needs."""
+    (default: the plan's, :meth:`forecast.plans.Plan.employment`) or, without one, its
+    denominator's own history needs."""
     region = region or target.region
     indicator = dataset.registry.indicator(target.indicator)
     series = dataset.series(target.indicator, region)
@@ -66,11 +68,18 @@ def assess(dataset: Dataset, target: Target, region: str | None = None,
         numerator = dataset.series(indicator.derived.numerator, region)
         denominator = dataset.series(indicator.derived.denominator, region)
         basis = len(numerator)
+        employment = employment or dataset.registry.plan.employment(indicator.derived.denominator)
         reason = (f"derived as {indicator.derived.describe()}: {len(numerator)} year(s) of "
                   f"{indicator.derived.numerator}, {len(denominator)} of "
-                  f"{indicator.derived.denominator} (the rest from a stated assumption)")
-        employment = employment or Employment()
-        if employment.method == "population_ratio":
+                  f"{indicator.derived.denominator} (the rest from "
+                  + ("a stated assumption)" if employment else "its own models)"))
+        if employment is None and len(denominator) < MIN_POINTS_POPULATION:
+            # no assumption stated: the denominator is simulated from its own history
+            basis = 0
+            reason += (f"; the plan states no assumption for {indicator.derived.denominator}, "
+                       f"so it is simulated from its own series, which needs "
+                       f"{MIN_POINTS_POPULATION} years")
+        elif employment is not None and employment.method == "population_ratio":
             population = dataset.series(employment.population, region)
             since = employment.population_since or 0
             n_pop = int((population.index >= since).sum())

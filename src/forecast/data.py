@@ -41,9 +41,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import plans
 from .errors import InputError
-from .targets import (MAX_YEAR, MIN_YEAR, Registry, SeriesBreak, did_you_mean,
-                      load_registry)
+from .targets import MAX_YEAR, MIN_YEAR, Registry, SeriesBreak, did_you_mean
 
 REQUIRED_COLUMNS = ("region", "indicator", "year", "value", "unit", "source_title", "source_url",
                     "published", "vintage")
@@ -121,12 +121,12 @@ PANEL_COLUMNS = ["region", "indicator", "year", "value", "unit", "vintage", "pub
 
 def project_root() -> Path:
     """The directory holding ``data/raw``: ``$FORECAST_HOME`` if set, else the nearest
-    parent of the working directory that has ``data/raw/targets.yaml``, else the
+    parent of the working directory that has ``data/raw/catalogue.yaml``, else the
     repository this package was installed from (editable install)."""
     if os.environ.get("FORECAST_HOME"):
         return Path(os.environ["FORECAST_HOME"]).resolve()
     for candidate in (Path.cwd(), *Path.cwd().parents):
-        if (candidate / "data" / "raw" / "targets.yaml").is_file():
+        if (candidate / "data" / "raw" / plans.CATALOGUE_FILE).is_file():
             return candidate
     return Path(__file__).resolve().parents[2]
 
@@ -137,6 +137,18 @@ def raw_dir(root: Path | None = None) -> Path:
 
 def processed_dir(root: Path | None = None) -> Path:
     return (root or project_root()) / "data" / "processed"
+
+
+def catalogue_path(root: Path | None = None) -> Path:
+    """The shared indicator catalogue, ``data/raw/catalogue.yaml``."""
+    return raw_dir(root) / plans.CATALOGUE_FILE
+
+
+def load_registry(plan: str | Path | None = None, root: Path | None = None) -> Registry:
+    """The registry of ``plan`` (an id of plans/, a plan folder or its plan.yaml; None: the
+    default plan) over the shared catalogue (:func:`forecast.plans.load_registry`)."""
+    root = root or project_root()
+    return plans.load_registry(plan, root, catalogue_path(root))
 
 
 def parse_as_of(value: str | int | date | None) -> date:
@@ -395,7 +407,7 @@ def _validate_row(row: dict, path: Path, line: int, registry: Registry, origin: 
         raise InputError(path, f"published '{row['published']}' is before the year {row['year']} "
                          "the value is for", line=line, field="published",
                          expected="a publication date in or after the value's year (a plan's "
-                                  "target is not data: it goes in targets.yaml)")
+                                  "target is not data: it goes in the plan's plan.yaml)")
     return {
         "region": row["region"], "indicator": indicator.id, "year": int(row["year"]),
         "value": value, "unit": indicator.unit, "raw_value": row["value"], "raw_unit": row["unit"],
@@ -409,21 +421,27 @@ def _validate_row(row: dict, path: Path, line: int, registry: Registry, origin: 
     }
 
 
-def raw_files(root: Path | None = None) -> list[tuple[Path, str]]:
-    """The raw CSV files, shipped first then the user's, each sorted by name.
+def raw_files(root: Path | None = None, registry: Registry | None = None
+              ) -> list[tuple[Path, str]]:
+    """The raw CSV files: shipped, then the plan's own (``data/`` beside its plan.yaml, read
+    like shipped data), then the user's, each sorted by name.
 
     Anything else in those folders (a subfolder, ``data.xlsx``) is an error rather than
     silently skipped: a user who put data there expects it to be used. Hidden files and
     README files are left alone."""
     base = raw_dir(root)
+    folders = [(base / "series", "shipped")]
+    if registry is not None:
+        folders.append((registry.plan.data_dir, "shipped"))
+    folders.append((base / "user", "user"))
     out = []
-    for folder, origin in (("series", "shipped"), ("user", "user")):
-        for path in sorted((base / folder).iterdir()) if (base / folder).is_dir() else []:
+    for folder, origin in folders:
+        for path in sorted(folder.iterdir()) if folder.is_dir() else []:
             if path.name.startswith(".") or path.name.upper().startswith("README"):
                 continue
             if not path.is_file() or path.suffix.lower() != ".csv":
                 raise InputError(path, "not a CSV data file", expected=f"only *.csv files in "
-                                 f"data/raw/{folder}/ (move this elsewhere)")
+                                 f"{folder} (move this elsewhere)")
             out.append((path, origin))
     return out
 
@@ -436,8 +454,8 @@ def load_vintages(root: Path | None = None, registry: Registry | None = None,
     Raises :class:`InputError` on the first bad row and on duplicate
     (region, indicator, year, vintage) keys, naming both places.
     """
-    registry = registry or load_registry(raw_dir(root) / "targets.yaml")
-    files = raw_files(root) if files is None else files
+    registry = registry or load_registry(None, root)
+    files = raw_files(root, registry) if files is None else files
     if not files:
         raise InputError(raw_dir(root) / "series", "no raw CSV files found",
                          expected="data/raw/series/*.csv")
@@ -484,8 +502,8 @@ def check_added(vintages: pd.DataFrame, added: pd.DataFrame, registry: Registry,
     known = set(others["region"]) | {t.region for t in registry.targets.values()}
     for region in sorted(set(added["region"]) - known):
         notes.append(f"region '{region}' is new: no other row or target is in it, so its rows "
-                     f"reach no forecast of {registry.plan.get('region')}'s targets (regions "
-                     f"are named as in data/raw, e.g. {registry.plan.get('region')})")
+                     f"reach no forecast of {registry.plan.region}'s targets (regions "
+                     f"are named as in data/raw, e.g. {registry.plan.region})")
     for _, r in added.iterrows():
         # a value typed ten times too big or small (39.5 for 3.95) is far inside the
         # magnitude check's x30 of the series: held against its nearest sourced year instead
@@ -633,21 +651,29 @@ class Dataset:
     as_of: date
     data_hash: str
 
-    def series(self, indicator: str, region: str = "Hangzhou") -> pd.Series:
-        """The chosen values of one indicator in one region, indexed by year (gaps stay gaps)."""
+    @property
+    def region(self) -> str:
+        """The plan's region: what every series is read for unless told otherwise."""
+        return self.registry.plan.region
+
+    def series(self, indicator: str, region: str | None = None) -> pd.Series:
+        """The chosen values of one indicator in one region (default: the plan's), indexed by
+        year (gaps stay gaps)."""
         self.registry.indicator(indicator)
+        region = region or self.region
         rows = self.panel[(self.panel["indicator"] == indicator) & (self.panel["region"] == region)]
         return rows.set_index("year")["value"].rename(indicator)
 
-    def linked_series(self, indicator: str, region: str = "Hangzhou"
+    def linked_series(self, indicator: str, region: str | None = None
                       ) -> tuple[pd.Series, list[SeriesBreak]]:
         """What the models fit: :meth:`series` with the years before each break it spans that
-        has an estimated revision (``breaks`` in targets.yaml) multiplied by the break's
+        has an estimated revision (``breaks`` in the catalogue) multiplied by the break's
         :attr:`~forecast.targets.SeriesBreak.link_factor`, so that a census revision is not
         read as a year of growth; and the breaks so linked. A value for an earlier year first
         available once the break year's first figure was (a revised 2023 released with 2024)
         is on the new basis already and stays. Published values, for charts, observed years
         and quoted figures, stay :meth:`series`."""
+        region = region or self.region
         values = self.series(indicator, region)
         available = self.rows(indicator, region).set_index("year")["available"]
         releases = self.vintages[(self.vintages["indicator"] == indicator)
@@ -664,32 +690,55 @@ class Dataset:
                 links.append(brk)
         return values, links
 
-    def rows(self, indicator: str, region: str = "Hangzhou") -> pd.DataFrame:
+    def rows(self, indicator: str, region: str | None = None) -> pd.DataFrame:
         """The chosen panel rows of one series, with their provenance columns."""
+        region = region or self.region
         return self.panel[(self.panel["indicator"] == indicator)
                           & (self.panel["region"] == region)].reset_index(drop=True)
 
 
-def data_hash(root: Path | None = None) -> str:
-    """SHA-256 over the names and bytes of every raw input (CSV files and the registry)."""
+def data_hash(root: Path | None = None, registry: Registry | None = None) -> str:
+    """SHA-256 over the names and bytes of every input: the catalogue, the plan's registry
+    and text, and every raw CSV (shipped, the plan's own, the user's)."""
+    registry = registry or load_registry(None, root)
     digest = hashlib.sha256()
-    base = raw_dir(root)
-    for path in [base / "targets.yaml"] + [p for p, _ in raw_files(root)]:
-        digest.update(str(path.relative_to(base)).encode())
+    base = (root or project_root()).resolve()
+    plan = registry.plan
+    inputs = [catalogue_path(root), plan.path] + ([plan.text] if plan.text else []) + \
+        [p for p, _ in raw_files(root, registry)]
+    for path in inputs:
+        path = path.resolve()
+        # names relative to the project (a plan folder elsewhere by its folder's name), so
+        # that the same inputs hash alike in every clone
+        try:
+            name = path.relative_to(base).as_posix()
+        except ValueError:
+            name = f"{path.parent.name}/{path.name}"
+        digest.update(name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
-def load(as_of: str | int | date | None = None, root: Path | None = None) -> Dataset:
-    """Validate ``data/raw`` and return the :class:`Dataset` as of ``as_of`` (default today).
+def load(as_of: str | int | date | None = None, root: Path | None = None,
+         plan: str | Path | None = None) -> Dataset:
+    """Validate the data and return the :class:`Dataset` of ``plan`` (default
+    :data:`forecast.plans.DEFAULT_PLAN`) as of ``as_of`` (default today).
 
     Every command goes through here, so nothing ever runs on unvalidated or stale data.
     """
     as_of = parse_as_of(as_of)
-    registry = load_registry(raw_dir(root) / "targets.yaml")
+    registry = load_registry(plan, root)
     vintages = load_vintages(root, registry)
     panel = derive(select_vintages(vintages, as_of), registry)
-    return Dataset(registry, vintages, panel, as_of, data_hash(root))
+    return Dataset(registry, vintages, panel, as_of, data_hash(root, registry))
+
+
+def _shown(path: Path, root: Path | None) -> str:
+    """``path`` relative to the project where it is inside it."""
+    try:
+        return path.resolve().relative_to((root or project_root()).resolve()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def json_ready(value):
@@ -742,18 +791,20 @@ def _stage(path: Path, write) -> Path:
     return Path(tmp)
 
 
-def build(as_of: str | int | date | None = None, root: Path | None = None) -> dict:
+def build(as_of: str | int | date | None = None, root: Path | None = None,
+          plan: str | Path | None = None) -> dict:
     """Validate raw data and write ``data/processed/``: ``panel.parquet`` / ``panel.csv``
     (chosen vintage per value, derived rows included), ``vintages.parquet`` (every validated
     row) and ``build.json`` (as_of, data hash, rule). Validation happens before anything is
     written, and each file is replaced atomically, so a failed build changes nothing."""
-    dataset = load(as_of, root)
+    dataset = load(as_of, root, plan)
     out = processed_dir(root)
     info = {
         "as_of": dataset.as_of.isoformat(), "data_hash": dataset.data_hash,
         "rows_raw": len(dataset.vintages), "rows_panel": len(dataset.panel),
         "derived_rows": int((dataset.panel["origin"] == "derived").sum()),
-        "files": [str(p.relative_to(raw_dir(root))) for p, _ in raw_files(root)],
+        "plan": dataset.registry.plan.id,
+        "files": [_shown(p, root) for p, _ in raw_files(root, dataset.registry)],
         "vintage_rule": "user rows first; best reliability grade; latest publication; file order "
                         "(see forecast.data module docstring)",
     }

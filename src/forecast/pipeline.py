@@ -307,13 +307,15 @@ def employment_growth_base(dataset: Dataset, region: str, employment: Employment
     ratio range, as an older count understates today's employment (by about 15%) and so
     overstates productivity. None when none of them exists."""
     if indicator is not None and indicator.derived is not None:
-        figure = _ratio_figure(dataset, region, indicator, Employment())[0]
+        figure = _ratio_figure(dataset, region, indicator,
+                               dataset.registry.plan.employment(indicator.derived.denominator))[0]
         numerator = dataset.series(indicator.derived.numerator, region)
         if figure is not None and figure[1] in numerator.index:
             what, year, value = figure
             level = indicator.derived.factor * float(numerator[year]) / value
             return year, (level, level), f"implied by the {what}"
-    sourced = dataset.series("employed_persons", region)
+    sourced = (dataset.series(indicator.derived.denominator, region)
+               if indicator is not None and indicator.derived is not None else pd.Series(dtype=float))
     since = employment.population_since
     if not sourced.empty and (since is None or sourced.index[-1] >= since):
         level = float(sourced.iloc[-1])
@@ -349,7 +351,7 @@ def _employment_paths(dataset: Dataset, region: str, years: np.ndarray, employme
     if employment.method == "growth":
         start = employment_growth_base(dataset, region, employment, indicator)
         if start is None:
-            raise InputError(None, f"no employed_persons or {employment.population} for "
+            raise InputError(None, f"no employment or {employment.population} for "
                              f"{region}: the growth assumption needs a level to grow from",
                              field="employment", expected="a sourced employment or population")
         base_year, level, _ = start
@@ -437,10 +439,11 @@ def _denominator_paths(dataset: Dataset, region: str, indicator: Indicator, year
     and notes: ``explicit`` (a scenario's) when given, else the default range -- or, once the
     ratio indicator itself is known on the population's basis, the ratio that figure
     implies (:func:`_published_ratio`). The notes say when a known figure is not used."""
-    employment = explicit or Employment()
+    assumed = dataset.registry.plan.employment(indicator.derived.denominator)
+    employment = explicit or assumed
     denominator, population, pop_fit = _employment_paths(dataset, region, years, employment,
                                                          n_paths, seed, indicator)
-    figure, notes = _ratio_figure(dataset, region, indicator, Employment())
+    figure, notes = _ratio_figure(dataset, region, indicator, assumed)
     if figure is not None and explicit is not None:
         label, year, value = figure
         notes.append(f"scenario '{scenario.name}' states its own employment, in place of the "
@@ -637,7 +640,7 @@ def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | Non
                          expected=f"from 100 to {MAX_PATHS:,}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise InputError(None, f"seed {seed!r}", field="seed", expected="an integer >= 0")
-    scenario = scenario or Scenario()
+    scenario = (scenario or Scenario()).for_plan(registry.employment_for(indicator_id))
     if scenario.employment is not None and scenario.employment.population not in registry.indicators:
         raise InputError(scenario.source, f"employment population series "
                          f"'{scenario.employment.population}' is not in the catalogue",
@@ -1072,9 +1075,11 @@ def _forecast_derived(dataset: Dataset, result: IndicatorForecast, region: str, 
     """Simulate a ratio indicator from its simulated numerator and its denominator assumption."""
     rule = result.indicator.derived
     registry = dataset.registry
-    if rule.denominator != "employed_persons":
-        raise InputError(registry.path, f"no denominator assumption for '{rule.denominator}'",
-                         expected="employed_persons (the only ratio the suite simulates)")
+    assumed = registry.plan.employment(rule.denominator)
+    if assumed is None:
+        raise InputError(registry.path, f"no assumption for '{rule.denominator}', the "
+                         f"denominator of {result.indicator.id}", field="assumptions",
+                         expected=f"assumptions: {rule.denominator}: in the plan's plan.yaml")
     observed = dataset.series(rule.numerator, region)
     numerator = fit_component(dataset.linked_series(rule.numerator, region)[0],
                               registry.indicator(rule.numerator), horizon_to=horizon_to,
@@ -1095,7 +1100,7 @@ def _forecast_derived(dataset: Dataset, result: IndicatorForecast, region: str, 
     result.employment = employment
     result.member_paths = _ratio_members(rule, gdp, denominator)
     result.notes += anchor_notes
-    default = Employment().ratio
+    default = assumed.ratio
     if employment.anchor and (employment.ratio[1] > default[1] or employment.ratio[0] < default[0]):
         what, year, _ = employment.anchor
         result.notes.append(

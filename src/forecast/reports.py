@@ -57,7 +57,7 @@ from .engine import positive_int, process_pool
 from .errors import InputError
 from .models import DEFAULT_MODELS, MODELS, model_names
 from .probability import DEFAULT_PATHS, DEFAULT_SEED, format_probability, range_text
-from .scenario import Employment, Scenario, distinct_names, load_scenario
+from .scenario import Scenario, distinct_names, load_scenario
 from .targets import did_you_mean
 
 START_TIMEOUT = 120        # seconds for a kernel to start
@@ -104,7 +104,7 @@ def refuse_unknown_parameters(namespace: dict, declared: str) -> None:
                          expected="one of " + ", ".join(declared.split()))
 
 
-def resolve_scenarios(values) -> list[Scenario]:
+def resolve_scenarios(values, base_employment=None) -> list[Scenario]:
     """The scenario explorer's ``scenarios`` parameter: None for every file in
     notebooks/scenarios (the report's scenario pages: a file added there is on them), or
     one name or YAML path, or a list of them, each resolved as :func:`resolve_scenario`,
@@ -118,10 +118,10 @@ def resolve_scenarios(values) -> list[Scenario]:
         raise InputError(None, f"scenarios is {values!r}", field="scenarios",
                          expected="None (every file in notebooks/scenarios), or scenario "
                          "names or YAML paths")
-    return distinct_names([resolve_scenario(v) for v in values])
+    return distinct_names([resolve_scenario(v, base_employment) for v in values])
 
 
-def resolve_scenario(value: str | None) -> Scenario:
+def resolve_scenario(value: str | None, base_employment=None) -> Scenario:
     """A scenario from a parameter: None or "baseline" is the baseline; a bare name such as
     ``slower_trend`` is ``notebooks/scenarios/slower_trend.yaml``; anything else a path."""
     if value is None or value == "" or value == "baseline":
@@ -134,7 +134,7 @@ def resolve_scenario(value: str | None) -> Scenario:
         path = notebooks_dir() / "scenarios" / f"{value}.yaml"
     if not path.is_absolute() and not path.exists():
         path = notebooks_dir() / path
-    scenario = load_scenario(path)
+    scenario = load_scenario(path, base_employment)
     # pages name the file as a reader of the project finds it, not this machine's path
     try:
         shown = path.resolve().relative_to(data.project_root().resolve()).as_posix()
@@ -148,6 +148,7 @@ class NotebookInputs:
     """Validated notebook parameters (see :func:`notebook_inputs`)."""
 
     dataset: data.Dataset
+    plan: str | None
     indicator: str | None
     region: str | None
     as_of: date
@@ -171,17 +172,21 @@ def _int(name: str, value, low: int) -> int:
     return int(value)
 
 
-def notebook_inputs(*, indicator: str | None = None, region: str | None = None, as_of=None,
-                    target_years=None, models=None, n_paths: int = DEFAULT_PATHS,
-                    seed: int = DEFAULT_SEED, scenario: str | None = None,
-                    require_indicator: bool = True) -> NotebookInputs:
+def notebook_inputs(*, plan: str | None = None, indicator: str | None = None,
+                    region: str | None = None, as_of=None, target_years=None, models=None,
+                    n_paths: int = DEFAULT_PATHS, seed: int = DEFAULT_SEED,
+                    scenario: str | None = None, require_indicator: bool = True
+                    ) -> NotebookInputs:
     """Check the parameters a notebook received and load the data as of ``as_of``.
 
     Every bad value raises :class:`InputError` naming the parameter (``field``) and what was
     expected, so a papermill run with a typo fails on the first cell after the parameters
     with a message a reader can act on.
     """
-    dataset = data.load(as_of)
+    if plan is not None and not isinstance(plan, str):
+        raise InputError(None, f"plan is {plan!r}", field="plan",
+                         expected="None (the default plan), a plan id or a plan folder")
+    dataset = data.load(as_of, plan=plan)
     if require_indicator or indicator is not None:
         if not isinstance(indicator, str):
             raise InputError(None, f"indicator is {indicator!r}", field="indicator",
@@ -198,8 +203,8 @@ def notebook_inputs(*, indicator: str | None = None, region: str | None = None, 
     if region is not None and (not isinstance(region, str)
                                or region not in set(dataset.panel["region"])):
         raise InputError(None, f"region is {region!r}", field="region",
-                         expected="None (the target's region) or a region in the panel, e.g. "
-                                  "Hangzhou")
+                         expected=f"None (the target's region) or a region in the panel, e.g. "
+                                  f"{dataset.region}")
     if target_years is not None:
         if isinstance(target_years, (int, np.integer)) and not isinstance(target_years, bool):
             target_years = [target_years]
@@ -217,8 +222,9 @@ def notebook_inputs(*, indicator: str | None = None, region: str | None = None, 
         models = model_names(models)
     n_paths = _int("n_paths", n_paths, 100)
     seed = _int("seed", seed, 0)
-    return NotebookInputs(dataset, indicator, region, dataset.as_of, target_years, models,
-                          n_paths, seed, resolve_scenario(scenario))
+    return NotebookInputs(dataset, plan, indicator, region, dataset.as_of, target_years, models,
+                          n_paths, seed, resolve_scenario(
+                              scenario, dataset.registry.employment_for(indicator)))
 
 
 # ----------------------------------------------------------------- the summary table
@@ -771,6 +777,15 @@ class JobResult:
     scraps: dict = field(default_factory=dict)
 
 
+def plan_parameter(dataset: data.Dataset) -> str:
+    """How a notebook is told the plan: its id when it is one of the project's plans/, else
+    the absolute path of its folder (the notebooks run in notebooks/, not here)."""
+    plan = dataset.registry.plan
+    shipped = data.project_root() / "plans" / plan.folder.name
+    return plan.folder.name if shipped.resolve() == plan.folder.resolve() else \
+        str(plan.folder.resolve())
+
+
 def plan_jobs(dataset: data.Dataset, indicators: list[str] | None, *, n_paths: int, seed: int,
               models: tuple[str, ...] | None, calibration_paths: int = 300,
               calibration_origins: int = 3) -> list[Job]:
@@ -789,8 +804,8 @@ def plan_jobs(dataset: data.Dataset, indicators: list[str] | None, *, n_paths: i
                              f"{did_you_mean(unknown[0], forecastable)}", field="indicators",
                              expected="any of " + ", ".join(forecastable))
         forecastable = {i: s for i, s in forecastable.items() if i in indicators}
-    common = {"as_of": dataset.as_of.isoformat(), "n_paths": n_paths, "seed": seed,
-              "models": list(models) if models else None}
+    common = {"plan": plan_parameter(dataset), "as_of": dataset.as_of.isoformat(),
+              "n_paths": n_paths, "seed": seed, "models": list(models) if models else None}
     jobs = []
     for ind, status in forecastable.items():
         name = dataset.registry.indicator(ind).name_en
@@ -806,7 +821,8 @@ def plan_jobs(dataset: data.Dataset, indicators: list[str] | None, *, n_paths: i
                             {**common, "indicator": ind}, f"{name}: scenarios", "scenarios",
                             heavy))
     jobs.append(Job("calibration", "calibration.ipynb",
-                    {"as_of": common["as_of"], "n_paths": calibration_paths, "seed": seed,
+                    {"plan": common["plan"], "as_of": common["as_of"],
+                     "n_paths": calibration_paths, "seed": seed,
                      "max_origins": calibration_origins, "models": common["models"]},
                     "Calibration of the ensemble (pooled backtests)", "calibration", 3.0))
     pages = {j.parameters["indicator"]: f"{j.stem}.html" for j in jobs if j.kind == "indicator"}
@@ -1173,7 +1189,7 @@ def _changes_html(changes: dict | None) -> str:
     return head + table + published + settings
 
 
-def _index_html(as_of: str, plan: dict, jobs: list[Job], results: dict[str, JobResult],
+def _index_html(as_of: str, plan, jobs: list[Job], results: dict[str, JobResult],
                 summary: dict, footer: str, data_through: str | None = None) -> str:
     table = pd.DataFrame(summary.get("targets", []))
     pages = "".join(
@@ -1182,7 +1198,7 @@ def _index_html(as_of: str, plan: dict, jobs: list[Job], results: dict[str, JobR
         for j in sorted(jobs, key=lambda j: (j.kind in ("calibration", "summary"), j.stem)))
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
-<title>Hangzhou Quality Power targets: report as of {html.escape(as_of)}</title>
+<title>{html.escape(plan.short("en"))}: report as of {html.escape(as_of)}</title>
 <style>
 body {{ font-family: "Noto Sans CJK SC", "WenQuanYi Micro Hei", "PingFang SC",
        "Microsoft YaHei", sans-serif; margin: 2em auto; max-width: 1200px; color: #1a202c; }}
@@ -1191,9 +1207,9 @@ table.summary td, table.summary th {{ border: 1px solid #cbd5e0; padding: 4px 6p
        vertical-align: top; }}
 table.summary th {{ background: #edf2f7; }}
 </style></head><body>
-<h1>Hangzhou <i>Quality Power</i> targets: how likely are they met?</h1>
+<h1>{html.escape(plan.short("en"))}: how likely are they met?</h1>
 {_user_banner(summary)}
-<p lang="zh">{html.escape(str(plan.get('title_zh', '')))}</p>
+<p lang="zh">{html.escape(plan.title_zh)}</p>
 <p>Sourced history published up to <b>{html.escape(as_of)}</b>{_data_currency(
     data_through, as_of, summary.get("targets", []))}
 Probabilities come from an ensemble of trajectory models whose calibration is measured (see the
@@ -1223,9 +1239,10 @@ def _rows_behind_targets(dataset: data.Dataset) -> pd.DataFrame:
         indicator = registry.indicator(target.indicator)
         used.add(indicator.id)
         if indicator.derived is not None:
-            used |= {indicator.derived.numerator, indicator.derived.denominator,
-                     Employment().population}
-    region = registry.plan.get("region", "Hangzhou")
+            assumed = registry.plan.employment(indicator.derived.denominator)
+            used |= {indicator.derived.numerator, indicator.derived.denominator} | (
+                {assumed.population} if assumed else set())
+    region = registry.plan.region
     panel = dataset.panel
     return panel[(panel["region"] == region) & panel["indicator"].isin(used)]
 
@@ -1295,7 +1312,8 @@ def _swap_into_place(staging: Path, final: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def build_report(as_of=None, out: str | Path = "reports", *, indicators: list[str] | None = None,
+def build_report(as_of=None, out: str | Path = "reports", *, plan: str | Path | None = None,
+                 indicators: list[str] | None = None,
                  n_paths: int = DEFAULT_PATHS, seed: int = DEFAULT_SEED,
                  models: tuple[str, ...] | None = None, jobs: int = 2, kernel: str = KERNEL,
                  start_timeout: int = START_TIMEOUT, cell_timeout: int = CELL_TIMEOUT,
@@ -1303,7 +1321,7 @@ def build_report(as_of=None, out: str | Path = "reports", *, indicators: list[st
                  source_dir: str | Path | None = None, progress: bool = True) -> ReportResult:
     """Execute and render the report as of ``as_of`` into ``<out>/<as_of>/`` (module doc)."""
     t0 = time.perf_counter()
-    dataset = data.load(as_of)
+    dataset = data.load(as_of, plan=plan)
     _int("n_paths", n_paths, 100)
     _int("seed", seed, 0)
     _int("jobs", jobs, 1)
@@ -1337,7 +1355,7 @@ def build_report(as_of=None, out: str | Path = "reports", *, indicators: list[st
     staging = out / f".{name}.tmp-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     (staging / "notebooks").mkdir(parents=True)
-    parameters = {"as_of": name, "n_paths": n_paths, "seed": seed,
+    parameters = {"plan": plan_parameter(dataset), "as_of": name, "n_paths": n_paths, "seed": seed,
                   "models": list(models or DEFAULT_MODELS), "indicators": [
                       j.parameters["indicator"] for j in plan if j.kind == "indicator"],
                   "kernel": kernel, "start_timeout": start_timeout,
@@ -1462,6 +1480,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--calibration-origins", type=int, default=3,
                    help="latest forecast origins per series in that backtest")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--plan", default=None, help="the plan: an id of plans/ or a plan folder "
+                   "(default: hangzhou)")
     p.set_defaults(func=main_report)
     return p
 
@@ -1469,7 +1489,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def main_report(args: argparse.Namespace) -> int:
     """``forecast report``: 0 when the report is in place, 1 when a notebook failed."""
     result = build_report(
-        args.as_of, args.out, indicators=args.indicators, n_paths=args.paths, seed=args.seed,
+        args.as_of, args.out, plan=args.plan, indicators=args.indicators, n_paths=args.paths, seed=args.seed,
         models=tuple(args.models) if args.models else None, jobs=args.jobs, kernel=args.kernel,
         start_timeout=args.start_timeout, cell_timeout=args.cell_timeout,
         calibration_paths=args.calibration_paths, calibration_origins=args.calibration_origins,

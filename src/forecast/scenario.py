@@ -11,8 +11,9 @@ A scenario is a small YAML file (examples in ``notebooks/scenarios/``)::
     acts_on: gdp            # optional: the series it is meant for (refused on any other)
     employment:             # labour productivity only: the denominator assumption
       method: population_ratio        # or: growth
-      ratio: [0.58, 0.74]             # employed / permanent population, drawn per path
+      ratio: [0.6, 0.7]               # employed / permanent population, drawn per path
       growth: [-0.01, 0.02]           # (method growth) annual employment growth, per path
+                                      # (a key left out is the plan's: its assumptions)
 
 On the log scale 0.01 is about one per cent; on the logit scale it is a change of the
 log-odds. Every scenario is recorded with the result it produced.
@@ -43,7 +44,7 @@ a scenario written for any other series is refused where it cannot act.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -72,13 +73,15 @@ def first_open_year(as_of: date) -> int:
 
 @dataclass(frozen=True)
 class Employment:
-    """How employment, the denominator of labour productivity, is simulated."""
+    """How employment, the denominator of labour productivity, is simulated: the assumption a
+    plan states for it (``assumptions`` in its plan.yaml, :mod:`forecast.plans`), changed by a
+    scenario's ``employment`` block where it has one (:func:`parse_employment`)."""
 
-    method: str = "population_ratio"          # "population_ratio" | "growth"
-    ratio: tuple[float, float] = (0.58, 0.74)
-    growth: tuple[float, float] = (-0.01, 0.02)
-    population: str = "permanent_population_yearend"
-    population_since: int | None = 2020      # series break: the 7th census recount in 2020
+    method: str                               # "population_ratio" | "growth"
+    ratio: tuple[float, float]                # employed / population, drawn per path
+    growth: tuple[float, float]               # (method growth) annual rate, drawn per path
+    population: str                           # the population series (catalogue id)
+    population_since: int | None              # series break: first year on the counted basis
     #: (what, year, value): the ratio is not assumed but implied, path by path, by a known
     #: value of the ratio indicator ("published labour_productivity", see
     #: forecast.pipeline._published_ratio); ``ratio`` then holds the 10-90% of those ratios
@@ -120,10 +123,36 @@ class Scenario:
     #: YAML `numerator_elasticity`: under `acts_on` a share's denominator, how the share's
     #: numerator (R&D spending) responds to it: 0 held on the baseline's path, 1 one-for-one
     numerator_elasticity: float = 0.0
+    #: the keys of the file's employment block: a change of the plan's assumption, made
+    #: ``employment`` by :meth:`for_plan` (empty: the file has no employment block)
+    employment_change: tuple = ()
+
+    def for_plan(self, base: Employment | None) -> "Scenario":
+        """This scenario under a plan whose employment assumption is ``base`` (None: it states
+        none): its employment block applied to ``base``. Without a block, itself."""
+        if not self.employment_change:
+            return self
+        if base is None:
+            return replace(self, employment=None)
+        return replace(self, employment=parse_employment(
+            {k: list(v) if isinstance(v, tuple) else v for k, v in self.employment_change},
+            self.source, "employment", base))
+
+    @property
+    def unusable(self) -> str | None:
+        """Why the scenario cannot act under its plan: an employment block with no assumption
+        to change (None: it can)."""
+        if self.employment_change and self.employment is None:
+            return ("its employment block changes the employment assumption of a ratio "
+                    "indicator, and the plan states none")
+        return None
 
     def mismatch(self, indicator) -> str | None:
         """Why this scenario cannot act on ``indicator`` (a :class:`forecast.targets.Indicator`)
-        because it is written for another series (None when it can)."""
+        because it is written for another series or changes what the plan does not state
+        (None when it can)."""
+        if self.unusable:
+            return f"scenario '{self.name}': {self.unusable}"
         modelled = indicator.modelled_series
         if self.on is None or self.on == modelled:
             return None
@@ -167,6 +196,9 @@ class Scenario:
     def check_acts_on(self, indicator) -> None:
         """:meth:`mismatch` as an error naming the scenario file."""
         why_not = self.mismatch(indicator)
+        if why_not and self.unusable:
+            raise InputError(self.source, why_not, field="employment",
+                             expected="no employment block under this plan")
         if why_not:
             raise InputError(self.source, why_not, field="acts_on",
                              expected=f"'acts_on: {indicator.modelled_series}' or no 'acts_on' "
@@ -234,7 +266,9 @@ class Scenario:
         return out
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        out = asdict(self)
+        del out["employment_change"]  # recorded as what it made: ``employment``
+        return out
 
 
 def _pair(value, path, field_name) -> tuple[float, float]:
@@ -254,6 +288,52 @@ def _number(doc: dict, key: str, path, default: float, low: float, high: float,
         raise InputError(path, f"'{field_name or key}' is {value!r}", field=field_name or key,
                          expected=f"a number between {low:g} and {high:g} ({hint})")
     return float(value)
+
+
+def parse_employment(emp, path, where: str, base: Employment | None = None) -> Employment:
+    """An employment block (a plan's assumption, or a scenario's change of it) as an
+    :class:`Employment`: each key the block leaves out is ``base``'s (a plan's block, with no
+    base, states them all). ``where`` names the block in errors."""
+    if not isinstance(emp, dict) or emp.get("method", "population_ratio") not in (
+            "population_ratio", "growth"):
+        raise InputError(path, f"'{where}' is {emp!r}", field=where,
+                         expected="{method: population_ratio|growth, ratio|growth: [lo, hi]}")
+    known = _EMPLOYMENT_KEYS | ({"sources", "note"} if base is None else set())
+    unknown = sorted(str(k) for k in set(emp) - known - {"__line__"})
+    if unknown:
+        raise InputError(path, f"unknown key(s) {', '.join(unknown)} under '{where}'",
+                         field=f"{where}.{unknown[0]}", expected=", ".join(sorted(known)))
+    if base is None:
+        missing = sorted(_EMPLOYMENT_KEYS - set(emp))
+        if missing:
+            raise InputError(path, f"'{where}' does not state {', '.join(missing)}",
+                             line=emp.get("__line__"), field=f"{where}.{missing[0]}",
+                             expected="method, population, population_since, ratio and growth")
+    since = emp["population_since"] if "population_since" in emp else base.population_since
+    if since is not None and (isinstance(since, bool) or not isinstance(since, int)):
+        raise InputError(path, f"'{where}.population_since' is {since!r}",
+                         field=f"{where}.population_since", expected="a year, or null")
+    population = emp["population"] if "population" in emp else base.population
+    if not isinstance(population, str) or not population.strip():
+        raise InputError(path, f"'{where}.population' is {population!r}",
+                         field=f"{where}.population", expected="a population series id")
+    employment = Employment(
+        method=emp.get("method", base.method if base else "population_ratio"),
+        ratio=_pair(emp["ratio"], path, f"{where}.ratio") if "ratio" in emp else base.ratio,
+        growth=_pair(emp["growth"], path, f"{where}.growth") if "growth" in emp else base.growth,
+        population=population.strip(), population_since=since)
+    if employment.growth[0] <= -0.2 or employment.growth[1] >= 0.2:
+        raise InputError(path, f"employment growth {employment.growth}", field=f"{where}.growth",
+                         expected="annual rates between -0.2 and 0.2 (e.g. [-0.01, 0.02])")
+    if not 0 < employment.ratio[0] <= employment.ratio[1] <= 1:
+        raise InputError(path, f"employment ratio {employment.ratio}", field=f"{where}.ratio",
+                         expected="a range within (0, 1]")
+    return employment
+
+
+#: a complete assumption that only lets a scenario's employment block be checked under a plan
+#: that states none (its values are never used)
+_ANY_EMPLOYMENT = Employment("population_ratio", (0.5, 0.5), (0.0, 0.0), "population", None)
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -288,15 +368,18 @@ def _read_yaml(path: Path):
                          line=mark.line + 1 if mark else None) from None
 
 
-def load_scenario(path: str | Path | None) -> Scenario:
-    """Read and validate a scenario file; ``None`` gives the baseline."""
+def load_scenario(path: str | Path | None, base_employment: Employment | None = None
+                  ) -> Scenario:
+    """Read and validate a scenario file; ``None`` gives the baseline. An ``employment`` block
+    changes ``base_employment``, the plan's assumption."""
     if path is None:
         return Scenario()
     path = Path(path)
-    return parse_scenario(_read_yaml(path), path)
+    return parse_scenario(_read_yaml(path), path, base_employment=base_employment)
 
 
-def load_scenarios(path: str | Path) -> list[Scenario]:
+def load_scenarios(path: str | Path, base_employment: Employment | None = None
+                   ) -> list[Scenario]:
     """Every scenario in ``path``: a directory of scenario files (sorted by name), a file
     holding a YAML list of scenarios, or a single scenario file."""
     path = Path(path)
@@ -304,12 +387,12 @@ def load_scenarios(path: str | Path) -> list[Scenario]:
         files = sorted(path.glob("*.yaml")) + sorted(path.glob("*.yml"))
         if not files:
             raise InputError(path, "no scenario files", expected="*.yaml files")
-        scenarios = [load_scenario(f) for f in files]
+        scenarios = [load_scenario(f, base_employment) for f in files]
     else:
         doc = _read_yaml(path)
-        scenarios = ([parse_scenario(entry, path, f"{path.stem}_{i + 1}")
+        scenarios = ([parse_scenario(entry, path, f"{path.stem}_{i + 1}", base_employment)
                       for i, entry in enumerate(doc)] if isinstance(doc, list)
-                     else [parse_scenario(doc, path)])
+                     else [parse_scenario(doc, path, base_employment=base_employment)])
     return distinct_names(scenarios)
 
 
@@ -329,8 +412,10 @@ def distinct_names(scenarios: list[Scenario]) -> list[Scenario]:
     return scenarios
 
 
-def parse_scenario(doc, path: Path, default_name: str | None = None) -> Scenario:
-    """Validate one scenario mapping read from ``path``."""
+def parse_scenario(doc, path: Path, default_name: str | None = None,
+                   base_employment: Employment | None = None) -> Scenario:
+    """Validate one scenario mapping read from ``path``; its ``employment`` block changes
+    ``base_employment``, the plan's assumption (:meth:`forecast.plans.Plan.employment`)."""
     if not isinstance(doc, dict):
         raise InputError(path, "a scenario is a mapping" + (
             " (a list of scenarios goes to `forecast sensitivity --scenarios`)"
@@ -367,37 +452,15 @@ def parse_scenario(doc, path: Path, default_name: str | None = None) -> Scenario
     if start is not None and (isinstance(start, bool) or not isinstance(start, int)
                               or not 1900 <= start <= 2100):
         raise InputError(path, f"'from' is {start!r}", field="from", expected="a year, e.g. 2026")
-    employment = None
+    employment, change = None, ()
     if doc.get("employment") is not None:
-        emp = doc["employment"]
-        if not isinstance(emp, dict) or emp.get("method", "population_ratio") not in (
-                "population_ratio", "growth"):
-            raise InputError(path, f"'employment' is {emp!r}", field="employment",
-                             expected="{method: population_ratio|growth, ratio|growth: [lo, hi]}")
-        unknown = sorted(str(k) for k in set(emp) - _EMPLOYMENT_KEYS)
-        if unknown:
-            raise InputError(path, f"unknown key(s) {', '.join(unknown)} under 'employment'",
-                             field=f"employment.{unknown[0]}",
-                             expected=", ".join(sorted(_EMPLOYMENT_KEYS)))
-        since = emp.get("population_since", Employment().population_since)
-        if since is not None and (isinstance(since, bool) or not isinstance(since, int)):
-            raise InputError(path, f"'employment.population_since' is {since!r}",
-                             field="employment.population_since", expected="a year, or null")
-        defaults = Employment()
-        employment = Employment(
-            method=emp.get("method", "population_ratio"),
-            ratio=_pair(emp["ratio"], path, "employment.ratio") if "ratio" in emp else defaults.ratio,
-            growth=_pair(emp["growth"], path, "employment.growth") if "growth" in emp else defaults.growth,
-            population=str(emp.get("population", defaults.population)),
-            population_since=since,
-        )
-        if employment.growth[0] <= -0.2 or employment.growth[1] >= 0.2:
-            raise InputError(path, f"employment growth {employment.growth}",
-                             field="employment.growth",
-                             expected="annual rates between -0.2 and 0.2 (e.g. [-0.01, 0.02])")
-        if not 0 < employment.ratio[0] <= employment.ratio[1] <= 1:
-            raise InputError(path, f"employment ratio {employment.ratio}", field="employment.ratio",
-                             expected="a range within (0, 1]")
+        # checked here whatever the plan (a typo is an error anywhere), applied to the plan's
+        # assumption here or, read without one, by Scenario.for_plan when it is run
+        employment = parse_employment(doc["employment"], path, "employment",
+                                      base_employment or _ANY_EMPLOYMENT)
+        change = tuple((str(k), tuple(v) if isinstance(v, list) else v)
+                       for k, v in doc["employment"].items() if k != "__line__")
+        employment = employment if base_employment is not None else None
     return Scenario(
         name=str(doc.get("name", default_name or path.stem)), description=str(doc.get("description") or ""),
         trend=_number(doc, "trend", path, 0.0, -MAX_ABS_TREND, MAX_ABS_TREND,
@@ -408,7 +471,7 @@ def parse_scenario(doc, path: Path, default_name: str | None = None) -> Scenario
                            "growth_shock.size") if shock else 0.0,
         volatility=_number(doc, "volatility", path, 1.0, 0.0, MAX_VOLATILITY,
                            "a multiplier: 1.5 widens the spread by half"),
-        employment=employment, source=str(path), start=start,
+        employment=employment, employment_change=change, source=str(path), start=start,
         on=on.strip() if on is not None else None,
         numerator_elasticity=_number(doc, "numerator_elasticity", path, 0.0, -MAX_ELASTICITY,
                                      MAX_ELASTICITY, "0 holds the numerator, 1 moves it "

@@ -33,7 +33,7 @@ from .pipeline import (IndicatorForecast, employment_caveat, forecast_indicator,
                        scenario_member_paths)
 from .probability import (joint_probability, mc_standard_error, probability_curve,
                           target_probability, year_index)
-from .scenario import Employment, Scenario
+from .scenario import Scenario
 
 
 def _require_paths(result: IndicatorForecast) -> None:
@@ -109,6 +109,8 @@ def apply_scenario(result: IndicatorForecast, scenario: Scenario,
     refitting (:func:`forecast.pipeline.scenario_member_paths`). A derived indicator
     (labour productivity = GDP / employment) needs ``dataset`` for its denominator."""
     _require_paths(result)
+    if dataset is not None:
+        scenario = scenario.for_plan(dataset.registry.employment_for(result.indicator.id))
     if not result.scenario.is_baseline() or result.scenario.employment is not None:
         raise InputError(None, f"the base result is under scenario '{result.scenario.name}'",
                          field="scenario", expected="a baseline result to apply a scenario to")
@@ -214,18 +216,18 @@ def tornado(dataset: Dataset, result: IndicatorForecast, *, volatility: tuple[fl
          Scenario(name="slower trend", trend=-trend)),
         ("trend", f"{series} {trend:+.0%}/yr from {start}", Scenario(name="faster trend", trend=trend)),
     ]
-    if result.indicator.derived is not None and result.employment.anchor:
+    if result.employment is not None and result.employment.anchor:
         # the ratio is the one a known figure implies in each path: what rests on the figure
         # is the difference from the assumed range it replaced
         what, year, _ = result.employment.anchor
-        assumed = Employment()
+        assumed = dataset.registry.plan.employment(result.indicator.derived.denominator)
         # short enough for the chart's bar label; the note names the figure in full
         variants.append(("employment ratio", f"assumed {assumed.ratio[0]:.2f}-"
                          f"{assumed.ratio[1]:.2f}, not the {year} figure",
                          Scenario(name="assumed employment ratio", employment=assumed),
                          f"the assumed employment ratio, as if the {what} of {year} were "
                          "not known"))
-    elif result.indicator.derived is not None:
+    elif result.employment is not None:
         # the ratio's denominator is an assumption: hold it at each end of its stated range
         base_employment = result.employment
         for end in base_employment.ratio:
@@ -365,6 +367,8 @@ def run_scenarios(dataset: Dataset, result: IndicatorForecast,
 
     rows = [row(result.scenario.name, result.scenario.description, "base", result.paths,
                 result.assumption or "")]
+    base_employment = dataset.registry.employment_for(result.indicator.id)
+    scenarios = [s.for_plan(base_employment) for s in scenarios]
     for scenario in scenarios:
         scenario.check_known(dataset.registry)
     for scenario in scenarios:
@@ -544,6 +548,7 @@ def sweep(dataset: Dataset, indicator: str, grid: np.ndarray, scenarios: list[Sc
     if not scenarios:
         raise InputError(None, "no scenarios to sweep", field="scenarios",
                          expected="at least one scenario")
+    scenarios = [s.for_plan(dataset.registry.employment_for(indicator)) for s in scenarios]
     for scenario in scenarios:
         scenario.check_known(dataset.registry)
     items = [(dataset, indicator, s, np.asarray(grid, dtype=float), kwargs) for s in scenarios]

@@ -1,9 +1,10 @@
-"""The target registry: every quantified target of the plan and the catalogue of indicators.
+"""The target registry: every quantified target of a plan and the catalogue of indicators.
 
-Read from ``data/raw/targets.yaml``. The catalogue fixes, per indicator, the unit the
-panel is expressed in, the bounds a value must respect and the scale it is modelled
-on; targets refer to an indicator and add the year, the value, the comparison and the
-plan's own wording. Everything is validated on load; an error names the line.
+The catalogue (``data/raw/catalogue.yaml``, shared by every plan, plus any indicators a plan
+adds) fixes, per indicator, the unit the panel is expressed in, the bounds a value must respect
+and the scale it is modelled on; targets (the plan's ``plan.yaml``, :mod:`forecast.plans`)
+refer to an indicator and add the year, the value, the comparison and the plan's own wording.
+Everything is validated on load; an error names the file and the line.
 """
 from __future__ import annotations
 
@@ -11,15 +12,19 @@ import difflib
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from .errors import InputError
 
+if TYPE_CHECKING:
+    from .plans import Plan
+
 SCALES = ("log", "logit", "identity")
 TARGET_KEYS = {"id", "indicator", "year", "value", "comparison", "wording", "region"}
-COMPARISONS = (">=", "=")
+#: at least, at most, and "=" for a target at the bound of a share (100%: read as at least)
+COMPARISONS = (">=", "<=", "=")
 MIN_YEAR, MAX_YEAR = 1949, 2100
 
 
@@ -117,21 +122,29 @@ class Target:
     wording: str
     region: str
 
-    def is_met(self, value: float) -> bool:
-        """Whether an observed or simulated ``value`` meets the target.
+    @property
+    def at_most(self) -> bool:
+        """True for a ceiling (``<=``: PM2.5 at most 30), False for a floor (``>=``, and
+        ``=`` at the upper bound of a share, read as at least since nothing exceeds it)."""
+        return self.comparison == "<="
 
-        ``=`` targets sit at the upper bound of a share (100%); "equal" is read as
-        "at least", since nothing can exceed the bound.
-        """
-        return value >= self.value
+    def is_met(self, value):
+        """Whether an observed or simulated ``value`` (a number or an array of paths) meets
+        the target."""
+        return value <= self.value if self.at_most else value >= self.value
+
+    def shortfall(self, value):
+        """How far ``value`` is from meeting the target, in the indicator's unit: positive
+        when short of it, negative when beyond it (in the target's own direction)."""
+        return value - self.value if self.at_most else self.value - value
 
 
 @dataclass
 class Registry:
     """The plan's targets plus the catalogue of indicators and known unit conversions."""
 
-    path: Path
-    plan: dict[str, Any]
+    path: Path                      # the plan's registry (plan.yaml): errors on targets name it
+    plan: "Plan"
     indicators: dict[str, Indicator]
     targets: dict[str, Target]
     unit_conversions: dict[tuple[str, str], float] = field(default_factory=dict)
@@ -153,16 +166,27 @@ class Registry:
                              expected="one of " + ", ".join(self.targets)) from None
 
     def breaks(self, indicator_id: str, region: str) -> tuple[SeriesBreak, ...]:
-        """The series breaks of ``indicator_id`` in ``region``: a break names its region, the
-        plan's by default (its note and revision are that region's figures)."""
+        """The series breaks of ``indicator_id`` in ``region``: a break names its region (one
+        of a plan's own indicators may leave it out: the plan's region), its note and revision
+        being that region's figures."""
         return tuple(b for b in self.indicator(indicator_id).breaks
-                     if (b.region or self.plan.get("region")) == region)
+                     if (b.region or self.plan.region) == region)
 
     def targets_for(self, indicator_id: str) -> list[Target]:
         """The targets on ``indicator_id`` ordered by year (empty if it has none)."""
         self.indicator(indicator_id)
         return sorted((t for t in self.targets.values() if t.indicator == indicator_id),
                       key=lambda t: t.year)
+
+    def employment_for(self, indicator_id: str | None):
+        """The plan's employment assumption a scenario's employment block changes for
+        ``indicator_id``: the one for its denominator where it is a ratio, else any the plan
+        states (a scenario with such a block is then refused as not for that indicator, with
+        its own message); None when there is none."""
+        indicator = self.indicators.get(indicator_id) if indicator_id else None
+        if indicator is not None and indicator.derived is not None:
+            return self.plan.employment(indicator.derived.denominator)
+        return next(iter(self.plan.assumptions.values()), None)
 
     def target_indicators(self) -> list[str]:
         """Indicator ids that carry at least one target, in registry order."""
@@ -299,41 +323,60 @@ def _parse_target(entry: Any, path: Path, indicators: dict[str, Indicator], regi
                   str(entry.get("region", region)))
 
 
-def load_registry(path: str | Path) -> Registry:
-    """Load and validate the registry at ``path`` (``data/raw/targets.yaml``)."""
-    path = Path(path)
+def read_yaml(path: Path, what: str, expected: str) -> Any:
+    """A YAML file with the line of every mapping under ``__line__``; a missing, undecodable
+    or malformed file is an :class:`InputError` naming it (``what`` it is, ``expected``)."""
     if not path.is_file():
-        raise InputError(path, "target registry not found", expected="data/raw/targets.yaml")
+        raise InputError(path, f"{what} not found", expected=expected)
     try:
-        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
     except UnicodeDecodeError as exc:
         raise InputError(path, f"not valid UTF-8 at byte {exc.start}", expected="UTF-8 text") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise InputError(path, f"malformed YAML: {getattr(exc, 'problem', exc)}",
                          line=mark.line + 1 if mark else None) from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("indicators"), dict) \
-            or not isinstance(doc.get("targets"), list):
-        raise InputError(path, "the registry needs an 'indicators' mapping and a 'targets' list")
-    plan = {k: v for k, v in (doc.get("plan") or {}).items() if k != "__line__"}
-    region = str(plan.get("region", "Hangzhou"))
-    indicators = {k: _parse_indicator(k, v, path) for k, v in doc["indicators"].items()
-                  if k != "__line__"}
+
+
+def parse_indicators(entries: Any, path: Path) -> dict[str, Indicator]:
+    """The ``indicators`` mapping of a catalogue or a plan, validated."""
+    if not isinstance(entries, dict):
+        raise InputError(path, "'indicators' is not a mapping", field="indicators",
+                         expected="indicator id: {name_en, name_zh, unit, bounds, scale}")
+    return {k: _parse_indicator(k, v, path) for k, v in entries.items() if k != "__line__"}
+
+
+def parse_targets(entries: Any, path: Path, indicators: dict[str, Indicator],
+                  region: str) -> dict[str, Target]:
+    """The ``targets`` list of a plan, validated against ``indicators``; a target's region is
+    the plan's unless it names its own."""
+    if not isinstance(entries, list):
+        raise InputError(path, "'targets' is not a list", field="targets",
+                         expected="a list of {id, indicator, year, value, comparison, wording}")
     targets: dict[str, Target] = {}
-    for entry in doc["targets"]:
+    for entry in entries:
         target = _parse_target(entry, path, indicators, region)
         if target.id in targets:
             raise InputError(path, f"duplicate target id '{target.id}'", line=entry.get("__line__"),
                              field="id", expected="unique ids")
         targets[target.id] = target
+    return targets
+
+
+def check_ratios(indicators: dict[str, Indicator], path: Path) -> None:
+    """Every part of a ratio (``derived``, ``share_of``) is an indicator of ``indicators``."""
     for ind in indicators.values():
         for key, rule in (("derived", ind.derived), ("share_of", ind.share_of)):
             for part in (rule.numerator, rule.denominator) if rule else ():
                 if part not in indicators:
                     raise InputError(path, f"indicator '{ind.id}' is a ratio of unknown '{part}'",
                                      field=key, expected="ids under 'indicators:'")
+
+
+def parse_conversions(entries: Any, path: Path) -> dict[tuple[str, str], float]:
+    """``unit_conversions``: {(from, to): factor}."""
     conversions = {}
-    for conv in doc.get("unit_conversions") or []:
+    for conv in entries or []:
         try:
             factor = float(conv["factor"])
             if not (factor > 0 and math.isfinite(factor)):
@@ -344,4 +387,4 @@ def load_registry(path: str | Path) -> Registry:
                              line=conv.get("__line__") if isinstance(conv, dict) else None,
                              field="unit_conversions",
                              expected="{from: UNIT, to: UNIT, factor: a positive number}") from None
-    return Registry(path, plan, indicators, targets, conversions)
+    return conversions
