@@ -120,18 +120,18 @@ def test_labour_productivity_rests_on_a_stated_assumption(shipped):
         # the break-even ratio and employment level rest on GDP and population only, not on
         # the assumed ratio range; employment growth counts from population x that range
         # (the sourced employment, 2015, predates the census recount)
-        drop = lambda entry: {k: v for k, v in entry.items()  # noqa: E731
+        drop = lambda entry: {k: v for k, v in entry.as_dict().items()  # noqa: E731
                               if k not in ("p_at_ratio", "gdp_growth_needed",  # per ratio
                                            "employment_growth_per_year", "employment_growth_base")}
         assert drop(low.break_even[tid]) == drop(high.break_even[tid])
-    growth = lambda r: r.break_even["labour_productivity_2027"]["employment_growth_per_year"]  # noqa: E731
+    growth = lambda r: r.break_even["labour_productivity_2027"].growth  # noqa: E731
     assert growth(low) > growth(high)  # fewer employed to start from: more room to grow
     assert set(low.components) == {"gdp", "permanent_population_yearend"}
 
 
 def test_break_even_ratio_is_where_probability_is_half(shipped):
     base = run(shipped, "labour_productivity", backtest=False, n_paths=4000)
-    ratio = base.break_even["labour_productivity_2027"]["employment_to_population_ratio"]
+    ratio = base.break_even["labour_productivity_2027"].ratio
     if ratio is None:
         pytest.skip("50% not crossed within the searched ratio range")
     at = run(shipped, "labour_productivity", backtest=False, n_paths=4000,
@@ -141,7 +141,7 @@ def test_break_even_ratio_is_where_probability_is_half(shipped):
 
 def test_p_held_at_the_ends_of_the_assumed_ratio_is_a_run_with_that_ratio(shipped):
     base = run(shipped, "labour_productivity", backtest=False)
-    held = base.break_even["labour_productivity_2027"]["p_at_ratio"]
+    held = base.break_even["labour_productivity_2027"].p_at_ratio
     assert list(held) == ["0.58", "0.66", "0.74"]
     assert list(held.values()) == sorted(held.values(), reverse=True)  # more employed, lower
     at = run(shipped, "labour_productivity", backtest=False,
@@ -149,22 +149,22 @@ def test_p_held_at_the_ends_of_the_assumed_ratio_is_a_run_with_that_ratio(shippe
     assert held["0.74"] == pytest.approx(at.probabilities["labour_productivity_2027"].p_in_year)
     # the GDP growth 28 in 2027 takes, from the newest GDP: more employed, more growth; and
     # GDP growing at it on every path would leave the target met at the median
-    need = base.break_even["labour_productivity_2027"]["gdp_growth_needed"]
+    need = base.break_even["labour_productivity_2027"].gdp_growth_needed
     gdp = shipped.series("gdp")
-    assert need["from"] == f"{gdp.iloc[-1]:.0f} 亿元 in {gdp.index[-1]}"
-    rates = list(need["by_ratio"].values())
+    assert need.start == f"{gdp.iloc[-1]:.0f} 亿元 in {gdp.index[-1]}"
+    rates = list(need.by_ratio.values())
     assert rates == sorted(rates)
     pop = base.components["permanent_population_yearend"].paths()
     pop_2027 = np.median(pop[:, list(base.components["permanent_population_yearend"].years)
                              .index(2027)])
-    implied = gdp.iloc[-1] * (1 + need["by_ratio"]["0.66"]) ** (2027 - gdp.index[-1])
+    implied = gdp.iloc[-1] * (1 + need.by_ratio["0.66"]) ** (2027 - gdp.index[-1])
     assert implied / (pop_2027 * 0.66) == pytest.approx(28, rel=0.02)
 
 
 def test_break_even_employment_growth_is_where_probability_is_half(shipped):
     # the default ensemble (models=None), whose GDP spread makes the starting level matter
     base = run(shipped, "labour_productivity", backtest=False, n_paths=10000, models=None)
-    growth = base.break_even["labour_productivity_2027"]["employment_growth_per_year"]
+    growth = base.break_even["labour_productivity_2027"].growth
     assert growth is not None
     at = run(shipped, "labour_productivity", backtest=False, n_paths=10000, models=None,
              scenario=Scenario(employment=hz_employment(method="growth", growth=(growth, growth))))
@@ -231,9 +231,9 @@ def test_a_published_labour_productivity_sets_the_employment_ratio(tmp_path):
     assert result.probabilities["labour_productivity_2027"].p_in_year != \
         baseline.probabilities["labour_productivity_2027"].p_in_year
     # nothing left to imply for the year the figure is published in
-    assert result.implied_last is None or result.implied_last["year"] > 2021
+    assert result.implied_last is None or result.implied_last.year > 2021
     # P held at fixed ratios would cut each path from the figure: not offered under an anchor
-    assert all("p_at_ratio" not in e for e in result.break_even.values())
+    assert all(e.p_at_ratio is None for e in result.break_even.values())
     assert result.to_dict()["employment"]["anchor"] == ["published labour_productivity", 2021,
                                                         18.0]
     # one implied ratio is printed as one value, not "0.67-0.67"
@@ -315,7 +315,7 @@ def test_labour_productivity_derived_from_published_employment_sets_the_ratio_as
     assert row_["p"].iloc[0] == pytest.approx(
         plain.probabilities["labour_productivity_2027"].p_in_year)
     # employment growth to the break-even is counted from the employment the figure implies
-    growth_base = result.break_even["labour_productivity_2027"]["employment_growth_base"]
+    growth_base = result.break_even["labour_productivity_2027"].growth_base
     assert growth_base.startswith("800 万人 in 2023 (implied by the labour_productivity derived")
 
 
@@ -329,8 +329,8 @@ def test_labour_productivity_before_enough_population_history_says_why_and_the_w
                       scenario=Scenario(employment=hz_employment(method="growth")))
     assert with_growth.status == "probability" and with_growth.probabilities
     with pytest.raises(InputError, match="employment"):  # the pipeline's own guard still holds
-        from forecast.pipeline import _employment_paths
-        _employment_paths(early, "Hangzhou", np.arange(2023, 2028), hz_employment(), 100, 1)
+        from forecast.employment import employment_paths
+        employment_paths(early, "Hangzhou", np.arange(2023, 2028), hz_employment(), 100, 1)
     # with too little GDP as well the growth assumption would not help, and is not offered
     ancient = run(data.load("1990-12-31"), "labour_productivity", backtest=False)
     assert ancient.status == "not forecastable"
@@ -501,7 +501,7 @@ def test_a_gdp_scenario_on_rd_intensity_holds_rd_spending_and_moves_the_share(sh
                "path (the arithmetic of a share under a stated response of rd_expenditure, not "
                "a forecast of it" in n for n in slow.notes)
     # the GDP behind the spending requirement is the scenario's: less spending growth needed
-    assert slow.required["rd_intensity_2027"]["median"] < base.required["rd_intensity_2027"]["median"]
+    assert slow.required["rd_intensity_2027"].median < base.required["rd_intensity_2027"].median
     # applied to a baseline result without a re-run it gives the same numbers, and leaves the
     # base result as it was
     components = set(base.components)
@@ -686,14 +686,14 @@ def test_labour_productivity_says_where_it_stands_in_its_last_published_year(shi
     pop = shipped.series("permanent_population_yearend", "Hangzhou")
     year = max(set(gdp.index) & set(pop.index))
     implied = lp.implied_last
-    assert implied["year"] == year
+    assert implied.year == year
     lo, hi = hz_employment().ratio
-    assert implied["low"] == pytest.approx(gdp[year] / pop[year] / hi)
-    assert implied["high"] == pytest.approx(gdp[year] / pop[year] / lo)
+    assert implied.low == pytest.approx(gdp[year] / pop[year] / hi)
+    assert implied.high == pytest.approx(gdp[year] / pop[year] / lo)
     # every target at or below the low end is named as already reached on the assumption
-    below = [t.id for t in lp.targets if t.year > year and t.value <= implied["low"]]
-    assert implied["at_or_above_targets"] == below
-    assert any(implied["text"] in n for n in lp.notes)
+    below = [t.id for t in lp.targets if t.year > year and t.value <= implied.low]
+    assert list(implied.at_or_above_targets) == below
+    assert any(implied.text() in n for n in lp.notes)
     # the growth assumption has no population to read a ratio on
     grown = run(shipped, "labour_productivity", backtest=False,
                 scenario=Scenario(employment=hz_employment(method="growth")))
@@ -738,11 +738,11 @@ def test_a_share_says_how_fast_its_numerator_must_grow_given_the_simulated_gdp(s
     sim = rd.components["gdp"]
     for target in rd.forecast_targets:
         req = rd.required[target.id]
-        assert (req["base_year"], req["base"]) == (year, pytest.approx(base))
+        assert (req.base_year, req.base) == (year, pytest.approx(base))
         needed = target.value * sim.paths()[:, list(sim.years).index(target.year)] / 100
         rate = (needed / base) ** (1 / (target.year - year)) - 1
-        assert req["median"] == pytest.approx(np.median(rate))
-        assert req["q10"] < req["median"] < req["q90"]
+        assert req.median == pytest.approx(np.median(rate))
+        assert req.q10 < req.median < req.q90
         assert any(n.startswith(f"{target.id}: rd_expenditure must grow") for n in rd.notes)
         # GDP's growth is quoted over the same years as the spending's (from the base year,
         # not from GDP's own last observation), so the two rates compare
@@ -751,7 +751,7 @@ def test_a_share_says_how_fast_its_numerator_must_grow_given_the_simulated_gdp(s
         assert linked[year] == pytest.approx(gdp[year] * 1.04)
         gdp_rate = (sim.paths()[:, list(sim.years).index(target.year)] / linked[year]) \
             ** (1 / (target.year - year)) - 1
-        assert req["denominator_growth_median"] == pytest.approx(np.median(gdp_rate))
+        assert req.denominator_growth_median == pytest.approx(np.median(gdp_rate))
         assert f"over the same years the gdp ensemble grows {np.median(gdp_rate):+.1%}/yr" in \
             next(n for n in rd.notes if n.startswith(f"{target.id}: rd_expenditure"))
     # the R&D probabilities themselves do not depend on it
@@ -812,13 +812,12 @@ def test_every_command_line_option_says_what_it_does():
 
 def test_a_share_published_only_before_its_denominators_break_is_read_on_the_new_basis(shipped):
     """R&D intensity is published to 2023 as a share of GDP before the fifth economic census
-    revision (gdp's 2024 break in targets.yaml, +3.7% to +4.3%); every figure from 2024 on
+    revision (gdp's 2024 break in the catalogue, +3.7% to +4.3%); every figure from 2024 on
     will be a share of the revised GDP. The paths from 2024 are the models' divided by 1 + r
     per path, and the probability on the history's own basis is kept beside it."""
     rd = run(shipped, "rd_intensity", backtest=False)
     basis = rd.basis
-    assert (basis["denominator"], basis["break_year"], basis["revision"]) == \
-        ("gdp", 2024, [0.037, 0.043])
+    assert (basis.denominator, basis.break_year, basis.revision) == ("gdp", 2024, (0.037, 0.043))
     comp = rd.components["rd_intensity"]
     before = comp.paths()  # the models' own paths, the history's basis
     years = list(rd.years)
@@ -829,14 +828,14 @@ def test_a_share_published_only_before_its_denominators_break_is_read_on_the_new
                                ratio)
     for target in rd.forecast_targets:
         at = before[:, years.index(target.year)]
-        assert basis["p_history_basis"][target.id] == pytest.approx(np.mean(at >= target.value))
-        assert rd.probabilities[target.id].p_in_year < basis["p_history_basis"][target.id]
+        assert basis.p_history_basis[target.id] == pytest.approx(np.mean(at >= target.value))
+        assert rd.probabilities[target.id].p_in_year < basis.p_history_basis[target.id]
     assert any("read against gdp on its census-revised basis" in n for n in rd.notes)
     # the spending requirement says which basis it is on, and keeps saying where its base
     # level comes from for every target
     assert any("gdp from 2024 on is on its census-revised basis" in n for n in rd.notes)
     for required in rd.required.values():
-        assert required["basis"].startswith("rd_intensity 3.86 % x gdp 20059")
+        assert required.basis.startswith("rd_intensity 3.86 % x gdp 20059")
     # a scenario applied to the baseline result is restated the same way as a re-run
     from forecast.sensitivity import apply_scenario
     slow = run(shipped, "rd_intensity", backtest=False, scenario=load_scenario(
@@ -862,7 +861,7 @@ def test_a_series_is_linked_across_a_break_with_an_estimated_revision(shipped):
     """GDP's 2023->2024 step (+9.0%) is growth plus the census revision (+3.7-4.3%): the
     models fit the years before 2024 raised by the midpoint, so they do not read the revision
     as a year of growth; published values stay what charts and quotes show."""
-    from forecast.pipeline import fit_component
+    from forecast.simulation import fit_component
     published = shipped.series("gdp")
     linked, breaks = shipped.linked_series("gdp")
     assert [b.year for b in breaks] == [2024]  # 2019 has no estimated revision: named only
@@ -915,14 +914,14 @@ def test_a_year_over_long_enough_for_its_release_is_flagged_as_probably_out(ship
     note = next(n for n in lp.notes if n.startswith("gdp: a first figure for 2025 is probably"))
     assert "as soon as 20 days after its year (2022: 2023-01-20)" in note
     # every series the ratio rests on is checked: population too
-    assert {o["series"] for o in lp.probably_out} == {"gdp", "permanent_population_yearend"}
+    assert {o.series for o in lp.probably_out} == {"gdp", "permanent_population_yearend"}
     # ten days after the year nothing is overdue yet
     from forecast import data
     early = run(data.load("2025-01-10"), "rd_intensity", backtest=False)
     assert not early.probably_out
     # only releases out by the as-of date count (2021's came on 2022-02-28)
     before = run(data.load("2021-04-01"), "rd_intensity", backtest=False)
-    assert all(o["lag_days"] != 59 for o in before.probably_out)
+    assert all(o.lag_days != 59 for o in before.probably_out)
 
 
 def test_a_pace_only_indicator_names_a_break_its_history_spans(shipped):
@@ -985,8 +984,8 @@ def test_break_even_employment_growth_under_a_published_figure_gives_half(tmp_pa
     dataset = data.load("2026-11-27", root)
     base = run(dataset, "labour_productivity", backtest=False, n_paths=4000)
     entry = base.break_even["labour_productivity_2027"]
-    growth = entry["employment_growth_per_year"]
-    assert entry["employment_growth_base"].startswith("1006 万人 in 2021 (implied by the published")
+    growth = entry.growth
+    assert entry.growth_base.startswith("1006 万人 in 2021 (implied by the published")
     at = run(dataset, "labour_productivity", backtest=False, n_paths=4000,
              scenario=Scenario(employment=hz_employment(method="growth", growth=(growth, growth))))
     assert at.probabilities["labour_productivity_2027"].p_in_year == pytest.approx(0.5, abs=0.03)

@@ -198,7 +198,7 @@ def test_scenario_panels_give_the_room_to_the_years_a_scenario_changes(rd):
     assert rd.scenario_start == 2026
     assert any(list(line.get_xdata()) == [2025.5, 2025.5] for line in ax.get_lines())
     # R&D intensity from 2024 is a share of census-revised GDP: its step down is marked
-    assert rd.basis["break_year"] == 2024
+    assert rd.basis.break_year == 2024
     assert any(list(line.get_xdata()) == [2023.5, 2023.5] for line in ax.get_lines())
     assert "from 2024 a share of census-revised gdp" in ax.figure._suptitle.get_text()
 
@@ -208,7 +208,7 @@ def test_labour_productivity_charts_show_where_it_stands_on_the_assumption(shipp
     lp = forecast_indicator(shipped, "labour_productivity", models=("rw_drift",), n_paths=500,
                             backtest=False)
     ax = plots.fan_chart(lp).axes[0]
-    assert f"{lp.implied_last['year']} implied (ratio 0.58-0.74)" in \
+    assert f"{lp.implied_last.year} implied (ratio 0.58-0.74)" in \
         ax.get_legend_handles_labels()[1]
     # the 2015 value rests on employment counted on another basis: drawn apart, and the
     # title says what employment the fan assumes
@@ -223,7 +223,7 @@ def test_labour_productivity_charts_show_where_it_stands_on_the_assumption(shipp
             "slower": (lp.years, lp.paths * 0.95)}
     fig = plots.scenario_comparison(runs, lp, own_employment={"low_ratio"})
     low, slower = [a for a in fig.axes if a.get_visible()]
-    assert low.get_xlim()[0] == lp.implied_last["year"] - 0.5
+    assert low.get_xlim()[0] == lp.implied_last.year - 0.5
     assert "before the years shown" in fig.get_suptitle()
     bars = lambda ax: [c for c in ax.collections if c.__class__.__name__ == "LineCollection"]
     assert not bars(low) and bars(slower)

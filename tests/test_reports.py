@@ -729,7 +729,7 @@ def test_scenario_and_sensitivity_pages_say_their_paths_are_restated(shipped):
                             backtest=False)
     line = reports.basis_line(rd)
     assert "read against gdp on its census-revised basis" in line
-    assert format_probability(rd.basis["p_history_basis"]["rd_intensity_2027"]) in line
+    assert format_probability(rd.basis.p_history_basis["rd_intensity_2027"]) in line
     lp = forecast_indicator(shipped, "labour_productivity", models=tuple(FAST), n_paths=300,
                             backtest=False)
     assert reports.basis_line(lp) == ""
@@ -762,7 +762,8 @@ def test_the_summary_names_what_a_fragile_colour_rests_on(shipped):
                                   models=("rw_drift_level", "linear_trend")).set_index("target_id")
     lp = table.loc["labour_productivity_2027"]
     # at 0.74 employed per resident the 2027 target is far off, at 0.58 nearly certain
-    assert reports._p_class(lp["p_at_ratio"]["0.74"]) != reports._p_class(lp["p_in_year"])
+    classes = shipped.registry.plan.classes
+    assert classes.of(lp["p_at_ratio"]["0.74"]) != classes.of(lp["p_in_year"])
     assert "the employment ratio" in lp["colour_rests_on"]
     page = reports.summary_html(table.reset_index())
     assert f"its colour rests on {html.escape(lp['colour_rests_on'])}" in page
@@ -771,14 +772,18 @@ def test_the_summary_names_what_a_fragile_colour_rests_on(shipped):
 
 
 def test_the_break_even_table_is_flat_and_formatted(shipped):
+    """One readable row per target from the typed break-evens: no nested dicts, and no nan
+    where a figure applies to one target and not the other (2025's employment growth
+    showed as nan)."""
     from forecast.pipeline import forecast_indicator
     lp = forecast_indicator(shipped, "labour_productivity", models=FAST, n_paths=400,
                             backtest=False)
-    frame = reports.break_even_frame(lp)
+    frame = reports.diagnostics_frame(lp.break_even.values())
     assert list(frame["target"]) == ["labour_productivity_2025", "labour_productivity_2027"]
     assert {"P at ratio 0.58", "P at ratio 0.74", "GDP growth needed at 0.66"} <= set(frame)
     assert not frame.map(lambda v: isinstance(v, (dict, list))).any().any()
-    held = lp.break_even["labour_productivity_2027"]["p_at_ratio"]["0.74"]
+    assert not frame.map(lambda v: str(v).lower() in ("nan", "none", "nat")).any().any()
+    held = lp.break_even["labour_productivity_2027"].p_at_ratio["0.74"]
     assert frame.set_index("target").loc["labour_productivity_2027", "P at ratio 0.74"] == \
         format_probability(held)
 
@@ -814,3 +819,16 @@ def test_report_arguments_are_checked_before_any_notebook_runs(tmp_path):
                              progress=False)
     assert info.value.field == "calibration_paths"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_probability_classes_are_the_plans_setting():
+    """The 0.8 / 0.5 thresholds were constants in two files; they are a setting of the plan
+    (settings.probability_classes) that the colours and the rests-on reading follow."""
+    from forecast.plans import ProbabilityClasses
+    strict = ProbabilityClasses(likely=0.9, balanced=0.6)
+    row = {"status": "probability", "p_in_year": 0.85, "p_members_min": 0.82,
+           "p_members_max": 0.95}
+    assert reports.status_key(row) == "likely"
+    assert reports.status_key(row, strict) == "balanced"
+    assert reports.colour_rests_on(row) == []
+    assert reports.colour_rests_on(row, strict) == ["the choice of model (82% to 95%)"]

@@ -81,7 +81,7 @@ def test_tornado_covers_every_assumption_and_ranks_by_swing(shipped, rd):
     assert set(table["assumption"]) == {"model choice", "volatility", "growth shock", "trend",
                                         "gdp basis", "as_of", "data vintage"}
     basis = table[table["assumption"] == "gdp basis"].set_index("target_id")["p"]
-    assert basis.to_dict() == rd.basis["p_history_basis"]
+    assert basis.to_dict() == rd.basis.p_history_basis
     ranking = sensitivity.tornado_ranking(table, "rd_intensity_2027")
     assert list(ranking["swing"]) == sorted(ranking["swing"], reverse=True)
     trend = ranking[ranking["assumption"] == "trend"].iloc[0]

@@ -19,10 +19,11 @@ from .data import MAGNITUDE_LIMIT
 from .coverage import assess
 from .errors import InputError
 from .pipeline import forecast_indicator
-from .probability import DEFAULT_PATHS, DEFAULT_SEED, format_probability, range_text
+from .probability import DEFAULT_PATHS, DEFAULT_SEED, format_probability
 from .engine import add_engine_options, sigterm_as_interrupt
 from .plans import DEFAULT_PLAN
 from .scenario import Scenario, load_scenario, load_scenarios
+from .targets import parse_target_spec
 from .sensitivity import levels_off_the_plan, parse_grid, sweep
 
 
@@ -178,6 +179,7 @@ def render_forecast(result) -> str:
                          f"50/80/95% = {cal['coverage_50']:.0%}/{cal['coverage_80']:.0%}/"
                          f"{cal['coverage_95']:.0%}, CRPS {cal['crps']:.4g} (in {cal['unit']}, the "
                          f"published unit), Brier {cal['brier']:.3f}")
+    sign = {t.id: "<=" if t.at_most else ">=" for t in result.targets}
     if result.paths is not None:
         table = {}
         for name, paths in {**result.member_paths, "ENSEMBLE": result.paths}.items():
@@ -189,7 +191,7 @@ def render_forecast(result) -> str:
             for tid, p in probs.items():
                 # a member's P rests on its share of the paths only: say how noisy that is
                 noise = p.mc_error95
-                row[f"P({p.year}>={p.target:g})"] = format_probability(p.p_in_year) + (
+                row[f"P({p.year}{sign[tid]}{p.target:g})"] = format_probability(p.p_in_year) + (
                     f" ±{noise:.0%}" if noise >= 0.005 else "")
                 row[f"P(by {p.year})"] = format_probability(p.p_by_year)
             table[name] = row
@@ -204,35 +206,12 @@ def render_forecast(result) -> str:
                      f"{format_probability(result.joint['p_all_met'])} (product of marginals "
                      f"would say {format_probability(result.joint['p_product_of_marginals'])})")
     for tid, p in result.probabilities.items():
-        lines.append(f"{tid}: shortfall (target - value; negative = above the target) median "
+        how = ("value - target; negative = below" if sign[tid] == "<=" else
+               "target - value; negative = above")
+        lines.append(f"{tid}: shortfall ({how} the target) median "
                      f"{p.shortfall_median:+.3g}, 10% {p.shortfall_q10:+.3g}, 90% "
                      f"{p.shortfall_q90:+.3g} {ind.difference_unit}")
-    for tid, be in (result.break_even or {}).items():
-        parts = []
-        ratio = be.get("employment_to_population_ratio")
-        if ratio is not None:
-            lo, hi = result.employment.ratio
-            if result.employment.anchor:  # the ratio is the figure's, path by path
-                what, year, _ = result.employment.anchor
-                parts.append(f"employment/population ratio {ratio:.3f} (the {what} of {year} "
-                             f"implies {range_text((lo, hi))})")
-            else:
-                parts.append(f"employment/population ratio {ratio:.3f}" + (
-                    "" if lo <= ratio <= hi else f" (outside the assumed {lo:.2f}-{hi:.2f}: P "
-                    f"is {'above' if ratio > hi else 'below'} 50% on every ratio in that range)"))
-        if be.get("employment_growth_per_year") is not None:
-            parts.append(f"employment growth {be['employment_growth_per_year']:+.2%}/yr from "
-                         f"{be['employment_growth_base']}")
-        parts.append(f"employment {be['employment_level_wan']:.0f} 万人 at median GDP")
-        if be.get("p_at_ratio"):
-            parts.append("P at a ratio of " + ", ".join(
-                f"{r}: {format_probability(p)}" for r, p in be["p_at_ratio"].items()))
-        need = be.get("gdp_growth_needed")
-        if need:
-            parts.append(f"the GDP growth it takes from {need['from']}: " + ", ".join(
-                f"{g:+.1%}/yr at {r}" for r, g in need["by_ratio"].items())
-                + f" (the models' median {need['models']:+.1%}/yr)")
-        lines.append(f"{tid}: P(hit) falls to 50% at " + "; ".join(parts))
+    lines += [be.text() for be in (result.break_even or {}).values()]
     for tid, pc in result.pace.items():
         left = ("" if pc.required_from_last is None else
                 f"; from {pc.last_year} on it needs {pc.required_from_last:+.2%}/yr")
@@ -240,7 +219,7 @@ def render_forecast(result) -> str:
             left += f"; {pc.source_caveat()}"
         if pc.target_value is not None:  # the history's pace against the restated target
             left += (f"; paced against {pc.target_value:.3g}, the target on the history's basis "
-                     f"(before {result.basis['denominator']}'s census revision)")
+                     f"(before {result.basis.denominator}'s census revision)")
         if pc.ratio is not None:
             lines.append(f"{tid} pace: observed {pc.observed_cagr:+.2%}/yr ({pc.base_year}-"
                          f"{pc.last_year}) vs required {pc.required_cagr:+.2%}/yr (from "
@@ -266,6 +245,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         dataset, args.indicator, region=args.region,
         models=tuple(args.models) if args.models else None, n_paths=args.paths, seed=args.seed,
         scenario=scenario, target_years=tuple(args.target_years) if args.target_years else None,
+        targets=own_targets(dataset, args.indicator, args.target, args.region),
         backtest=not args.no_backtest)
     print(render_forecast(result))
     if args.json:
@@ -280,6 +260,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def own_targets(dataset, indicator_id: str, specs: list[str] | None, region: str | None):
+    """The targets of ``--target YEAR:>=VALUE`` (None without any: the plan's)."""
+    if not specs:
+        return None
+    indicator = dataset.registry.indicator(indicator_id)
+    return [parse_target_spec(s, indicator, region or dataset.region) for s in specs]
+
+
 def _notes_path(out: Path) -> Path:
     """Where a sweep's notes go beside its CSV: sweep.csv -> sweep.notes.txt."""
     return out.with_name(out.stem + ".notes.txt")
@@ -292,17 +280,24 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
                 raise InputError(path, "is a folder", field="out",
                                  expected="a CSV file path (and its .notes.txt beside it)")
     dataset = data.load(args.as_of, plan=args.plan)
-    grid = parse_grid(args.targets)
+    targets = own_targets(dataset, args.indicator, args.target, None)
+    if args.targets is None and targets is None:
+        raise InputError(None, "no target levels to sweep", field="targets",
+                         expected="--targets START:STOP:STEP or A,B,C, or --target YEAR:>=VALUE")
+    grid = parse_grid(args.targets) if args.targets else \
+        np.array(sorted({t.value for t in targets}))
     scenarios = [Scenario()] + (load_scenarios(args.scenarios, dataset.registry.employment_for(
         args.indicator)) if args.scenarios else [])
-    off = levels_off_the_plan(dataset, args.indicator, grid)
+    off = levels_off_the_plan(dataset, args.indicator, grid, targets)
     if len(off):  # said first, not under the tables (a grid of only such levels is refused)
-        plan = ", ".join(f"{t.value:g}" for t in dataset.registry.targets_for(args.indicator))
+        plan = ", ".join(f"{t.value:g}" for t in targets or
+                         dataset.registry.targets_for(args.indicator))
         print(f"note: level(s) {', '.join(f'{v:g}' for v in off)} are more than "
               f"{MAGNITUDE_LIMIT:g}x off the plan's targets ({plan}): a wrong unit?")
     table = sweep(dataset, args.indicator, grid, scenarios, engine=args.engine, jobs=args.jobs,
                   scheduler=args.scheduler, models=tuple(args.models) if args.models else None,
-                  n_paths=args.paths, seed=args.seed, backtest=not args.no_backtest)
+                  n_paths=args.paths, seed=args.seed, backtest=not args.no_backtest,
+                  targets=targets)
     if table["year"].isna().all():
         print(f"no probability for {args.indicator}: {table['note'].iloc[0]}")
         return 0
@@ -310,8 +305,9 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
     for year, block in valid.groupby("year"):
         # scenarios that do not apply to the indicator (all NaN) drop out; their note stays
         wide = block.pivot_table(index="level", columns="scenario", values="p", sort=False)
-        print(f"\nP({args.indicator} in {int(year)} >= level), as of {dataset.as_of} "
-              f"(plan target {block['plan_target'].iloc[0]:g}):")
+        sign = "<=" if (block["comparison"] == "<=").any() else ">="
+        print(f"\nP({args.indicator} in {int(year)} {sign} level), as of {dataset.as_of} "
+              f"({'your' if targets else 'plan'} target {block['plan_target'].iloc[0]:g}):")
         print(wide.map(format_probability).to_string())
     print(f"(95% Monte Carlo error of these probabilities: at most "
           f"±{100 * valid['p_mc95'].max():.1f} points)")
@@ -335,8 +331,8 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
             why_not=table["note"].where(table["p"].isna(), "").fillna("").str.replace("\n", "; "),
             as_of=str(dataset.as_of), data_hash=dataset.data_hash, n_paths=args.paths,
             seed=args.seed).drop(columns="note")
-        first = ["indicator", "unit", "scenario", "target_id", "year", "plan_target", "level",
-                 "p", "p_mc95", "applies", "why_not"]
+        first = ["indicator", "unit", "scenario", "target_id", "year", "plan_target",
+                 "comparison", "level", "p", "p_mc95", "applies", "why_not"]
         recorded = recorded[first + [c for c in recorded.columns if c not in first]]
         notes = "".join(f"[{', '.join(names)}] {note}\n" for note, names in by_note.items())
         data.write_atomically(out, lambda p: recorded.to_csv(p, index=False, float_format="%.6g"))
@@ -411,6 +407,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--models", nargs="+", help="model families (default: the default ensemble)")
     p.add_argument("--target-years", nargs="+", type=int,
                    help="only the targets of these years (default: all of the indicator's)")
+    p.add_argument("--target", action="append", metavar="YEAR:>=VALUE",
+                   help="a target of your own, e.g. 2027:>=3.5 (a floor) or 2027:<=12 (a "
+                        "ceiling); repeat for several years; replaces the plan's targets of "
+                        "the indicator (any indicator of the catalogue, in --region)")
     p.add_argument("--scenario", help="scenario YAML (see notebooks/scenarios/)")
     p.add_argument("--no-backtest", action="store_true",
                    help="skip the backtest: equal weights, no calibration figures (faster)")
@@ -427,10 +427,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sensitivity", help="sweep target levels x scenarios: P(hit) for each")
     p.add_argument("--indicator", required=True, help="an indicator with a target, e.g. "
                    "rd_intensity")
-    p.add_argument("--targets", required=True,
+    p.add_argument("--targets",
                    help="target levels in the indicator's unit, as START:STOP:STEP or A,B,C "
                         "(e.g. 3.8:4.6:0.1 for R&D intensity in %%); P(value >= level) is read "
-                        "in every target year of the plan")
+                        "in every target year of the plan (or of --target, in its direction)")
+    p.add_argument("--target", action="append", metavar="YEAR:>=VALUE",
+                   help="a target of your own instead of the plan's (its year and direction; "
+                        "its level when --targets is not given), e.g. 2027:<=12")
     p.add_argument("--scenarios", help="a scenario file, a YAML list of scenarios, or a "
                    "directory of them (the baseline is always included)")
     p.add_argument("--as-of", help="use only values published by this year or date "

@@ -178,13 +178,13 @@ def _implied_bar(ax, result, label: bool = True) -> None:
     implied = result.implied_last
     if not implied:
         return
-    low, high = implied["ratio"]
-    text = f"{implied['year']} implied (ratio {range_text((low, high))})"
-    if np.isclose(implied["low"], implied["high"]):  # one ratio: a bar of no length is a point
-        ax.scatter([implied["year"]], [implied["low"]], s=28, color=COLOURS["history"],
+    low, high = implied.ratio
+    text = f"{implied.year} implied (ratio {range_text((low, high))})"
+    if np.isclose(implied.low, implied.high):  # one ratio: a bar of no length is a point
+        ax.scatter([implied.year], [implied.low], s=28, color=COLOURS["history"],
                    alpha=0.55, zorder=3, label=text if label else None)
     else:
-        ax.vlines(implied["year"], implied["low"], implied["high"], color=COLOURS["history"],
+        ax.vlines(implied.year, implied.low, implied.high, color=COLOURS["history"],
                   lw=2.2, alpha=0.55, zorder=3, label=text if label else None)
 
 
@@ -271,12 +271,12 @@ def fan_chart(result, *, title: str | None = None) -> Figure:
                         ha="center", va="bottom", fontsize=7, color=COLOURS["as_of"])
     if result.basis:  # the paths are restated on the census-revised denominator from here
         b = result.basis
-        ax.axvline(b["break_year"] - 0.5, color=COLOURS["target"], lw=0.8, ls="--", alpha=0.6)
-        ax.annotate(f"from {b['break_year']}: share of census-\nrevised {b['denominator']} "
+        ax.axvline(b.break_year - 0.5, color=COLOURS["target"], lw=0.8, ls="--", alpha=0.6)
+        ax.annotate(f"from {b.break_year}: share of census-\nrevised {b.denominator} "
                     # the same spending over (1 + r) times the GDP: the share moves -r/(1+r)
-                    f"({-b['revision'][1] / (1 + b['revision'][1]):+.1%} to "
-                    f"{-b['revision'][0] / (1 + b['revision'][0]):+.1%})",
-                    (b["break_year"] - 0.6, 0.32), xycoords=("data", "axes fraction"),
+                    f"({-b.revision[1] / (1 + b.revision[1]):+.1%} to "
+                    f"{-b.revision[0] / (1 + b.revision[0]):+.1%})",
+                    (b.break_year - 0.6, 0.32), xycoords=("data", "axes fraction"),
                     ha="right", va="top", fontsize=7, color=COLOURS["target"])
     if result.paths is None:
         _pace_lines(ax, result)
@@ -304,7 +304,7 @@ def fan_chart(result, *, title: str | None = None) -> Figure:
         what += (f"\nemployment ratio implied by the {result.employment.anchor[0]} of "
                  f"{result.employment.anchor[1]}")
     elif result.paths is not None and result.implied_last:
-        low, high = result.implied_last["ratio"]
+        low, high = result.implied_last.ratio
         what += f"\nemployment assumed: {low:.2f}-{high:.2f} of the population"
     name = "\n".join(textwrap.wrap(indicator_label(ind), 80))  # a long name is not cut off
     ax.set_title(title or f"{name}\n{result.region}: {what}", fontsize=10)
@@ -369,7 +369,7 @@ def model_views(result) -> Figure:
             colour = COLOURS["median"] if name == "ENSEMBLE" else "#4a5568"
             ax.plot([q10, q90], [i, i], color=colour, lw=2.2 if name == "ENSEMBLE" else 1.4)
             ax.scatter([q50], [i], color=colour, s=28, zorder=3)
-            p = float(np.mean(v >= target.value))
+            p = float(np.mean(target.is_met(v)))
             ax.annotate(_p_text(p), (q90, i), textcoords="offset points",
                         xytext=(4, -3), fontsize=8)
         ax.axvline(target.value, color=COLOURS["target"], lw=1.2, ls="--")
@@ -598,11 +598,15 @@ def reliability_diagram(table: pd.DataFrame, *, title: str = "Reliability of eve
     return fig
 
 
-def target_overview(rows: list[dict]) -> Figure | None:
+def target_overview(rows: list[dict], classes=None) -> Figure | None:
     """Every target with a probability on one axis: P in its year (dot) and the range over
     the ensemble's members (line), coloured likely / balanced / unlikely as in the summary
-    table. ``rows`` are the summary table's records (:func:`forecast.reports.summary_table`);
-    None when no target has a probability."""
+    table (``classes``: the plan's :class:`~forecast.plans.ProbabilityClasses`). ``rows``
+    are the summary table's records (:func:`forecast.reports.summary_table`); None when no
+    target has a probability."""
+    from .plans import ProbabilityClasses
+    classes = classes or ProbabilityClasses()
+    colours = {"likely": COLOURS["met"], "balanced": "#b7791f", "unlikely": COLOURS["missed"]}
     shown = [r for r in rows if r.get("p_in_year") is not None and not pd.isna(r["p_in_year"])]
     if not shown:
         return None
@@ -612,7 +616,7 @@ def target_overview(rows: list[dict]) -> Figure | None:
     fig, (ax,) = _new(width=7.5, height=0.5 * len(shown) + 1.5)
     for i, r in enumerate(reversed(shown)):
         p = float(r["p_in_year"])
-        colour = COLOURS["met"] if p >= 0.8 else "#b7791f" if p >= 0.5 else COLOURS["missed"]
+        colour = colours[classes.of(p)]
         lo, hi = r.get("p_members_min"), r.get("p_members_max")
         if lo is not None and not pd.isna(lo):
             ax.plot([lo, hi], [i, i], color=colour, lw=1.2, alpha=0.6)
@@ -629,7 +633,7 @@ def target_overview(rows: list[dict]) -> Figure | None:
     ax.set_yticks(range(len(shown)), [f"{r['name_en'].split(' (')[0]} {r['year']}\n"
                                       f"{r['comparison']} {r['target']:g} {_unit_text(r['unit'])}"
                                       for r in reversed(shown)], fontsize=8)
-    for x in (0.5, 0.8):
+    for x in (classes.balanced, classes.likely):
         ax.axvline(x, color="#a0aec0", lw=0.8, ls=":")
     ax.set_xlim(-0.02, 1.02)
     ax.set_ylim(-0.6, len(shown) - 0.2)
@@ -672,7 +676,7 @@ def scenario_comparison(runs: dict[str, tuple[np.ndarray, np.ndarray]], result, 
     left = first - SCENARIO_RUN_UP
     shown = hist[hist["year"] >= left] if not hist.empty else hist
     if shown.empty:  # nothing to run up with: start at the implied current level, if any
-        left = min(first - 1, (result.implied_last or {}).get("year", first - 1))
+        left = min(first - 1, result.implied_last.year if result.implied_last else first - 1)
     before = "" if hist.empty or not shown.empty else (
         f" (last observed {int(hist['year'].iloc[-1])}: {hist['value'].iloc[-1]:.4g}, before "
         "the years shown)")
@@ -704,7 +708,7 @@ def scenario_comparison(runs: dict[str, tuple[np.ndarray, np.ndarray]], result, 
         if start is not None:
             ax.axvline(start - 0.5, color=COLOURS["as_of"], lw=0.9, ls=":")
         if result.basis:  # the step down there is the census revision of GDP, not a fall
-            ax.axvline(result.basis["break_year"] - 0.5, color=COLOURS["target"], lw=0.8,
+            ax.axvline(result.basis.break_year - 0.5, color=COLOURS["target"], lw=0.8,
                        ls="--", alpha=0.6)
         heading = name
         if final is not None:
@@ -724,8 +728,8 @@ def scenario_comparison(runs: dict[str, tuple[np.ndarray, np.ndarray]], result, 
     when = f"; dotted line: trends and volatility act from {start}" if start is not None else ""
     if result.basis:
         b = result.basis
-        when += (f"\nred dashed line: from {b['break_year']} a share of census-revised "
-                 f"{b['denominator']} (its step down is the revision, not a fall)")
+        when += (f"\nred dashed line: from {b.break_year} a share of census-revised "
+                 f"{b.denominator} (its step down is the revision, not a fall)")
     fig.suptitle(title or f"{indicator_label(ind)}{before}\neach scenario (blue, median and "
                  f"80% band) against the {reference} (grey); stars: targets{when}", fontsize=10)
     return fig

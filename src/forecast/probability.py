@@ -64,7 +64,7 @@ class TargetProbability:
     target: float
     p_in_year: float          # P(value in the target year meets the target)
     p_by_year: float          # P(met in at least one simulated year up to the target year)
-    shortfall_q10: float      # target - value; positive = short of the target
+    shortfall_q10: float      # how far short of the target; positive = short (Target.shortfall)
     shortfall_median: float
     shortfall_q90: float
     median: float
@@ -137,9 +137,9 @@ def target_probability(paths: np.ndarray, years: np.ndarray, target: Target,
     :func:`mc_standard_error`)."""
     idx = year_index(years, target.year)
     at_year = paths[:, idx]
-    met = at_year >= target.value
-    met_by = (paths[:, : idx + 1] >= target.value).any(axis=1)
-    shortfall = target.value - at_year
+    met = target.is_met(at_year)
+    met_by = target.is_met(paths[:, : idx + 1]).any(axis=1)
+    shortfall = target.shortfall(at_year)
     q = np.quantile(shortfall, [0.1, 0.5, 0.9])
     v = np.quantile(at_year, [0.1, 0.5, 0.9])
     p = float(met.mean())
@@ -153,16 +153,20 @@ def joint_probability(paths: np.ndarray, years: np.ndarray, targets: list[Target
     """P(every target in ``targets`` is met in its year), from the same paths."""
     met = np.ones(len(paths), dtype=bool)
     for target in targets:
-        met &= paths[:, year_index(years, target.year)] >= target.value
+        met &= target.is_met(paths[:, year_index(years, target.year)])
     return float(met.mean())
 
 
 def probability_curve(paths: np.ndarray, years: np.ndarray, year: int,
-                      levels: np.ndarray) -> np.ndarray:
-    """P(value in ``year`` >= level) for each level: the sensitivity of the probability to
-    the target level (non-increasing in the level by construction)."""
+                      levels: np.ndarray, at_most: bool = False) -> np.ndarray:
+    """P(value in ``year`` >= level) for each level (``at_most``: P(value <= level)): the
+    sensitivity of the probability to the target level (monotone in the level by
+    construction)."""
     at_year = np.sort(paths[:, year_index(years, year)])
-    return 1.0 - np.searchsorted(at_year, np.asarray(levels, dtype=float), side="left") / len(at_year)
+    levels = np.asarray(levels, dtype=float)
+    if at_most:
+        return np.searchsorted(at_year, levels, side="right") / len(at_year)
+    return 1.0 - np.searchsorted(at_year, levels, side="left") / len(at_year)
 
 
 def fan_quantiles(paths: np.ndarray, years: np.ndarray,
@@ -192,7 +196,7 @@ class Pace:
     #: (year, grade) of each figure the rates rest on (base, last) below the official grades
     lower_grade_sources: tuple[tuple[int, str], ...] = ()
     #: the level paced against when it is not the plan's own: the target restated on the
-    #: history's basis (a share of a census-revised GDP, see forecast.pipeline.share_rebasing)
+    #: history's basis (a share of a census-revised GDP, see forecast.kinds.share_rebasing)
     target_value: float | None = None
 
     def as_dict(self) -> dict:

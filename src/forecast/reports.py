@@ -58,6 +58,7 @@ from .errors import InputError
 from .models import DEFAULT_MODELS, MODELS, model_names
 from .probability import DEFAULT_PATHS, DEFAULT_SEED, format_probability, range_text
 from .scenario import Scenario, distinct_names, load_scenario
+from .plans import ProbabilityClasses
 from .targets import did_you_mean
 
 START_TIMEOUT = 120        # seconds for a kernel to start
@@ -241,48 +242,27 @@ def forecastable_indicators(dataset: data.Dataset) -> dict[str, str]:
     return out
 
 
-def status_key(row: dict) -> str:
-    """The colour class of one summary row: likely (P >= 80%), balanced (50-80%), unlikely
-    (< 50%), observed met / missed, pace only, not forecastable."""
+def status_key(row: dict, classes: ProbabilityClasses = ProbabilityClasses()) -> str:
+    """The colour class of one summary row: likely, balanced or unlikely by the plan's
+    probability classes (by default P >= 80%, 50-80%, < 50%), observed met / missed, pace
+    only, not forecastable."""
     if row.get("status") == "observed":
         return "observed met" if row.get("observed_met") else "observed missed"
     p = row.get("p_in_year")
     if row.get("status") == "probability" and p is not None and not _isnan(p):
-        return _p_class(p)
+        return classes.of(p)
     return row.get("status") if row.get("status") in STATUS_COLOURS else "not forecastable"
 
 
-def break_even_frame(result) -> pd.DataFrame:
-    """A ratio indicator's break-even figures (``result.break_even``) as one flat, readable
-    row per target: probabilities as the CLI prints them, growth rates in %, one column per
-    ratio held (the raw entries nest dicts, which a table shows as Python text)."""
-    rows = []
-    for entry in (result.break_even or {}).values():
-        row = {"target": entry["target_id"]}
-        ratio = entry.get("employment_to_population_ratio")
-        row["P = 50% at employment ratio"] = "–" if ratio is None else f"{ratio:.3f}"
-        for r, p in (entry.get("p_at_ratio") or {}).items():
-            row[f"P at ratio {r}"] = format_probability(p)
-        need = entry.get("gdp_growth_needed") or {}
-        for r, g in need.get("by_ratio", {}).items():
-            row[f"GDP growth needed at {r}"] = f"{g:+.1%}/yr"
-        if need:
-            row["GDP growth, models' median"] = f"{need['models']:+.1%}/yr"
-            row["GDP from"] = need["from"]
-        growth = entry.get("employment_growth_per_year")
-        if growth is not None:
-            row["P = 50% at employment growth"] = (f"{growth:+.2%}/yr from "
-                                                   f"{entry['employment_growth_base']}")
-        row["employment at median GDP"] = f"{entry['employment_level_wan']:.0f} 万人"
-        rows.append(row)
-    return pd.DataFrame(rows)
+def diagnostics_frame(diagnostics) -> pd.DataFrame:
+    """Typed diagnostics (:mod:`forecast.diagnostics`: a ratio's break-evens, a share's
+    required growth) as a table of their own rows, every cell a readable string ("–" where a
+    figure does not apply, never nan)."""
+    frame = pd.DataFrame([d.row() for d in diagnostics])
+    return frame.fillna("–")
 
 
-def _p_class(p: float) -> str:
-    return "likely" if p >= 0.8 else "balanced" if p >= 0.5 else "unlikely"
-
-
-def colour_rests_on(row: dict) -> list[str]:
+def colour_rests_on(row: dict, classes: ProbabilityClasses = ProbabilityClasses()) -> list[str]:
     """What a forecast row's colour class rests on: each alternative the row itself states
     -- the ensemble's members, the share's published-history basis, the ends of the assumed
     employment ratio -- under which P falls in another class. Empty when the colour holds
@@ -291,10 +271,10 @@ def colour_rests_on(row: dict) -> list[str]:
     p = row.get("p_in_year")
     if row.get("status") != "probability" or p is None or _isnan(p):
         return []
-    own = _p_class(p)
+    own = classes.of(p)
 
     def moves(*ps) -> bool:
-        return any(q is not None and not _isnan(q) and _p_class(q) != own for q in ps)
+        return any(q is not None and not _isnan(q) and classes.of(q) != own for q in ps)
 
     out = []
     lo, hi = row.get("p_members_min"), row.get("p_members_max")
@@ -350,6 +330,8 @@ def summary_table(dataset: data.Dataset, *, n_paths: int = DEFAULT_PATHS,
         # so their range shows how much the headline rests on the choice of model
         member_probs = [m[target.id] for m in res.member_probabilities.values() if target.id in m]
         members = [m.p_in_year for m in member_probs]
+        basis, implied = res.basis, res.implied_last
+        be, need = (res.break_even or {}).get(target.id), res.required.get(target.id)
         row = {
             "target_id": target.id, "indicator": ind.id, "name_en": ind.name_en,
             "name_zh": ind.name_zh, "year": target.year, "target": target.value,
@@ -375,46 +357,42 @@ def summary_table(dataset: data.Dataset, *, n_paths: int = DEFAULT_PATHS,
             "backtest_coverage_80": (comp.calibration or {}).get("coverage_80") if comp and prob
             else None,
             # a share restated on GDP's census-revised basis: P on the history's own basis
-            "p_history_basis": ((res.basis or {}).get("p_history_basis") or {}).get(target.id)
-            if prob else None,
-            "basis_of": (res.basis or {}).get("denominator") if prob else None,
-            "basis_revision": "{:.1%}-{:.1%}".format(*res.basis["revision"])
-            if prob and res.basis else None,
-            "basis_year": (res.basis or {}).get("break_year") if prob else None,
+            "p_history_basis": (basis.p_history_basis.get(target.id)
+                                if prob and basis else None),
+            "basis_of": basis.denominator if prob and basis else None,
+            "basis_revision": basis.revision_text() if prob and basis else None,
+            "basis_year": basis.break_year if prob and basis else None,
             # years forecast although their figures are probably published (release lags)
-            "probably_out": ("; ".join(f"{o['series']} {', '.join(map(str, o['years']))}"
-                                       for o in res.probably_out)
+            "probably_out": ("; ".join(o.short() for o in res.probably_out)
                              if prob and res.probably_out else None),
             # a ratio's P rests on its employment assumption: where it crosses 50%
-            "break_even_ratio": ((res.break_even or {}).get(target.id) or {}).get(
-                "employment_to_population_ratio") if prob else None,
+            "break_even_ratio": be.ratio if prob and be else None,
             "assumed_ratio": res.assumption if prob and res.break_even else None,
-            "p_at_ratio": ((res.break_even or {}).get(target.id) or {}).get("p_at_ratio")
-            if prob else None,
-            "gdp_growth_needed": ((res.break_even or {}).get(target.id) or {}).get(
-                "gdp_growth_needed") if prob else None,
+            "p_at_ratio": be.p_at_ratio if prob and be else None,
+            "gdp_growth_needed": (be.gdp_growth_needed.as_dict()
+                                  if prob and be and be.gdp_growth_needed else None),
             "ratio_anchored": bool(res.employment and res.employment.anchor) if prob else None,
             "assumed_ratio_range": (
                 range_text(res.employment.ratio) if prob and res.break_even else None),
             # a share of GDP (R&D intensity): the spending growth the target takes
-            "required_growth": (res.required.get(target.id) or {}).get("median") if prob else None,
-            "required_of": (res.required.get(target.id) or {}).get("numerator") if prob else None,
-            "required_from": (res.required.get(target.id) or {}).get("base_year") if prob else None,
+            "required_growth": need.median if prob and need else None,
+            "required_of": need.numerator if prob and need else None,
+            "required_from": need.base_year if prob and need else None,
             # a ratio indicator's backtest is its modelled numerator's (e.g. GDP's)
             "backtest_of": comp.indicator if comp and prob and comp.indicator != ind.id else None,
             # a ratio without a published series: where it stands on the run's assumption
-            "implied_last_low": (res.implied_last or {}).get("low") if prob else None,
-            "implied_last_high": (res.implied_last or {}).get("high") if prob else None,
-            "implied_last_year": (res.implied_last or {}).get("year") if prob else None,
+            "implied_last_low": implied.low if prob and implied else None,
+            "implied_last_high": implied.high if prob and implied else None,
+            "implied_last_year": implied.year if prob and implied else None,
             "observed_value": obs["value"] if obs else None,
             "observed_met": obs["met"] if obs else None,
             "sufficiency": cov.reason,
             "route": SUPPLY_DATA_HINT if cov.status == "not forecastable" else "",
             "page": (pages or {}).get(ind.id, ""),
         }
-        row["colour"] = status_key(row)
+        row["colour"] = status_key(row, registry.plan.classes)
         # kept a "; "-joined string, like probably_out, so that summary.csv stays flat
-        row["colour_rests_on"] = "; ".join(colour_rests_on(row)) or None
+        row["colour_rests_on"] = "; ".join(colour_rests_on(row, registry.plan.classes)) or None
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -1024,7 +1002,7 @@ def basis_line(result) -> str:
     (:attr:`forecast.pipeline.IndicatorForecast.basis`), in italics, for the scenario and
     sensitivity pages, whose paths are restated too; "" otherwise."""
     b = getattr(result, "basis", None)
-    return f"*{b['text']}*" if b else ""
+    return f"*{b.text()}*" if b else ""
 
 
 def _basis_html(rows: list[dict]) -> str:

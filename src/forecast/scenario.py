@@ -84,7 +84,7 @@ class Employment:
     population_since: int | None              # series break: first year on the counted basis
     #: (what, year, value): the ratio is not assumed but implied, path by path, by a known
     #: value of the ratio indicator ("published labour_productivity", see
-    #: forecast.pipeline._published_ratio); ``ratio`` then holds the 10-90% of those ratios
+    #: forecast.employment.published_ratio); ``ratio`` then holds the 10-90% of those ratios
     anchor: tuple[str, int, float] | None = None
 
     def describe(self) -> str:

@@ -29,8 +29,8 @@ import pandas as pd
 from .data import MAGNITUDE_LIMIT, Dataset, derive, select_vintages
 from .engine import run_tasks
 from .errors import InputError
-from .pipeline import (IndicatorForecast, employment_caveat, forecast_indicator,
-                       scenario_member_paths)
+from .employment import employment_start
+from .pipeline import IndicatorForecast, forecast_indicator, scenario_member_paths
 from .probability import (joint_probability, mc_standard_error, probability_curve,
                           target_probability, year_index)
 from .scenario import Scenario
@@ -56,12 +56,13 @@ def _at_year(result: IndicatorForecast, year: int) -> np.ndarray:
 
 def probability_vs_target(result: IndicatorForecast, levels: np.ndarray | None = None,
                           n_levels: int = 81) -> pd.DataFrame:
-    """P(value in the target year >= level) for a range of levels, per forecast target.
+    """P(value in the target year >= level) for a range of levels, per forecast target
+    (``<= level`` for a target that is a ceiling).
 
     One row per (target, level) with columns ``target_id, year, target, level, p``. Default
     levels span the 1%-99% range of the simulated values in the target year and include the
     plan's target itself. The probability at the target level equals the target's
-    ``p_in_year``; the curve is non-increasing in the level by construction.
+    ``p_in_year``; the curve is monotone in the level by construction.
     """
     frames = []
     for target in result.forecast_targets:
@@ -72,7 +73,7 @@ def probability_vs_target(result: IndicatorForecast, levels: np.ndarray | None =
                                                    n_levels), target.value))
         else:
             grid = np.asarray(levels, dtype=float)
-        p = probability_curve(result.paths, result.years, target.year, grid)
+        p = probability_curve(result.paths, result.years, target.year, grid, target.at_most)
         frames.append(pd.DataFrame({"target_id": target.id, "year": target.year,
                                     "target": target.value, "level": grid, "p": p}))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
@@ -84,8 +85,9 @@ def levels_for_probability(result: IndicatorForecast,
     """The target level that would be met with each of ``probabilities``, per target.
 
     The level reached with probability p is the (1 - p) quantile of the simulated values in
-    the target year. Columns: ``target_id, year, target, p_at_target`` and ``level_50``,
-    ``level_80``, ... (in the indicator's unit).
+    the target year (the p quantile for a ceiling: the level stayed under). Columns:
+    ``target_id, year, target, p_at_target`` and ``level_50``, ``level_80``, ... (in the
+    indicator's unit).
     """
     for p in probabilities:
         if not 0 < p < 1:
@@ -97,7 +99,8 @@ def levels_for_probability(result: IndicatorForecast,
         row = {"target_id": target.id, "year": target.year, "target": target.value,
                "p_at_target": result.probabilities[target.id].p_in_year}
         for p in probabilities:
-            row[f"level_{round(100 * p)}"] = float(np.quantile(at, 1 - p))
+            row[f"level_{round(100 * p)}"] = float(np.quantile(at, p if target.at_most
+                                                                else 1 - p))
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -261,9 +264,9 @@ def tornado(dataset: Dataset, result: IndicatorForecast, *, volatility: tuple[fl
 
     if result.basis:  # a share restated on its denominator's revised basis: P without it
         b = result.basis
-        add(f"{b['denominator']} basis", f"pre-census {b['denominator']}", b["p_history_basis"],
-            f"the targets read on the published history's basis, {b['denominator']} before its "
-            f"{b['break_year']} revision (no figure from {b['break_year']} on will be)")
+        add(f"{b.denominator} basis", f"pre-census {b.denominator}", b.p_history_basis,
+            f"the targets read on the published history's basis, {b.denominator} before its "
+            f"{b.break_year} revision (no figure from {b.break_year} on will be)")
     earlier = as_of_earlier or _one_year_earlier(dataset.as_of)
     _data_variant(add, "as_of", f"as of {earlier}", dataset_as_of(dataset, earlier), result)
     if vintage:
@@ -360,7 +363,7 @@ def run_scenarios(dataset: Dataset, result: IndicatorForecast,
             return out
         for t in targets:
             at = paths[:, year_index(years, t.year)]
-            out[f"p_{t.id}"] = float(np.mean(at >= t.value))
+            out[f"p_{t.id}"] = float(np.mean(t.is_met(at)))
             out[f"median_{t.year}"] = float(np.median(at))
         out["joint"] = joint_probability(paths, years, targets) if len(targets) > 1 else None
         return out
@@ -385,9 +388,8 @@ def run_scenarios(dataset: Dataset, result: IndicatorForecast,
             rows.append(row(scenario.name, scenario.description,
                             "GDP paths of the base, employment replaced",
                             apply_scenario(result, scenario, dataset),
-                            "; ".join(t for t in (scenario.employment.describe(), employment_caveat(
-                                dataset, result.region, scenario.employment, result.indicator))
-                                               if t),
+                            "; ".join(t for t in (scenario.employment.describe(), _start_text(
+                                dataset, result, scenario)) if t),
                             replaces_employment=True))
             continue
         try:
@@ -475,14 +477,23 @@ def _sweep_task(item: tuple) -> pd.DataFrame:
     for target in result.forecast_targets:
         p = mc = np.full(len(grid), np.nan)
         if applies:
-            p = probability_curve(result.paths, result.years, target.year, grid)
+            p = probability_curve(result.paths, result.years, target.year, grid,
+                                  target.at_most)
             at = result.paths[:, year_index(result.years, target.year)]
-            mc = np.array([1.96 * mc_standard_error(at >= level, strata) for level in grid])
+            met = [dataclasses.replace(target, value=level).is_met(at) for level in grid]
+            mc = np.array([1.96 * mc_standard_error(m, strata) for m in met])
         frames.append(pd.DataFrame({"scenario": scenario.name, "target_id": target.id,
                                     "year": target.year, "plan_target": target.value,
+                                    "comparison": target.comparison,
                                     "level": grid, "p": p, "p_mc95": mc,
                                     "note": note}))
     return pd.concat(frames, ignore_index=True)
+
+
+def _start_text(dataset: Dataset, result: IndicatorForecast, scenario: Scenario) -> str:
+    """Where ``scenario``'s employment growth starts ("" for another assumption)."""
+    start = employment_start(dataset, result.region, scenario.employment, result.indicator)
+    return start.text() if start else ""
 
 
 def _why_not_applicable(exc: InputError, scenario: Scenario, indicator) -> str | None:
@@ -501,12 +512,13 @@ def _why_not_applicable(exc: InputError, scenario: Scenario, indicator) -> str |
 SCENARIO_FIELDS = ("from", "growth_shock.year")
 
 
-def levels_off_the_plan(dataset: Dataset, indicator: str, grid) -> np.ndarray:
+def levels_off_the_plan(dataset: Dataset, indicator: str, grid,
+                        targets: list | None = None) -> np.ndarray:
     """The levels of ``grid`` more than :data:`MAGNITUDE_LIMIT` times above or below the
-    median of the plan's targets for ``indicator`` (none when it has no target): a sweep
-    refuses a grid of only such levels, and `forecast sensitivity` names them in a mixed one
-    (``0.04,4.1``: one level typed as a fraction)."""
-    plan = [t.value for t in dataset.registry.targets_for(indicator)]
+    median of the plan's targets for ``indicator`` (or of ``targets``, a user's own; none
+    when there are none): a sweep refuses a grid of only such levels, and `forecast
+    sensitivity` names them in a mixed one (``0.04,4.1``: one level typed as a fraction)."""
+    plan = [t.value for t in targets or dataset.registry.targets_for(indicator)]
     reference = float(np.median(np.abs(plan))) if plan else 0.0
     grid = np.asarray(grid, dtype=float)
     if reference <= 0:
@@ -520,26 +532,28 @@ def levels_off_the_plan(dataset: Dataset, indicator: str, grid) -> np.ndarray:
 def sweep(dataset: Dataset, indicator: str, grid: np.ndarray, scenarios: list[Scenario], *,
           engine: str = "local", jobs: int | None = None, scheduler: str | None = None,
           progress: bool = True, **kwargs) -> pd.DataFrame:
-    """P(value in each target year >= level) for every (scenario, level) combination.
+    """P(value in each target year >= level) for every (scenario, level) combination (<= for
+    a target that is a ceiling).
 
     Each scenario is a full re-run of :func:`forecast.pipeline.forecast_indicator` with the
     given keyword arguments (models, n_paths, seed, backtest, ...), so a scenario may change
     anything the pipeline takes; the runs are spread over ``engine`` (see
     :mod:`forecast.engine`). With the same seed every engine gives identical numbers.
-    Columns: ``scenario, target_id, year, plan_target, level, p, p_mc95`` (the 95% Monte
-    Carlo error of ``p``) and ``note``.
+    Columns: ``scenario, target_id, year, plan_target, comparison, level, p, p_mc95`` (the
+    95% Monte Carlo error of ``p``) and ``note``; ``targets`` (a user's own) replace the
+    plan's, their years and directions read at every level.
     """
     ind = dataset.registry.indicator(indicator)
     outside = [float(v) for v in np.asarray(grid, dtype=float) if not ind.in_bounds(float(v))]
     if outside:
         raise InputError(None, f"target level(s) {', '.join(f'{v:g}' for v in outside)} outside "
                          f"what {indicator} can take", field="targets", expected=ind.bounds_text())
-    off = levels_off_the_plan(dataset, indicator, grid)
+    off = levels_off_the_plan(dataset, indicator, grid, kwargs.get("targets"))
     nonzero = int(np.count_nonzero(np.asarray(grid, dtype=float)))
     if len(off) and len(off) == nonzero:  # 0:0.05:0.01 is a fraction grid that starts at 0
         # 0.041 for 4.1 %: every level far off the plan's own targets is a unit slip, whose
         # sweep would print >99.9% everywhere without a word
-        plan = [t.value for t in dataset.registry.targets_for(indicator)]
+        plan = [t.value for t in kwargs.get("targets") or dataset.registry.targets_for(indicator)]
         raise InputError(None, f"every target level ({_levels_text(grid)}) is more than "
                          f"{MAGNITUDE_LIMIT:g}x off the plan's targets for {indicator} "
                          f"({', '.join(f'{v:g}' for v in plan)} {ind.unit}): a wrong unit?",

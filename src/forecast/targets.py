@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -60,7 +61,7 @@ class SeriesBreak:
     #: high) (0.037, 0.043: 3.7-4.3% higher): the series' own earlier years are linked onto
     #: the new basis with its midpoint before the models see them
     #: (forecast.data.Dataset.linked_series), and a share of this series published only
-    #: before the break is restated on the new basis with it (forecast.pipeline.share_rebasing)
+    #: before the break is restated on the new basis with it (forecast.kinds.share_rebasing)
     revision: tuple[float, float] | None = None
     region: str | None = None  # None: the plan's region
 
@@ -321,6 +322,47 @@ def _parse_target(entry: Any, path: Path, indicators: dict[str, Indicator], regi
     wording = str(_require(entry, "wording", path, what, "the plan's own wording"))
     return Target(tid, ind_id, year, float(value), comparison, wording,
                   str(entry.get("region", region)))
+
+
+#: a target of one's own: YEAR:>=VALUE or YEAR:<=VALUE (forecast run --target 2027:>=3.5)
+_TARGET_SPEC = re.compile(r"^\s*(\d+)\s*:\s*(>=|<=|=>|=<|>|<|=)?\s*([-+]?[\d.]+(?:e[-+]?\d+)?)\s*$",
+                          re.IGNORECASE)
+
+
+def parse_target_spec(spec: str, indicator: Indicator, region: str) -> Target:
+    """A user's own target from ``YEAR:>=VALUE`` or ``YEAR:<=VALUE`` (the direction is the
+    user's to say: a floor or a ceiling) for ``indicator`` in ``region``. A malformed spec,
+    a missing direction, a year outside the calendar the suite knows or a value outside the
+    indicator's bounds is an :class:`InputError` naming the spec."""
+    expected = "YEAR:>=VALUE or YEAR:<=VALUE, e.g. 2027:>=3.5 (a floor) or 2027:<=12 (a ceiling)"
+    match = _TARGET_SPEC.match(str(spec))
+    if not match:
+        raise InputError(None, f"target '{spec}' is not a year and a level", field="target",
+                         expected=expected)
+    year, op, value = int(match[1]), match[2], match[3]
+    if op not in (">=", "<="):
+        said = "no direction" if op is None else f"direction '{op}'"
+        raise InputError(None, f"target '{spec}' has {said}", field="target", expected=expected)
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise InputError(None, f"target '{spec}': year {year} is unknown to the suite",
+                         field="target", expected=f"a year from {MIN_YEAR} to {MAX_YEAR}")
+    try:
+        level = float(value)
+    except ValueError:
+        raise InputError(None, f"target '{spec}': '{value}' is not a number", field="target",
+                         expected=expected) from None
+    if not math.isfinite(level) or not indicator.in_bounds(level):
+        raise InputError(None, f"target '{spec}': {value} is outside what {indicator.id} can "
+                         "take", field="target", expected=indicator.bounds_text())
+    if indicator.bounds is not None and level in indicator.bounds:
+        # at a bound, "at least 100%" or "at most 0%" is met only exactly: a continuous model
+        # gives that probability 0 by construction
+        raise InputError(None, f"target '{spec}' sits on the bound {level:g} of "
+                         f"{indicator.id}", field="target",
+                         expected=f"a level strictly inside {indicator.bounds_text()}")
+    return Target(f"{indicator.id}_{year}", indicator.id, year, level, op,
+                  f"your own target (--target {spec.strip()}): {indicator.id} {op} {level:g} "
+                  f"{indicator.unit} in {year}", region)
 
 
 def read_yaml(path: Path, what: str, expected: str) -> Any:
