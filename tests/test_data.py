@@ -533,3 +533,32 @@ def test_json_ready_turns_missing_values_into_null():
                            "d": date(2025, 5, 22), "a": np.array([1.5, np.inf])})
     assert out == {"t": None, "n": None, "na": None, "b": True, "d": "2025-05-22",
                    "a": [1.5, None]}
+
+
+# --- numeric dates with the year last: read when they can only be one day ------------------
+
+@pytest.mark.parametrize("published,available", [
+    ("15/03/2022", date(2022, 3, 15)),   # 15 cannot be a month: day first
+    ("03/15/2022", date(2022, 3, 15)),   # 15 cannot be a month: month first
+    ("15.03.2022", date(2022, 3, 15)), ("15-03-2022", date(2022, 3, 15)),
+    ("05/05/2022", date(2022, 5, 5)),    # either way the same day
+    ("31/12/2022", date(2022, 12, 31)),
+    ("bulletin 2021, released 28/02/2022", date(2022, 2, 28)),  # the latest date still counts
+])
+def test_a_numeric_date_that_can_only_be_one_day_is_that_day(root, published, available):
+    # 15/03/2022 was refused as an ambiguous day-first date, though it can only be 15 March
+    add_file(root, [row(year="2021", published=published)], name="d.csv")
+    assert data.load(2026, root).rows("rd_intensity").set_index("year").loc[2021, "available"] \
+        == available
+
+
+@pytest.mark.parametrize("published,says", [
+    ("03/01/2022", "1 March or 3 January"),      # both numbers could be the month
+    ("15/03/22", "two-digit year"),              # 2022-03-15 or 2015-03-22
+    ("31/02/2022", "does not exist"),            # read day first: 31 February
+    ("13/14/2022", "does not exist"),            # neither number is a month
+])
+def test_a_numeric_date_that_is_not_one_day_is_still_refused(root, published, says):
+    add_file(root, [row(year="2021", value="3.6", published=published)])
+    err = load_error(root)
+    assert err.field == "published" and err.line == 2 and says in str(err), str(err)
