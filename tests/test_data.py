@@ -562,3 +562,38 @@ def test_a_numeric_date_that_is_not_one_day_is_still_refused(root, published, sa
     add_file(root, [row(year="2021", value="3.6", published=published)])
     err = load_error(root)
     assert err.field == "published" and err.line == 2 and says in str(err), str(err)
+
+
+# --- a file separated by semicolons or tabs -----------------------------------------------
+
+@pytest.mark.parametrize("delimiter,name", [(";", "semicolons"), ("\t", "tabs")])
+def test_a_file_separated_otherwise_is_named_as_such_not_as_missing_columns(
+        root, tmp_path, capsys, delimiter, name):
+    # Excel writes ';' where the decimal separator is a comma: it was reported as "missing
+    # column(s) region, indicator, ..." with no word about the delimiter
+    path = tmp_path / "excel.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=HEADER, delimiter=delimiter)
+        writer.writeheader()
+        writer.writerow(row(year="2021", value="3,6"))
+    before = path.read_bytes()
+    assert cli.main(["data", "add", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"excel.csv, line 1: the file appears to be separated by {name}" in err, err
+    assert "comma-separated" in err and "missing column" not in err
+    assert not (root / "data" / "raw" / "user" / "excel.csv").exists()
+    assert path.read_bytes() == before  # the user's file is left as it is
+    # the same file in the data folder stops every command with the same words
+    shutil.copy(path, root / "data" / "raw" / "series" / "excel.csv")
+    err = load_error(root)
+    assert err.file == str(root / "data" / "raw" / "series" / "excel.csv") and err.line == 1
+    assert f"separated by {name}" in str(err)
+
+
+def test_a_comma_file_with_semicolons_in_its_header_is_not_taken_for_one(root):
+    # only a header that splits into the required columns is taken for another separator
+    path = add_file(root, [row()])
+    path.write_text(path.read_text(encoding="utf-8").replace("vintage", "vintage;note", 1),
+                    encoding="utf-8")
+    err = load_error(root)
+    assert "missing column(s) vintage" in str(err) and "separated by" not in str(err)

@@ -336,6 +336,7 @@ def read_raw_file(path: Path, registry: Registry, origin: str = "shipped") -> pd
         raise InputError(path, "the file is empty", expected="a header line and data rows")
     reader = csv.reader(io.StringIO(text, newline=""))
     header = [h.strip() for h in next(reader)]
+    _refuse_other_delimiters(path, header, text)
     repeated = sorted({h for h in header if header.count(h) > 1})
     if repeated:
         raise InputError(path, f"repeated column(s) {', '.join(repeated)}", line=1,
@@ -361,6 +362,32 @@ def read_raw_file(path: Path, registry: Registry, origin: str = "shipped") -> pd
     if not rows:
         raise InputError(path, "no data rows", expected="at least one row under the header")
     return pd.DataFrame(rows)
+
+
+#: what a CSV is separated by where not by commas: Excel writes semicolons where the decimal
+#: separator is a comma, a copy from a spreadsheet into a text file gives tabs
+_OTHER_DELIMITERS = {";": "semicolons", "\t": "tabs"}
+
+
+def _refuse_other_delimiters(path: Path, header: list[str], text: str) -> None:
+    """Raise where the header read with commas lacks a required column but split on a
+    semicolon or a tab has them all: said as "missing column(s) region, indicator, ...", the
+    delimiter goes unnoticed. Such a file is not read with its delimiter: Excel writes
+    semicolons where the decimal separator is a comma, so its 1,234 means 1.234, which the
+    comma rule for thousands would read as 1234 (a factor of 1000 that no check here is sure
+    to catch); re-saved with commas, its numbers are written with decimal points."""
+    if all(c in header for c in REQUIRED_COLUMNS):
+        return
+    first_line = text.splitlines()[0]
+    for delimiter, name in _OTHER_DELIMITERS.items():
+        if delimiter in first_line and all(
+                c in {h.strip() for h in next(csv.reader([first_line], delimiter=delimiter))}
+                for c in REQUIRED_COLUMNS):
+            raise InputError(path, f"the file appears to be separated by {name}; the suite "
+                             "reads comma-separated files", line=1,
+                             expected="columns separated by commas and numbers with a decimal "
+                                      "point (3.9, not 3,9): in Excel, Save As 'CSV UTF-8 "
+                                      "(Comma delimited)'")
 
 
 def _validate_row(row: dict, path: Path, line: int, registry: Registry, origin: str) -> dict:
