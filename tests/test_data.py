@@ -532,3 +532,67 @@ def test_json_ready_turns_missing_values_into_null():
                            "d": date(2025, 5, 22), "a": np.array([1.5, np.inf])})
     assert out == {"t": None, "n": None, "na": None, "b": True, "d": "2025-05-22",
                    "a": [1.5, None]}
+
+
+# --- numeric dates with the year last: read when they can only be one day ------------------
+
+@pytest.mark.parametrize("published,available", [
+    ("15/03/2022", date(2022, 3, 15)),   # 15 cannot be a month: day first
+    ("03/15/2022", date(2022, 3, 15)),   # 15 cannot be a month: month first
+    ("15.03.2022", date(2022, 3, 15)), ("15-03-2022", date(2022, 3, 15)),
+    ("05/05/2022", date(2022, 5, 5)),    # either way the same day
+    ("31/12/2022", date(2022, 12, 31)),
+    ("bulletin 2021, released 28/02/2022", date(2022, 2, 28)),  # the latest date still counts
+])
+def test_a_numeric_date_that_can_only_be_one_day_is_that_day(root, published, available):
+    # 15/03/2022 was refused as an ambiguous day-first date, though it can only be 15 March
+    add_file(root, [row(year="2021", published=published)], name="d.csv")
+    assert data.load(2026, root).rows("rd_intensity").set_index("year").loc[2021, "available"] \
+        == available
+
+
+@pytest.mark.parametrize("published,says", [
+    ("03/01/2022", "1 March or 3 January"),      # both numbers could be the month
+    ("15/03/22", "two-digit year"),              # 2022-03-15 or 2015-03-22
+    ("31/02/2022", "does not exist"),            # read day first: 31 February
+    ("13/14/2022", "does not exist"),            # neither number is a month
+])
+def test_a_numeric_date_that_is_not_one_day_is_still_refused(root, published, says):
+    add_file(root, [row(year="2021", value="3.6", published=published)])
+    err = load_error(root)
+    assert err.field == "published" and err.line == 2 and says in str(err), str(err)
+
+
+# --- a file separated by semicolons or tabs -----------------------------------------------
+
+@pytest.mark.parametrize("delimiter,name", [(";", "semicolons"), ("\t", "tabs")])
+def test_a_file_separated_otherwise_is_named_as_such_not_as_missing_columns(
+        root, tmp_path, capsys, delimiter, name):
+    # Excel writes ';' where the decimal separator is a comma: it was reported as "missing
+    # column(s) region, indicator, ..." with no word about the delimiter
+    path = tmp_path / "excel.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=HEADER, delimiter=delimiter)
+        writer.writeheader()
+        writer.writerow(row(year="2021", value="3,6"))
+    before = path.read_bytes()
+    assert cli.main(["data", "add", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"excel.csv, line 1: the file appears to be separated by {name}" in err, err
+    assert "comma-separated" in err and "missing column" not in err
+    assert not (root / "data" / "raw" / "user" / "excel.csv").exists()
+    assert path.read_bytes() == before  # the user's file is left as it is
+    # the same file in the data folder stops every command with the same words
+    shutil.copy(path, root / "data" / "raw" / "series" / "excel.csv")
+    err = load_error(root)
+    assert err.file == str(root / "data" / "raw" / "series" / "excel.csv") and err.line == 1
+    assert f"separated by {name}" in str(err)
+
+
+def test_a_comma_file_with_semicolons_in_its_header_is_not_taken_for_one(root):
+    # only a header that splits into the required columns is taken for another separator
+    path = add_file(root, [row()])
+    path.write_text(path.read_text(encoding="utf-8").replace("vintage", "vintage;note", 1),
+                    encoding="utf-8")
+    err = load_error(root)
+    assert "missing column(s) vintage" in str(err) and "separated by" not in str(err)

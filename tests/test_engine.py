@@ -145,3 +145,68 @@ def test_ctrl_c_while_the_command_is_still_importing_is_a_message_not_a_tracebac
     monkeypatch.setattr(builtins, "__import__", interrupted)
     assert forecast.main() == 130
     assert "interrupted while starting" in capsys.readouterr().err
+
+
+#: a pool of two workers (started with the given start method, first used from the main
+#: thread or from a thread that then ends); prints the workers' pids and waits to be killed
+POOL_SCRIPT = """
+import multiprocessing, sys, threading, time
+from forecast import engine
+if __name__ == "__main__":
+    first_use, start_method = sys.argv[1:]
+    multiprocessing.set_start_method(start_method)
+    with engine.process_pool(2) as pool:
+        def start_both():  # two tasks at once: a worker each
+            list(pool.map(time.sleep, [0.5, 0.5]))
+        if first_use == "thread":
+            # the workers are forked by this thread, which ends: they must outlive it
+            first = threading.Thread(target=start_both)
+            first.start()
+            first.join()
+            time.sleep(1.5)
+            pool.submit(time.sleep, 0).result()
+        else:
+            start_both()
+        print(*[p.pid for p in multiprocessing.active_children()], flush=True)
+        pool.submit(time.sleep, 600)  # one worker busy, one idle
+        time.sleep(600)
+"""
+
+
+def _running(pid: int) -> bool:
+    """True while ``pid`` runs (not gone, not a zombie waiting for its new parent)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+@pytest.mark.parametrize("first_use,start_method", [
+    ("main", "fork"), ("thread", "fork"),   # Linux's default before Python 3.14
+    ("main", "forkserver"),                 # ... and from 3.14
+    ("main", "spawn"),                      # macOS and Windows
+])
+def test_pool_workers_end_when_their_parent_is_killed(first_use, start_method):
+    """A SIGKILL of `forecast report` (a scheduler's time limit, the OOM killer) left its pool
+    workers running, still starting Jupyter kernels for the queued notebooks."""
+    import signal
+    import subprocess
+    import time
+    proc = subprocess.Popen([sys.executable, "-c", POOL_SCRIPT, first_use, start_method],
+                            stdout=subprocess.PIPE, text=True)
+    workers: list[int] = []
+    try:
+        workers = [int(pid) for pid in proc.stdout.readline().split()]
+        assert len(workers) == 2 and all(_running(w) for w in workers), workers
+        proc.kill()
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 5
+        while any(_running(w) for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [w for w in workers if _running(w)], "workers outlived their parent"
+    finally:
+        proc.kill()
+        for worker in workers:  # what a failure left (the workers this test started)
+            if _running(worker):
+                os.kill(worker, signal.SIGKILL)

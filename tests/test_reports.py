@@ -832,3 +832,25 @@ def test_probability_classes_are_the_plans_setting():
     assert reports.status_key(row, strict) == "balanced"
     assert reports.colour_rests_on(row) == []
     assert reports.colour_rests_on(row, strict) == ["the choice of model (82% to 95%)"]
+
+
+@pytest.mark.slow
+def test_a_misspelt_parameter_is_shown_as_its_message_alone(tmp_path):
+    """``papermill ... -p scenaro x`` printed the right message at the end of a 68-line
+    traceback through the notebook and forecast.reports; IPython now shows an InputError as
+    its message (errors.InputError._render_traceback_), in the error papermill raises and
+    prints and in the executed notebook, whose page a failed report renders."""
+    out = tmp_path / "out.ipynb"
+    with pytest.raises(pm.PapermillExecutionError) as err:
+        execute("indicator_forecast.ipynb", out, indicator="rd_intensity", scenaro="x", **SMALL)
+    message = ("InputError: field 'scenaro': 'scenaro' is not a parameter of this notebook; "
+               "did you mean 'scenario'? (expected: one of plan, indicator, region, as_of, "
+               "target_years, models, n_paths, seed, scenario)")
+    assert err.value.traceback == [message]
+    assert str(err.value).rstrip().splitlines()[-2:] == [
+        f'Exception encountered at "In [{err.value.exec_count}]":', message]
+    errors = [o for c in nbformat.read(out, as_version=4).cells if c.cell_type == "code"
+              for o in c.get("outputs", []) if o.output_type == "error"]
+    assert [e.traceback for e in errors] == [[message]]
+    # forecast report's one line per failed notebook reads the same
+    assert reports._short_error(err.value) == message

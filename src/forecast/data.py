@@ -16,8 +16,9 @@ Vintage rule (documented in the README; the reason for each step in comments bel
 4. file order (deterministic).
 
 A row is available from its publication date: the latest ``YYYY[-MM[-DD]]`` in ``published``
-(or the same date written out: ``2022年3月1日``, ``1 March 2022``, ``March 2022``), taken at
-the *end* of the period it names (a bare year counts from 31 December). A row whose
+(or the same date written out: ``2022年3月1日``, ``1 March 2022``, ``March 2022``, or with the
+year last where it can only be one day: ``15/03/2022``, ``03/15/2022``), taken at the *end* of
+the period it names (a bare year counts from 31 December). A row whose
 ``published`` names no date is assumed available from 31 December of the year after its
 reference year (statistical bulletins appear in the following spring) and is flagged
 ``published_assumed``.
@@ -55,8 +56,9 @@ _DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:-(\d{2}))?(?:-(\d{2}))?(?!\d)")
 _ISO_MONTH_OR_DAY = re.compile(r"(?<!\d)(?:19|20)\d{2}-\d{2}(?:-\d{2})?(?!\d)")
 #: dates written otherwise, which the numeric pattern would read as their year only (so as
 #: available from 31 December) or not at all: 2025/03/01, 20250301, 2022年3月1日, 二〇二二年三月一日,
-#: 1 March 2022, 1-Mar-2022, 15-Mar-24, 2022-Mar-01, March 1, 2022, March 2022, and ranges
-#: (2024-01/02, 2023-09-19/20), of which the later end counts
+#: 1 March 2022, 1-Mar-2022, 15-Mar-24, 2022-Mar-01, March 1, 2022, March 2022, numeric dates
+#: with the year last that can only be one day (15/03/2022, 03/15/2022, 05/05/2022: see
+#: _year_last), and ranges (2024-01/02, 2023-09-19/20), of which the later end counts
 _MONTHS = {name: i for i, names in enumerate(
     [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
      ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
@@ -80,6 +82,8 @@ _WRITTEN_DATES = [
     (re.compile(r"(?<![\d.])((?:19|20)\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?![\d.])"),
      lambda m: (m[1], m[2], m[3]), False),                                   # 20240228
     (re.compile(_FIRST + r"[/.](\d{1,2})(?!\d|[/.-]\d)"), lambda m: (m[1], m[2], None), False),
+    (re.compile(r"(?<![\d/.-])(\d{1,2})([/.-])(\d{1,2})\2((?:19|20)\d{2})(?![\d/.-]\d|\d)"),
+     lambda m: _year_last(m[1], m[3], m[4]), False),                        # 15/03/2022
     (re.compile(_FIRST + r"-" + _MONTH + r"-(\d{1,2})(?!\d)", re.IGNORECASE),
      lambda m: (m[1], _MONTHS[m[2].lower()], m[3]), False),                  # 2022-Mar-01
     (re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*[日号])?"),
@@ -101,8 +105,9 @@ _CN_DATE = re.compile(r"([〇零一二三四五六七八九]{4})\s*年(?:\s*([�
 #: in "Table 3 March 2025" or "No. 12 Dec 2023" it is not, and the month's end is taken
 _DAY_AFTER = re.compile(r"(?:^|[(\[,;:]|\b(?:on|published|released|dated|updated|posted|"
                         r"issued|of))\s*$", re.IGNORECASE)
-#: left over once every readable date is rewritten: a day-first numeric date (03/01/2022 is
-#: 1 March or 3 January) ...
+#: left over once every readable date is rewritten: a numeric date with the year last that
+#: could be two days (03/01/2022 is 1 March or 3 January; 15/03/22 is 15 March 2022 or 22 March
+#: 2015) ...
 _AMBIGUOUS_DATE = re.compile(r"(?<![\d/.-])\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}(?!\d)")
 #: ... or a date the patterns do not read (a Minguo year, a month name beside a number that
 #: is not one of the forms above, Chinese numerals out of form, a bare YYYYMMDD that is no
@@ -205,6 +210,20 @@ def _later_end(year: str, month: str, day: str | None, start_month: str | None =
     return year_, month_, None if day is None else int(day)
 
 
+def _year_last(first: str, second: str, year: str) -> tuple[str, str, str] | None:
+    """A numeric date with a four-digit year last, as (year, month, day) where it can only be
+    one day: a first number over 12 cannot be a month, so it is the day (15/03/2022); a second
+    number over 12 makes the first the month (03/15/2022); the same number twice is the same
+    day either way (05/05/2022). None where both readings are days (03/01/2022: 1 March or
+    3 January), which is then refused as ambiguous. Two numbers over 12 (13/14/2022) are read
+    day first and so refused as a date that does not exist."""
+    if int(first) > 12 or first.lstrip("0") == second.lstrip("0"):
+        return year, second, first
+    if int(second) > 12:
+        return year, first, second
+    return None
+
+
 def _cn_number(text: str) -> int:
     """1-31 in Chinese numerals: 五, 十, 十五, 二十, 三十一."""
     if "十" in text:
@@ -241,7 +260,9 @@ def _iso_dates(text: str) -> str:
     text = _digit_dates(text)
     for pattern, parts, day_first in _WRITTEN_DATES:
         def iso(match, parts=parts, day_first=day_first):
-            year, month, day = parts(match)
+            if (found := parts(match)) is None:  # two days it could be: left to be refused
+                return match[0]
+            year, month, day = found
             if day_first and not _DAY_AFTER.search(match.string[:match.start()]):
                 # "Table 3 March 2025": the 3 is not a day; keep it, read the month
                 return f"{match.group(1)} {year}-{int(month):02d}"
@@ -266,15 +287,19 @@ def _end_of_period(text: str) -> date | None:
     same. The latest, because a source is often named with its reference year before its
     publication date ("2024年统计公报 2025年3月15日", "bulletin 2023 (published 15 March
     2024)"): taking the first would let a value be used before it was out.
-    Raises :class:`DateError` for a date that does not exist (``2025-02-30``), a day-first
-    numeric date (``03/01/2025``) and a date this cannot read (``113年3月15日``): read as
-    the year of another date in the text, it could count a value early."""
+    Raises :class:`DateError` for a date that does not exist (``2025-02-30``), a numeric
+    date that could be two days (``03/01/2025``, ``15/03/25``) and a date this cannot read
+    (``113年3月15日``): read as the year of another date in the text, it could count a value
+    early."""
     rewritten = _iso_dates(text or "")
     rest = _ISO_MONTH_OR_DAY.sub(" ", rewritten)  # what is left once the dates read are out
-    if _AMBIGUOUS_DATE.search(rest):
-        raise DateError(f"has a day-first numeric date ('{_AMBIGUOUS_DATE.search(rest)[0]}': "
-                        "03/01/2025 is 1 March or 3 January)",
-                        "YYYY-MM-DD, or the month in words (3 January 2025)")
+    if ambiguous := _AMBIGUOUS_DATE.search(rest):
+        why = ("a two-digit year: 15/03/25 is 15 March 2025 or 25 March 2015"
+               if re.search(r"[/.-]\d{2}$", ambiguous[0])
+               else "03/01/2025 is 1 March or 3 January")
+        raise DateError(f"has an ambiguous numeric date ('{ambiguous[0]}': {why})",
+                        "YYYY-MM-DD, the month in words (3 January 2025), or a day over 12 "
+                        "with a four-digit year (15/03/2025)")
     if _UNREAD_DATE.search(rest):
         raise DateError(f"has a date this cannot read ('{_UNREAD_DATE.search(rest)[0].strip()}')",
                         "YYYY-MM-DD, YYYY-MM or YYYY (or 2025年3月1日, 1 March 2025), "
@@ -323,6 +348,7 @@ def read_raw_file(path: Path, registry: Registry, origin: str = "shipped") -> pd
         raise InputError(path, "the file is empty", expected="a header line and data rows")
     reader = csv.reader(io.StringIO(text, newline=""))
     header = [h.strip() for h in next(reader)]
+    _refuse_other_delimiters(path, header, text)
     repeated = sorted({h for h in header if header.count(h) > 1})
     if repeated:
         raise InputError(path, f"repeated column(s) {', '.join(repeated)}", line=1,
@@ -348,6 +374,32 @@ def read_raw_file(path: Path, registry: Registry, origin: str = "shipped") -> pd
     if not rows:
         raise InputError(path, "no data rows", expected="at least one row under the header")
     return pd.DataFrame(rows)
+
+
+#: what a CSV is separated by where not by commas: Excel writes semicolons where the decimal
+#: separator is a comma, a copy from a spreadsheet into a text file gives tabs
+_OTHER_DELIMITERS = {";": "semicolons", "\t": "tabs"}
+
+
+def _refuse_other_delimiters(path: Path, header: list[str], text: str) -> None:
+    """Raise where the header read with commas lacks a required column but split on a
+    semicolon or a tab has them all: said as "missing column(s) region, indicator, ...", the
+    delimiter goes unnoticed. Such a file is not read with its delimiter: Excel writes
+    semicolons where the decimal separator is a comma, so its 1,234 means 1.234, which the
+    comma rule for thousands would read as 1234 (a factor of 1000 that no check here is sure
+    to catch); re-saved with commas, its numbers are written with decimal points."""
+    if all(c in header for c in REQUIRED_COLUMNS):
+        return
+    first_line = text.splitlines()[0]
+    for delimiter, name in _OTHER_DELIMITERS.items():
+        if delimiter in first_line and all(
+                c in {h.strip() for h in next(csv.reader([first_line], delimiter=delimiter))}
+                for c in REQUIRED_COLUMNS):
+            raise InputError(path, f"the file appears to be separated by {name}; the suite "
+                             "reads comma-separated files", line=1,
+                             expected="columns separated by commas and numbers with a decimal "
+                                      "point (3.9, not 3,9): in Excel, Save As 'CSV UTF-8 "
+                                      "(Comma delimited)'")
 
 
 def _validate_row(row: dict, path: Path, line: int, registry: Registry, origin: str) -> dict:

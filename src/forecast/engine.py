@@ -16,9 +16,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
+import multiprocessing
+import multiprocessing.connection
 import os
 import signal
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
@@ -96,6 +101,80 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+#: how often a forked pool worker looks whether the process that started it is still there
+PARENT_POLL_SECONDS = 0.5
+#: what Linux sends a forked pool worker as its parent ends (see _end_with_parent): a
+#: real-time signal, which nothing else here sends
+_PARENT_DEATH_SIGNAL = getattr(signal, "SIGRTMIN", None)
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _init_worker(parent: int, start_method: str) -> None:
+    """Each pool worker's set-up (run in the worker): SIGINT ignored, ended with its parent."""
+    _ignore_sigint()
+    _end_with_parent(parent, start_method)
+
+
+def _end_with_parent(parent: int, start_method: str) -> None:
+    """End this worker as soon as ``parent``, the process that started the pool, is gone.
+
+    A parent killed outright (SIGKILL: a scheduler's time limit, the OOM killer) cleans nothing
+    up, and its workers used to go on taking the queued tasks for minutes: for ``forecast
+    report``, starting Jupyter kernels into a staging folder nobody would read. (A kernel polls
+    its worker and ends with it.) A daemon thread of the worker waits for the parent's end and
+    exits the worker:
+
+    * a spawned worker, or one from the fork server (Python 3.14's default on Linux, whose
+      workers are the server's children, not the parent's), holds a pipe whose other end only
+      the parent holds (``multiprocessing.parent_process().sentinel``): it is ready when the
+      parent ends;
+    * a forked worker (the default on Linux before 3.14) looks whether its parent has changed
+      (an orphan is adopted by init or a subreaper) every :data:`PARENT_POLL_SECONDS` and, on
+      Linux, at once when the signal asked for with ``prctl(PR_SET_PDEATHSIG)`` comes. (Its
+      sentinel is no use: the workers forked after it hold copies of the parent's end.)
+
+    Linux sends that signal when the parent *thread* that forked the worker ends, also while
+    the process lives on (a pool first used from a thread since ended) or is still ending (a
+    SIGKILL can end the main thread before the others): once per hand-over to another of the
+    parent's threads, then once as init adopts the worker. So the signal only wakes the
+    watcher, which exits on a changed parent alone. It is a signal of its own, not SIGTERM,
+    which a worker goes on taking as before (one forked in the main thread inherits
+    :func:`sigterm_as_interrupt`'s handler). It is blocked in all the worker's threads (those
+    started later inherit the mask), so it waits for the watcher's ``sigtimedwait``: a Python
+    handler would run only when the main thread next runs Python code, never in an idle
+    worker waiting in a read.
+    """
+    sentinel = getattr(multiprocessing.parent_process(), "sentinel", None)
+    if start_method != "fork" and sentinel is not None:
+        watch, args = _wait_for_sentinel, (sentinel,)
+    else:
+        wait = _PARENT_DEATH_SIGNAL is not None and hasattr(signal, "sigtimedwait")
+        if wait:
+            signal.pthread_sigmask(signal.SIG_BLOCK, {_PARENT_DEATH_SIGNAL})
+            if sys.platform.startswith("linux"):
+                with contextlib.suppress(OSError, AttributeError):  # else: the polling alone
+                    ctypes.CDLL(None, use_errno=True).prctl(
+                        _PR_SET_PDEATHSIG, ctypes.c_ulong(_PARENT_DEATH_SIGNAL),
+                        ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0))
+        watch, args = _watch_parent, (parent, wait)
+    threading.Thread(target=watch, args=args, name="watch-parent", daemon=True).start()
+
+
+def _wait_for_sentinel(sentinel) -> None:
+    multiprocessing.connection.wait([sentinel])
+    os._exit(1)
+
+
+def _watch_parent(parent: int, wait: bool) -> None:
+    # checked before the first wait: the parent may have ended before the signal was asked for
+    while os.getppid() == parent:
+        if wait:
+            signal.sigtimedwait({_PARENT_DEATH_SIGNAL}, PARENT_POLL_SECONDS)
+        else:
+            time.sleep(PARENT_POLL_SECONDS)
+    os._exit(1)
+
+
 def _raise_interrupt(signum, frame):
     raise KeyboardInterrupt(f"signal {signum}")
 
@@ -122,10 +201,15 @@ def process_pool(max_workers: int) -> Iterator[ProcessPoolExecutor]:
     or a ``kill`` (SIGTERM) used to let the whole run go on to its end. Here, for the block's
     duration, SIGTERM is turned into ``KeyboardInterrupt`` (in the main thread), workers ignore
     SIGINT, and on any exception the queued tasks are cancelled and the workers killed (their
-    Jupyter kernels watch their parent and exit with it) before the exception goes on.
+    Jupyter kernels watch their parent and exit with it) before the exception goes on. A
+    process killed outright (SIGKILL) runs none of this: its workers end themselves
+    (:func:`_end_with_parent`).
     """
     with sigterm_as_interrupt():
-        pool = ProcessPoolExecutor(max_workers=max_workers, initializer=_ignore_sigint)
+        context = multiprocessing.get_context()  # the default, named to tell the workers
+        pool = ProcessPoolExecutor(
+            max_workers=max_workers, mp_context=context, initializer=_init_worker,
+            initargs=(os.getpid(), context.get_start_method()))
         try:
             yield pool
         except BaseException:

@@ -21,6 +21,15 @@ class InputError(ValueError):
         self.expected = expected
         super().__init__(self._render())
 
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows for this error (a notebook cell, the error papermill raises and
+        prints, the exported page of a failed notebook): the message alone, as the command
+        line prints it. The message names the file, line and field to fix; the traceback
+        through the cell and this package (17 lines for a misspelt ``-p scenaro``) only hid
+        it. IPython calls this method of an exception, where it exists, instead of formatting
+        the traceback (IPython.core.interactiveshell, showtraceback)."""
+        return [f"{type(self).__name__}: {self}"]
+
     def _render(self) -> str:
         where = [p for p in (self.file, f"line {self.line}" if self.line else None,
                              f"field '{self.field}'" if self.field else None) if p]
