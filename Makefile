@@ -9,7 +9,7 @@ AS_OF ?= $(shell date +%F)
 JOBS ?= 2
 PATHS ?= 10000
 
-.PHONY: report test install system-fonts system-browser clean-venv
+.PHONY: report test install system-fonts system-browser messages clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ install: $(STAMP)
 
 # Optional system packages, best effort: only as root with apt-get, never fatal. Without a CJK
 # font the figures are labelled in English (Chinese names stay in the page text); without
-# chromium the browser test is skipped.
+# chromium the brief has no PDF (its HTML is written) and the browser test is skipped.
 # $(call apt_best_effort,PACKAGE): a shell command that installs PACKAGE when it can, never fails
 apt_best_effort = if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	  export DEBIAN_FRONTEND=noninteractive; \
@@ -41,7 +41,7 @@ system-browser:
 	@command -v chromium >/dev/null 2>&1 || { $(call apt_best_effort,chromium); }
 
 ## make report: build the data and render the yearly report for AS_OF (default today)
-report: $(STAMP) system-fonts
+report: $(STAMP) system-fonts system-browser
 	$(BIN)/forecast data build --as-of $(AS_OF)
 	$(BIN)/forecast targets --as-of $(AS_OF)
 	$(BIN)/forecast report --as-of $(AS_OF) --jobs $(JOBS) --paths $(PATHS)
@@ -49,6 +49,11 @@ report: $(STAMP) system-fonts
 ## make test: the test suite (slow tests included)
 test: $(STAMP) system-fonts system-browser
 	$(BIN)/python -m pytest -q
+
+## make messages: after changing a text, merge the texts into the catalogues (then translate
+## the new entries of src/forecast/locales/zh/LC_MESSAGES/forecast.po)
+messages: $(STAMP)
+	$(BIN)/python -c "from pathlib import Path; from forecast import i18n; print(i18n.update_catalogues(Path('.')))"
 
 clean-venv:
 	rm -rf $(VENV)

@@ -624,7 +624,7 @@ def test_scenario_names_must_be_distinct_and_not_baseline(tmp_path):
 def test_cli_run_writes_json(tmp_path, capsys):
     out = tmp_path / "rd.json"
     code = cli.main(["run", "--indicator", "rd_intensity", "--paths", "500", "--models", *FAST,
-                     "--json", str(out)])
+                     "--json", str(out), "--lang", "en"])
     assert code == 0
     printed = capsys.readouterr().out
     assert "P(2025>=4)" in printed and "joint" in printed and "pace" in printed
@@ -668,7 +668,7 @@ def test_every_family_fits_the_shipped_series_or_says_why(shipped, indicator):
 def test_cli_run_answers_for_every_indicator_with_a_target(shipped, capsys):
     for indicator in shipped.registry.target_indicators():
         code = cli.main(["run", "--indicator", indicator, "--paths", "300", "--no-backtest",
-                         "--models", "rw_drift", "linear_trend"])
+                         "--models", "rw_drift", "linear_trend", "--lang", "en"])
         out = capsys.readouterr().out
         assert code == 0, indicator
         status = {assess.status for assess in

@@ -135,7 +135,10 @@ def test_forecast_report_on_the_toy_plan(toy, tmp_path):
                                                            "pm25_urban_2027"}
     assert summary["provenance"]["parameters"]["plan"] == str(toy.resolve())
     index = (res.path / "index.html").read_text(encoding="utf-8")
-    assert "Toyville" in index
+    assert "Toyville" in index and "Hangzhou" not in index  # nothing of Hangzhou's in code
+    assert '<html lang="en">' in index  # the toy plan's own language setting
+    page = (res.path / "gdp_per_capita.html").read_text(encoding="utf-8")
+    assert "GDP per resident" in page and "permanent_population_yearend" in page
 
 
 @pytest.mark.parametrize("spec,needle", [
@@ -155,7 +158,7 @@ def test_forecast_run_takes_targets_of_ones_own(shipped, capsys):
     them, in the direction the user says, for any indicator of the catalogue."""
     assert cli.main(["run", "--indicator", "rd_intensity", "--region", "Zhejiang", "--as-of",
                      AS_OF, "--paths", "1000", "--no-backtest", "--models", "rw_drift",
-                     "--target", "2027:<=3.6"]) == 0
+                     "--target", "2027:<=3.6", "--lang", "en"]) == 0
     out = capsys.readouterr().out
     assert "P(2027<=3.6)" in out and "value - target" in out
     result = forecast_indicator(shipped, "rd_intensity", region="Zhejiang", n_paths=1000,
@@ -166,7 +169,7 @@ def test_forecast_run_takes_targets_of_ones_own(shipped, capsys):
     assert result.probabilities["rd_intensity_2027"].p_in_year == pytest.approx(np.mean(at <= 3.6))
     # an indicator without a target in the plan, against one's own
     assert cli.main(["run", "--indicator", "gdp", "--as-of", AS_OF, "--paths", "500",
-                     "--no-backtest", "--target", "2027:>=25000"]) == 0
+                     "--no-backtest", "--target", "2027:>=25000", "--lang", "en"]) == 0
     assert "P(2027>=25000)" in capsys.readouterr().out
 
 

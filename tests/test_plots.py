@@ -252,7 +252,10 @@ def test_the_overview_puts_every_probability_on_one_axis(shipped):
         sorted(r["p_history_basis"] for r in with_p if r["p_history_basis"] is not None)
     assert len(hollow) == 2 and "history's basis" in ax.get_legend().get_texts()[0].get_text()
     assert plots.target_overview([r for r in rows if r["p_in_year"] is None]) is None
-    assert "data:image/png;base64," in reports._overview_img(rows)
+    from forecast import render
+    from forecast.plans import ProbabilityClasses
+    assert render.overview_figure(rows, ProbabilityClasses(), "en").startswith(
+        "data:image/png;base64,")
 
 
 def test_a_chart_without_a_model_draws_the_pace_it_states(shipped):

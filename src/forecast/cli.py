@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import bench, data, reports
+from . import bench, data, render, reports
+from .i18n import LANGUAGES, language
 from .data import MAGNITUDE_LIMIT
 from .coverage import assess
 from .errors import InputError
@@ -141,45 +142,60 @@ def _cmd_targets(args: argparse.Namespace) -> int:
     return 0
 
 
-def render_forecast(result) -> str:
-    """The readable summary ``forecast run`` prints for one :class:`IndicatorForecast`."""
+def render_forecast(result, lang: str = "en") -> str:
+    """The readable summary ``forecast run`` prints for one :class:`IndicatorForecast`, in
+    ``lang`` (the library's notes, technical sentences, stay in English)."""
+    t = language(lang)
     ind = result.indicator
-    lines = [f"{ind.id}: {ind.name_en} / {ind.name_zh} [{ind.unit}], {result.region}, "
-             f"as of {result.as_of}", f"scenario: {result.scenario.name}"
+    name = f"{ind.name_en} / {ind.name_zh}" if lang == "en" else ind.name_zh
+    lines = [t._("{id}: {name} [{unit}], {region}, as of {date}", id=ind.id, name=name,
+                 unit=ind.unit, region=result.region, date=result.as_of),
+             t._("scenario: {name}", name=result.scenario.name)
              + (f" ({result.scenario.description})" if result.scenario.description else "")
-             + (f"; acts {timing}" if (timing := result.scenario_timing()) else "")]
+             + (t._("; acts {timing}", timing=timing)
+                if (timing := result.scenario_timing()) else "")]
     hist = result.history
     if not hist.empty:
         years = hist["year"].tolist()
         gaps = sorted(set(range(years[0], years[-1] + 1)) - set(years))
-        lines.append(f"history: {len(years)} year(s) {years[0]}-{years[-1]}, last "
-                     f"{hist['value'].iloc[-1]:.4g} ({years[-1]}); gaps: "
-                     f"{', '.join(map(str, gaps)) or 'none'}")
+        lines.append(t._("history: {n} year(s) {first}-{last}, last {value} ({last}); gaps: "
+                         "{gaps}", n=len(years), first=years[0], last=years[-1],
+                         value=f"{hist['value'].iloc[-1]:.4g}",
+                         gaps=", ".join(map(str, gaps)) or t._("none")))
     for obs in result.observed.values():
-        lines.append(f"OBSERVED {obs['target_id']}: {obs['value']:.4g} vs target "
-                     f"{obs['target']:g} -> {'met' if obs['met'] else 'not met'}"
-                     f"{' (preliminary)' if obs['preliminary'] else ''}; {obs['source']}")
-    lines += [f"note: {n}" for n in result.notes]
+        lines.append(t._("OBSERVED {target}: {value} vs target {goal} -> {verdict}",
+                         target=obs["target_id"], value=f"{obs['value']:.4g}",
+                         goal=f"{obs['target']:g}",
+                         verdict=t._("met") if obs["met"] else t._("not met"))
+                     + (t._(" (preliminary)") if obs["preliminary"] else "")
+                     + f"; {obs['source']}")
+    lines += [t._("note: {text}", text=n) for n in result.notes]
     for name, comp in result.components.items():
         w = ", ".join(f"{m} {v:.2f}" for m, v in comp.weighting.weights.items())
-        lines.append(f"[{name}] {comp.n_points} points; weights ({comp.weighting.basis}): {w}")
+        lines.append(t._("[{series}] {n} points; weights ({basis}): {weights}", series=name,
+                         n=comp.n_points, basis=comp.weighting.basis, weights=w))
         for model, reason in comp.dropped.items():
-            lines.append(f"[{name}] dropped {model}: {reason.removeprefix(model + ': ')}")
+            lines.append(t._("[{series}] dropped {model}: {reason}", series=name, model=model,
+                             reason=reason.removeprefix(model + ": ")))
         growth = result.median_growth(name)
         if growth:
-            under = (f" under scenario '{result.scenario.name}'"
+            under = (t._(" under scenario '{name}'", name=result.scenario.name)
                      if result.changed_by_scenario(name) else "")
-            lines.append(f"[{name}] median growth a year from {comp.last_observed[0]} to "
-                         f"{int(comp.years[-1])}{under}: " + ", ".join(
-                             f"{m} {g:+.1%}" for m, g in growth.items()))
+            lines.append(t._("[{series}] median growth a year from {start} to {end}{under}: "
+                             "{rates}", series=name, start=comp.last_observed[0],
+                             end=int(comp.years[-1]), under=under, rates=", ".join(
+                                 f"{m} {g:+.1%}" for m, g in growth.items())))
         cal = comp.calibration
         if cal:
-            lines.append(f"[{name}] own backtest of the ensemble ({cal['n_forecasts']} forecasts, "
-                         f"{cal['n_origins']} origins, horizon <= {cal['horizon']}): coverage "
-                         f"50/80/95% = {cal['coverage_50']:.0%}/{cal['coverage_80']:.0%}/"
-                         f"{cal['coverage_95']:.0%}, CRPS {cal['crps']:.4g} (in {cal['unit']}, the "
-                         f"published unit), Brier {cal['brier']:.3f}")
-    sign = {t.id: "<=" if t.at_most else ">=" for t in result.targets}
+            lines.append(t._("[{series}] own backtest of the ensemble ({n} forecasts, {origins} "
+                             "origins, horizon <= {h}): coverage 50/80/95% = {coverage}, CRPS "
+                             "{crps} (in {unit}, the published unit), Brier {brier}",
+                             series=name, n=cal["n_forecasts"], origins=cal["n_origins"],
+                             h=cal["horizon"], coverage=f"{cal['coverage_50']:.0%}/"
+                             f"{cal['coverage_80']:.0%}/{cal['coverage_95']:.0%}",
+                             crps=f"{cal['crps']:.4g}", unit=cal["unit"],
+                             brier=f"{cal['brier']:.3f}"))
+    sign = {target.id: "<=" if target.at_most else ">=" for target in result.targets}
     if result.paths is not None:
         table = {}
         for name, paths in {**result.member_paths, "ENSEMBLE": result.paths}.items():
@@ -193,42 +209,51 @@ def render_forecast(result) -> str:
                 noise = p.mc_error95
                 row[f"P({p.year}{sign[tid]}{p.target:g})"] = format_probability(p.p_in_year) + (
                     f" ±{noise:.0%}" if noise >= 0.005 else "")
-                row[f"P(by {p.year})"] = format_probability(p.p_by_year)
+                row[t._("P(by {year})", year=p.year)] = format_probability(p.p_by_year)
             table[name] = row
-        lines.append("\nmedian [10%, 90%] per year and probability of meeting each target:")
+        lines.append("\n" + t._("median [10%, 90%] per year and probability of meeting each "
+                                "target:"))
         lines.append(pd.DataFrame(table).T.to_string())
-        lines.append("(P(T>=x): the value in year T meets the target; P(by T): it meets it in at "
-                     "least one year up to T. ± : 95% Monte Carlo error of a probability from "
-                     "that row's paths, shown from half a point; a model's row has only its "
-                     "share of the ensemble's paths)")
+        lines.append(t._("(P(T>=x): the value in year T meets the target; P(by T): it meets it "
+                         "in at least one year up to T. ± : 95% Monte Carlo error of a "
+                         "probability from that row's paths, shown from half a point; a "
+                         "model's row has only its share of the ensemble's paths)"))
     if result.joint:
-        lines.append(f"joint P(all of {', '.join(result.joint['targets'])} met) = "
-                     f"{format_probability(result.joint['p_all_met'])} (product of marginals "
-                     f"would say {format_probability(result.joint['p_product_of_marginals'])})")
+        lines.append(t._("joint P(all of {targets} met) = {p} (product of marginals would say "
+                         "{product})", targets=", ".join(result.joint["targets"]),
+                         p=format_probability(result.joint["p_all_met"]),
+                         product=format_probability(result.joint["p_product_of_marginals"])))
     for tid, p in result.probabilities.items():
-        how = ("value - target; negative = below" if sign[tid] == "<=" else
-               "target - value; negative = above")
-        lines.append(f"{tid}: shortfall ({how} the target) median "
-                     f"{p.shortfall_median:+.3g}, 10% {p.shortfall_q10:+.3g}, 90% "
-                     f"{p.shortfall_q90:+.3g} {ind.difference_unit}")
+        how = (t._("value - target; negative = below the target") if sign[tid] == "<=" else
+               t._("target - value; negative = above the target"))
+        lines.append(t._("{target}: shortfall ({how}) median {median}, 10% {q10}, 90% {q90} "
+                         "{unit}", target=tid, how=how, median=f"{p.shortfall_median:+.3g}",
+                         q10=f"{p.shortfall_q10:+.3g}", q90=f"{p.shortfall_q90:+.3g}",
+                         unit=ind.difference_unit))
     lines += [be.text() for be in (result.break_even or {}).values()]
     for tid, pc in result.pace.items():
         left = ("" if pc.required_from_last is None else
-                f"; from {pc.last_year} on it needs {pc.required_from_last:+.2%}/yr")
+                t._("; from {year} on it needs {rate}/yr", year=pc.last_year,
+                    rate=f"{pc.required_from_last:+.2%}"))
         if pc.source_caveat():
             left += f"; {pc.source_caveat()}"
         if pc.target_value is not None:  # the history's pace against the restated target
-            left += (f"; paced against {pc.target_value:.3g}, the target on the history's basis "
-                     f"(before {result.basis.denominator}'s census revision)")
+            left += t._("; paced against {value}, the target on the history's basis (before "
+                        "{of}'s census revision)", value=f"{pc.target_value:.3g}",
+                        of=result.basis.denominator)
+        label = render.pace_label(pc.label, t)
         if pc.ratio is not None:
-            lines.append(f"{tid} pace: observed {pc.observed_cagr:+.2%}/yr ({pc.base_year}-"
-                         f"{pc.last_year}) vs required {pc.required_cagr:+.2%}/yr (from "
-                         f"{pc.base_year}), ratio {pc.ratio:.3f}: {pc.label}{left}")
+            lines.append(t._("{target} pace: observed {observed}/yr ({base}-{last}) vs required "
+                             "{required}/yr (from {base}), ratio {ratio}: {label}",
+                             target=tid, observed=f"{pc.observed_cagr:+.2%}", base=pc.base_year,
+                             last=pc.last_year, required=f"{pc.required_cagr:+.2%}",
+                             ratio=f"{pc.ratio:.3f}", label=label) + left)
         else:
-            lines.append(f"{tid} pace: {pc.label}{left}")
+            lines.append(t._("{target} pace: {label}", target=tid, label=label) + left)
     if result.status in ("pace only", "not forecastable"):
         reasons = dict.fromkeys(c.reason for c in result.coverage.values())
-        lines.append(f"NO PROBABILITY: {result.status}; " + "; ".join(reasons))
+        lines.append(t._("NO PROBABILITY: {status}; ", status=result.status)
+                     + "; ".join(reasons))
     return "\n".join(lines)
 
 
@@ -247,7 +272,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         scenario=scenario, target_years=tuple(args.target_years) if args.target_years else None,
         targets=own_targets(dataset, args.indicator, args.target, args.region),
         backtest=not args.no_backtest)
-    print(render_forecast(result))
+    print(render_forecast(result, args.lang or dataset.registry.plan.language))
     if args.json:
         out = Path(args.json)
         # what else reproduces it beside the data hash, seed and models the result holds
@@ -415,6 +440,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-backtest", action="store_true",
                    help="skip the backtest: equal weights, no calibration figures (faster)")
     p.add_argument("--json", help="write the full result as JSON here")
+    p.add_argument("--lang", choices=LANGUAGES, default=None,
+                   help="the summary's language (default: the plan's, zh for Hangzhou)")
     add_plan_option(p)
     p.set_defaults(func=_cmd_run)
 

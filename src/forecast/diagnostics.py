@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .i18n import language
 from .probability import format_probability, range_text
 
 #: what a table cell shows where a figure does not apply (never "nan" or "None")
@@ -103,23 +104,27 @@ class BreakEven:
             parts.append(self.gdp_growth_needed.text())
         return f"{self.target_id}: P(hit) falls to 50% at " + "; ".join(parts)
 
-    def row(self) -> dict[str, str]:
+    def row(self, lang: str = "en") -> dict[str, str]:
         """A table row with every column filled ("–" where a figure does not apply): the
-        same columns for every target, so a table of several never shows a gap as nan."""
-        row = {"target": self.target_id,
-               "P = 50% at employment ratio": _dash(self.ratio, "{:.3f}")}
+        same columns for every target, so a table of several never shows a gap as nan. A
+        negative GDP growth needed says what it means: the target is met even if GDP
+        shrinks."""
+        t = language(lang)
+        row = {t._("target"): self.target_id,
+               t._("P = 50% at employment ratio"): _dash(self.ratio, "{:.3f}")}
         for r, p in (self.p_at_ratio or {}).items():
-            row[f"P at ratio {r}"] = format_probability(p)
+            row[t._("P at ratio {ratio}", ratio=r)] = format_probability(p)
         need = self.gdp_growth_needed
         for r, g in (need.by_ratio if need else {}).items():
-            row[f"GDP growth needed at {r}"] = f"{g:+.1%}/yr"
+            row[t._("GDP growth needed at {ratio}", ratio=r)] = t.growth(g) + (
+                " " + t._("(met even if GDP shrinks)") if g < 0 else "")
         if need is not None:
-            row["GDP growth, models' median"] = f"{need.models:+.1%}/yr"
-            row["GDP from"] = need.start
-        row["P = 50% at employment growth"] = (
+            row[t._("GDP growth, models' median")] = t.growth(need.models)
+            row[t._("GDP from")] = need.start
+        row[t._("P = 50% at employment growth")] = (
             NOT_APPLICABLE if self.growth is None else
-            f"{self.growth:+.2%}/yr from {self.growth_base}")
-        row["employment at median GDP"] = f"{self.employment_level:.0f} 万人"
+            t._("{rate}/yr from {base}", rate=f"{self.growth:+.2%}", base=self.growth_base))
+        row[t._("employment at median GDP")] = f"{self.employment_level:.0f} 万人"
         return row
 
 
@@ -165,14 +170,16 @@ class RequiredGrowth:
                f"{self.denominator_growth_median:+.1%}/yr at the median")
             + (f"; {self.past}" if self.past else "") + self.break_note)
 
-    def row(self) -> dict[str, str]:
-        return {"target": self.target_id, "from": f"{self.base:.0f} {self.unit} ({self.base_year})",
-                "needed growth/yr, median": f"{self.median:+.1%}",
+    def row(self, lang: str = "en") -> dict[str, str]:
+        t = language(lang)
+        return {t._("target"): self.target_id,
+                t._("from"): f"{self.base:.0f} {self.unit} ({self.base_year})",
+                t._("needed growth/yr, median"): f"{self.median:+.1%}",
                 "10%": f"{self.q10:+.1%}", "90%": f"{self.q90:+.1%}",
-                f"level needed ({self.unit})": f"{self.level_median:.0f}",
-                f"{self.denominator} growth/yr, same years":
+                t._("level needed ({unit})", unit=self.unit): f"{self.level_median:.0f}",
+                t._("{series} growth/yr, same years", series=self.denominator):
                     _dash(self.denominator_growth_median, "{:+.1%}"),
-                "basis": self.basis, "past": self.past or NOT_APPLICABLE}
+                t._("basis"): self.basis, t._("past"): self.past or NOT_APPLICABLE}
 
 
 @dataclass

@@ -70,6 +70,8 @@ class Plan:
     source: str = ""
     language: str = "en"
     classes: ProbabilityClasses = field(default_factory=ProbabilityClasses)
+    #: the indicators the brief is about (empty: every one with a probability)
+    central: tuple[str, ...] = ()
     #: series id (a ratio's denominator without a published series) -> its stated assumption
     assumptions: dict[str, Employment] = field(default_factory=dict)
     #: sources of each assumption, as the plan states them
@@ -192,7 +194,7 @@ def load_registry(plan: str | Path | None, root: Path, catalogue: Path) -> Regis
                                                "region_zh")},
         text=(path.parent / str(text)) if text else None,
         source=" ".join(str(meta.get("source") or "").split()),
-        **_settings(_section(doc, "settings", path), path),
+        **_settings(_section(doc, "settings", path), path, indicators),
         **_assumptions(_section(doc, "assumptions", path), path, indicators),
         panels=_panels(_section(doc, "panels", path), path, indicators))
     if plan_obj.text is not None and not plan_obj.text.is_file():
@@ -215,7 +217,17 @@ def _section(doc: dict, key: str, path: Path, required: bool = False) -> dict[st
     return value
 
 
-def _settings(doc: dict, path: Path) -> dict:
+def _settings(doc: dict, path: Path, indicators: dict[str, Indicator]) -> dict:
+    unknown = sorted(str(k) for k in set(doc) - {"language", "probability_classes", "central",
+                                                 "__line__"})
+    if unknown:
+        raise InputError(path, f"unknown setting(s) {', '.join(unknown)}",
+                         field=f"settings.{unknown[0]}",
+                         expected="language, probability_classes, central")
+    central = doc.get("central") or []
+    if not isinstance(central, list) or not all(c in indicators for c in central):
+        raise InputError(path, f"settings.central is {central!r}", field="settings.central",
+                         expected="a list of indicator ids (the brief's central targets)")
     language = doc.get("language", "en")
     if language not in LANGUAGES:
         raise InputError(path, f"settings.language is {language!r}", line=doc.get("__line__"),
@@ -229,7 +241,8 @@ def _settings(doc: dict, path: Path) -> dict:
                          f"{ {k: v for k, v in classes.items() if k != '__line__'} !r}",
                          field="settings.probability_classes",
                          expected="{likely: P, balanced: P} with 0 < balanced < likely < 1")
-    return {"language": language, "classes": ProbabilityClasses(float(likely), float(balanced))}
+    return {"language": language, "classes": ProbabilityClasses(float(likely), float(balanced)),
+            "central": tuple(central)}
 
 
 def _assumptions(doc: dict, path: Path, indicators: dict[str, Indicator]) -> dict:

@@ -27,6 +27,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .calibration import chance_spread
+from .i18n import N_
 from .data import is_lower_grade
 from .probability import fan_quantiles, format_probability, range_text, year_index
 
@@ -103,11 +104,41 @@ def _inline_retina() -> None:
         set_matplotlib_formats("retina")
 
 
-def indicator_label(indicator, unit: bool = False) -> str:
-    """English name, plus the Chinese name when a CJK font is installed, plus the unit."""
-    text = indicator.name_en
-    if cjk_font():
-        text += f" {indicator.name_zh}"
+def describe(fig: Figure) -> str:
+    """A figure's alternative text for a page: what its titles say (the suptitle and each
+    panel's title), one line."""
+    parts = [fig._suptitle.get_text()] if fig._suptitle is not None else []
+    parts += [ax.get_title(loc) for ax in fig.axes for loc in ("center", "left")
+              if ax.get_title(loc)]
+    text = "; ".join(" ".join(p.split()) for p in parts if p.strip())
+    return "Chart: " + (text or "a figure of the report")
+
+
+def show(fig: Figure | None) -> None:
+    """Display ``fig`` in a notebook with its alternative text (:func:`describe`), which the
+    report's page puts on the image for readers who cannot see it."""
+    if fig is None:
+        return
+    from IPython.display import display
+    display(fig, metadata={"image/png": {"alt": describe(fig)}})
+
+
+def figure_language(lang: str = "en"):
+    """The :class:`~forecast.i18n.Language` a figure is labelled in: ``lang``, or English
+    where no CJK font would render Chinese (never empty boxes)."""
+    from .i18n import language
+    return language(lang if lang == "en" or cjk_font() else "en")
+
+
+def indicator_label(indicator, unit: bool = False, lang: str = "en") -> str:
+    """English name, plus the Chinese name when a CJK font is installed, plus the unit; in
+    Chinese (with the font) the Chinese name alone."""
+    if lang == "zh" and cjk_font():
+        text = indicator.name_zh
+    else:
+        text = indicator.name_en
+        if cjk_font():
+            text += f" {indicator.name_zh}"
     return f"{text} ({indicator.unit})" if unit else text
 
 
@@ -122,9 +153,10 @@ def _unit_label(indicator) -> str:
     return _unit_text(indicator.unit)
 
 
-def _value_axis(indicator) -> str:
+def _value_axis(indicator, t=None) -> str:
     # the title names the indicator in full; the axis only needs its unit
-    return f"value ({_unit_label(indicator)})"
+    t = t or figure_language()
+    return t._("value ({unit})", unit=_unit_label(indicator))
 
 
 def _history_line(hist: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -138,18 +170,21 @@ def _history_line(hist: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 #: points whose source ranks below "official media" (the data README's grades: a copy of an
 #: official text on another site, a compiled dataset, an article) or has no grade: the
 #: sources ask for a lower grade to be said in outputs
-LOWER_GRADE = "lower-grade or ungraded source"
+LOWER_GRADE = N_("lower-grade or ungraded source")
 
 
-def _history_points(ax, rows: pd.DataFrame, size: float) -> None:
+def _history_points(ax, rows: pd.DataFrame, size: float, t=None) -> None:
     """The observed points of ``rows`` (year, value, preliminary, reliability): filled, hollow
     where preliminary, squares where the source is of a lower grade (:data:`LOWER_GRADE`)."""
+    t = t or figure_language()
     prelim = rows["preliminary"].astype(bool).to_numpy()
     lower = np.array([is_lower_grade(g) for g in rows["reliability"]], dtype=bool)
+    lower_label = t._(LOWER_GRADE)
     for mask, marker, hollow, label in (
-            (~prelim & ~lower, "o", False, None), (prelim & ~lower, "o", True, "preliminary"),
-            (~prelim & lower, "s", False, LOWER_GRADE),
-            (prelim & lower, "s", True, f"preliminary, {LOWER_GRADE}")):
+            (~prelim & ~lower, "o", False, None),
+            (prelim & ~lower, "o", True, t._("preliminary")),
+            (~prelim & lower, "s", False, lower_label),
+            (prelim & lower, "s", True, t._("preliminary, {grade}", grade=lower_label))):
         if mask.any():
             style = {"facecolor": "white", "edgecolor": COLOURS["history"]} if hollow else \
                 {"color": COLOURS["history"]}
@@ -163,8 +198,35 @@ def _p_text(p: float) -> str:
     return f"P{text}" if text[:1] in "<>" else f"P={text}"
 
 
-def _target_text(target, indicator) -> str:
-    return f"target {target.year}: {target.value:g} {_unit_label(indicator)}"
+def _target_text(target, indicator, t=None) -> str:
+    t = t or figure_language()
+    sign = "≤ " if target.at_most else ""
+    return t._("target {year}: {value}", year=target.year,
+               value=f"{sign}{target.value:g} {_unit_label(indicator)}")
+
+
+#: least vertical distance between two targets' labels, in axes fraction
+LABEL_GAP = 0.075
+
+
+def _target_labels(ax, labels: list[tuple[float, str, str]]) -> None:
+    """Label the targets (value, text, colour) in the right margin, outside the fan, each at
+    its level with a dotted line from the plot's edge (a label beside its star was drawn over
+    the bands); labels closer than :data:`LABEL_GAP` are moved apart."""
+    if not labels:
+        return
+    low, high = ax.get_ylim()
+    placed: list[float] = []
+    for value, text, colour in sorted(labels):
+        y = (value - low) / (high - low)
+        if placed and y - placed[-1] < LABEL_GAP:
+            y = placed[-1] + LABEL_GAP
+        placed.append(y)
+        ax.annotate(text, xy=(1.0, value), xycoords=("axes fraction", "data"),
+                    xytext=(1.02, y), textcoords="axes fraction", ha="left", va="center",
+                    fontsize=8, color=colour, annotation_clip=False,
+                    arrowprops={"arrowstyle": "-", "color": colour, "lw": 0.6,
+                                "linestyle": ":", "shrinkA": 0, "shrinkB": 0})
 
 
 def _as_of_x(as_of: date) -> float:
@@ -196,7 +258,7 @@ def _new(width: float = 7.5, height: float = 4.2, ncols: int = 1) -> tuple[Figur
 
 
 def _draw_fan(ax, paths: np.ndarray, years, last_point: tuple[int, float] | None,
-              median_label: str, lw: float) -> None:
+              median_label: str, lw: float, t=None) -> None:
     """The 50/80/95% bands and the median of ``paths``, starting at ``last_point`` (year,
     value) when it is the year just before the first simulated one, so no gap opens."""
     fan = fan_quantiles(paths, years)
@@ -205,9 +267,10 @@ def _draw_fan(ax, paths: np.ndarray, years, last_point: tuple[int, float] | None
         x = np.r_[x[0] - 1, x]
         fan = pd.concat([pd.DataFrame([[float(last_point[1])] * fan.shape[1]],
                                       columns=fan.columns, index=[x[0]]), fan])
-    for (lo, hi), alpha, label in (((0.025, 0.975), 0.15, "95% band"),
-                                   ((0.1, 0.9), 0.25, "80% band"),
-                                   ((0.25, 0.75), 0.4, "50% band")):
+    t = t or figure_language()
+    for (lo, hi), alpha, label in (((0.025, 0.975), 0.15, t._("95% band")),
+                                   ((0.1, 0.9), 0.25, t._("80% band")),
+                                   ((0.25, 0.75), 0.4, t._("50% band"))):
         ax.fill_between(x, fan[lo], fan[hi], color=COLOURS["band"], alpha=alpha, lw=0,
                         label=label)
     ax.plot(x, fan[0.5], color=COLOURS["median"], lw=lw, ls="--", label=median_label)
@@ -235,11 +298,12 @@ def _pace_lines(ax, result) -> None:
         drawn = True
 
 
-def fan_chart(result, *, title: str | None = None) -> Figure:
+def fan_chart(result, *, title: str | None = None, lang: str = "en") -> Figure:
     """History (points; hollow = preliminary, squares = lower-grade source; breaks at gaps),
     the ensemble's 50/80/95% bands and median, the targets (red markers, met/missed if
-    observed) and the as_of date."""
+    observed) and the as_of date, labelled in ``lang``."""
     ind = result.indicator
+    t = figure_language(lang)
     fig, (ax,) = _new()
     hist = result.history
     since = (result.employment.population_since or 0) if result.employment else 0
@@ -248,15 +312,17 @@ def fan_chart(result, *, title: str | None = None) -> Figure:
         # 2020 census recount): drawn apart from the simulation's own basis
         earlier = hist[hist["year"] < since]
         ax.scatter(earlier["year"], earlier["value"], s=22, color="#a0aec0", zorder=3,
-                   label=f"before the {since} population recount (earlier basis)")
+                   label=t._("before the {year} population recount (earlier basis)",
+                             year=since))
         hist = hist[hist["year"] >= since]
     if not hist.empty:
-        ax.plot(*_history_line(hist), color=COLOURS["history"], lw=1.6, label="observed")
-        _history_points(ax, hist, size=18)
+        ax.plot(*_history_line(hist), color=COLOURS["history"], lw=1.6, label=t._("observed"))
+        _history_points(ax, hist, size=18, t=t)
     if result.paths is not None:
         last_point = None if hist.empty else (int(hist["year"].max()),
                                                float(hist["value"].iloc[-1]))
-        _draw_fan(ax, result.paths, result.years, last_point, "ensemble median", lw=1.6)
+        _draw_fan(ax, result.paths, result.years, last_point, t._("ensemble median"), lw=1.6,
+                  t=t)
         # years that are over but not in the data (of the modelled series: GDP for labour
         # productivity): the fan there estimates an outcome that is already fixed
         modelled = result.modelled
@@ -266,54 +332,58 @@ def fan_chart(result, *, title: str | None = None) -> Figure:
             ax.axvspan(last + 0.5, first_open - 0.5, color="#edf2f7", zorder=0, lw=0)
             # a ratio's band is about its modelled numerator (GDP), not the ratio itself
             of = "" if modelled.indicator == ind.id else f"{modelled.indicator} "
-            ax.annotate(f"over, {of}not yet\nin the data:\nmodel estimate",
+            ax.annotate(t._("over, {series}not yet\nin the data:\nmodel estimate", series=of),
                         ((last + first_open) / 2, 0.02), xycoords=("data", "axes fraction"),
                         ha="center", va="bottom", fontsize=7, color=COLOURS["as_of"])
     if result.basis:  # the paths are restated on the census-revised denominator from here
         b = result.basis
         ax.axvline(b.break_year - 0.5, color=COLOURS["target"], lw=0.8, ls="--", alpha=0.6)
-        ax.annotate(f"from {b.break_year}: share of census-\nrevised {b.denominator} "
-                    # the same spending over (1 + r) times the GDP: the share moves -r/(1+r)
-                    f"({-b.revision[1] / (1 + b.revision[1]):+.1%} to "
-                    f"{-b.revision[0] / (1 + b.revision[0]):+.1%})",
+        # the same spending over (1 + r) times the GDP: the share moves -r/(1+r)
+        ax.annotate(t._("from {year}: share of census-\nrevised {of} ({low} to {high})",
+                        year=b.break_year, of=b.denominator,
+                        low=f"{-b.revision[1] / (1 + b.revision[1]):+.1%}",
+                        high=f"{-b.revision[0] / (1 + b.revision[0]):+.1%}"),
                     (b.break_year - 0.6, 0.32), xycoords=("data", "axes fraction"),
                     ha="right", va="top", fontsize=7, color=COLOURS["target"])
     if result.paths is None:
         _pace_lines(ax, result)
+    labels = []
     for target in result.targets:
         obs = result.observed.get(target.id)
         colour = COLOURS["target"] if not obs else (COLOURS["met"] if obs["met"] else
                                                     COLOURS["missed"])
         ax.scatter([target.year], [target.value], marker="*", s=160, color=colour, zorder=4,
                    edgecolor="white", linewidth=0.6)
-        ax.annotate(_target_text(target, ind), (target.year, target.value),
-                    textcoords="offset points", xytext=(-8, 9), ha="right", fontsize=8.5,
-                    color=colour)
+        ax.axhline(target.value, xmin=0, xmax=1, color=colour, lw=0.5, ls=":", alpha=0.5)
+        labels.append((target.value, _target_text(target, ind, t), colour))
     _implied_bar(ax, result)
     ax.axvline(_as_of_x(result.as_of), color=COLOURS["as_of"], lw=1, ls=":")
-    ax.annotate(f"as of {result.as_of}", (_as_of_x(result.as_of), 0.02),
+    ax.annotate(t._("as of {date}", date=result.as_of), (_as_of_x(result.as_of), 0.02),
                 xycoords=("data", "axes fraction"), rotation=90, fontsize=8,
                 color=COLOURS["as_of"], ha="right", va="bottom")
-    ax.set_xlabel("year")
-    ax.set_ylabel(_value_axis(ind))
+    ax.set_xlabel(t._("year"))
+    ax.set_ylabel(_value_axis(ind, t))
     ax.xaxis.get_major_locator().set_params(integer=True)
-    ax.margins(y=0.14)  # room above the highest target for its label
-    what = (f"history and ensemble fan (scenario: {result.scenario.name})"
-            if result.paths is not None else "history (no model fitted: too little history)")
+    ax.margins(y=0.14)
+    _target_labels(ax, labels)  # once the limits are set: the labels sit at their levels
+    what = (t._("history and ensemble fan (scenario: {name})", name=result.scenario.name)
+            if result.paths is not None else
+            t._("history (no model fitted: too little history)"))
     if result.paths is not None and result.employment and result.employment.anchor:
-        what += (f"\nemployment ratio implied by the {result.employment.anchor[0]} of "
-                 f"{result.employment.anchor[1]}")
+        what += "\n" + t._("employment ratio implied by the {what} of {year}",
+                           what=result.employment.anchor[0], year=result.employment.anchor[1])
     elif result.paths is not None and result.implied_last:
         low, high = result.implied_last.ratio
-        what += f"\nemployment assumed: {low:.2f}-{high:.2f} of the population"
-    name = "\n".join(textwrap.wrap(indicator_label(ind), 80))  # a long name is not cut off
+        what += "\n" + t._("employment assumed: {low}-{high} of the population",
+                           low=f"{low:.2f}", high=f"{high:.2f}")
+    name = "\n".join(textwrap.wrap(indicator_label(ind, lang=t.code), 80))  # not cut off
     ax.set_title(title or f"{name}\n{result.region}: {what}", fontsize=10)
     # without a fan the upper left may hold the pace lines and the targets' labels
     ax.legend(loc="upper left" if result.paths is not None else "best", ncols=2)
     return fig
 
 
-def components_chart(result, dataset) -> Figure | None:
+def components_chart(result, dataset, lang: str = "en") -> Figure | None:
     """For a ratio indicator (labour productivity = GDP / employment): one panel per simulated
     component -- its sourced history and its ensemble's 50/80/95% fan -- because the ratio
     itself may have a single observed year. None for an indicator modelled on its own."""
@@ -322,6 +392,7 @@ def components_chart(result, dataset) -> Figure | None:
     comps = {name: c for name, c in result.components.items() if name != result.indicator.id}
     if not comps:
         return None
+    t = figure_language(lang)
     fig, axes = _new(width=4.2 * len(comps), height=3.6, ncols=len(comps))
     for ax, (name, comp) in zip(axes, comps.items()):
         indicator = dataset.registry.indicator(name)
@@ -333,31 +404,34 @@ def components_chart(result, dataset) -> Figure | None:
         earlier = observed.loc[observed.index < used.index[0]] if len(used) else observed.iloc[:0]
         if len(earlier):
             ax.plot(earlier.index, earlier.to_numpy(), color="#a0aec0", lw=1.0, ls=":",
-                    marker="o", ms=2, label="earlier, not modelled")
+                    marker="o", ms=2, label=t._("earlier, not modelled"))
         ax.plot(used.index, used.to_numpy(), color=COLOURS["history"], lw=1.4,
-                label="observed")
+                label=t._("observed"))
         rows = dataset.rows(name, result.region)
-        _history_points(ax, rows[rows["year"].isin(used.index)], size=9)
+        _history_points(ax, rows[rows["year"].isin(used.index)], size=9, t=t)
         scenario = result.scenario if comp is result.acted_on() else None
-        _draw_fan(ax, comp.paths(scenario), comp.years, comp.last_observed, "median", lw=1.4)
+        _draw_fan(ax, comp.paths(scenario), comp.years, comp.last_observed, t._("median"),
+                  lw=1.4, t=t)
         # a panel is narrow: wrap the bilingual name rather than cut it at the edge
-        name = "\n".join(textwrap.wrap(indicator_label(indicator), 44))
-        ax.set_title(f"{name}\n{comp.n_points} sourced years", fontsize=9)
-        ax.set_ylabel(_value_axis(indicator))
-        ax.set_xlabel("year")
+        name = "\n".join(textwrap.wrap(indicator_label(indicator, lang=t.code), 44))
+        ax.set_title(name + "\n" + t._("{n} sourced years", n=comp.n_points), fontsize=9)
+        ax.set_ylabel(_value_axis(indicator, t))
+        ax.set_xlabel(t._("year"))
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.legend(loc="upper left", fontsize=7)
     return fig
 
 
-def model_views(result) -> Figure:
+def model_views(result, lang: str = "en") -> Figure:
     """Each model's median and 10-90% range in each target year next to the ensemble's,
     with the target level: where the models disagree, the ensemble's width comes from."""
     ind = result.indicator
     targets = result.forecast_targets
+    t = figure_language(lang)
     fig, axes = _new(width=max(4.5, 4.2 * len(targets)), height=3.6, ncols=max(len(targets), 1))
-    fig.suptitle(f"{indicator_label(ind)}\neach model's median and 10-90% range (w: its "
-                 "weight in the ensemble), and the ensemble (dashed: target)", fontsize=10)
+    fig.suptitle(indicator_label(ind, lang=t.code) + "\n" + t._(
+        "each model's median and 10-90% range (w: its weight in the ensemble), and the "
+        "ensemble (dashed: target)"), fontsize=10)
     views = {**result.member_paths, "ENSEMBLE": result.paths}
     years = np.asarray(result.years)
     for ax, target in zip(axes, targets):
@@ -380,8 +454,9 @@ def model_views(result) -> Figure:
         ax.set_ylim(-0.6, len(names) - 0.4)
         ax.margins(x=0.18)  # room for the P labels right of the ranges
         ax.grid(axis="y", visible=False)
-        ax.set_xlabel(_value_axis(ind))
-        ax.set_title(f"{target.year} (target {target.value:g} {_unit_label(ind)})")
+        ax.set_xlabel(_value_axis(ind, t))
+        ax.set_title(t._("{year} (target {value})", year=target.year,
+                         value=f"{target.value:g} {_unit_label(ind)}"))
     return fig
 
 
@@ -598,7 +673,7 @@ def reliability_diagram(table: pd.DataFrame, *, title: str = "Reliability of eve
     return fig
 
 
-def target_overview(rows: list[dict], classes=None) -> Figure | None:
+def target_overview(rows: list[dict], classes=None, lang: str = "en") -> Figure | None:
     """Every target with a probability on one axis: P in its year (dot) and the range over
     the ensemble's members (line), coloured likely / balanced / unlikely as in the summary
     table (``classes``: the plan's :class:`~forecast.plans.ProbabilityClasses`). ``rows``
@@ -606,6 +681,7 @@ def target_overview(rows: list[dict], classes=None) -> Figure | None:
     target has a probability."""
     from .plans import ProbabilityClasses
     classes = classes or ProbabilityClasses()
+    t = figure_language(lang)
     colours = {"likely": COLOURS["met"], "balanced": "#b7791f", "unlikely": COLOURS["missed"]}
     shown = [r for r in rows if r.get("p_in_year") is not None and not pd.isna(r["p_in_year"])]
     if not shown:
@@ -625,12 +701,16 @@ def target_overview(rows: list[dict], classes=None) -> Figure | None:
                     ha="center", fontsize=8, color=colour)
         q = r.get("p_history_basis")
         if q is not None and not pd.isna(q):  # a share restated on a revised GDP: and if not?
-            label = f"on the history's basis ({r.get('basis_of')} before its census revision)"
+            label = t._("on the history's basis ({of} before its census revision)",
+                        of=r.get("basis_of"))
             ax.scatter([q], [i], facecolor="white", edgecolor="#4a5568", s=40, zorder=3,
                        label=label if label not in ax.get_legend_handles_labels()[1] else None)
             ax.annotate(format_probability(q), (q, i), textcoords="offset points",
                         xytext=(0, -11), ha="center", fontsize=7.5, color="#4a5568")
-    ax.set_yticks(range(len(shown)), [f"{r['name_en'].split(' (')[0]} {r['year']}\n"
+    def name(r):
+        return r["name_zh"] if t.code == "zh" else r["name_en"].split(" (")[0]
+
+    ax.set_yticks(range(len(shown)), [f"{name(r)} {r['year']}\n"
                                       f"{r['comparison']} {r['target']:g} {_unit_text(r['unit'])}"
                                       for r in reversed(shown)], fontsize=8)
     for x in (classes.balanced, classes.likely):
@@ -639,9 +719,9 @@ def target_overview(rows: list[dict], classes=None) -> Figure | None:
     ax.set_ylim(-0.6, len(shown) - 0.2)
     ax.xaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
     ax.grid(axis="y", visible=False)
-    ax.set_xlabel("probability of meeting the target in its year\n(dot: the ensemble; line: "
-                  "the range over its models)")
-    ax.set_title("Every target with a probability", fontsize=10, loc="left")
+    ax.set_xlabel(t._("probability of meeting the target in its year\n(dot: the ensemble; "
+                      "line: the range over its models)"))
+    ax.set_title(t._("Every target with a probability"), fontsize=10, loc="left")
     if ax.get_legend_handles_labels()[1]:  # in a band of its own below the last row
         ax.set_ylim(-1.4, len(shown) - 0.2)
         ax.legend(loc="lower center", fontsize=7.5, borderaxespad=0.3)

@@ -51,7 +51,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import __version__, data
+from . import __version__, data, render
+from .i18n import LANGUAGES, check_language, language
 from .coverage import SUPPLY_DATA_HINT, assess
 from .engine import positive_int, process_pool
 from .errors import InputError
@@ -68,9 +69,6 @@ PACKAGES = ("numpy", "pandas", "scipy", "statsmodels", "prophet", "cmdstanpy", "
             "papermill", "nbconvert", "nbformat", "nbclient", "jupyter_client", "ipykernel",
             "scrapbook", "pyarrow", "pyyaml")
 FORECASTABLE = ("probability", "pace only")
-STATUS_COLOURS = {"likely": "#c6f6d5", "balanced": "#fefcbf", "unlikely": "#fed7d7",
-                  "observed met": "#9ae6b4", "observed missed": "#feb2b2",
-                  "pace only": "#e2e8f0", "not forecastable": "#f7fafc"}
 
 
 # ----------------------------------------------------------------- notebook parameters
@@ -150,6 +148,7 @@ class NotebookInputs:
 
     dataset: data.Dataset
     plan: str | None
+    lang: str
     indicator: str | None
     region: str | None
     as_of: date
@@ -173,7 +172,8 @@ def _int(name: str, value, low: int) -> int:
     return int(value)
 
 
-def notebook_inputs(*, plan: str | None = None, indicator: str | None = None,
+def notebook_inputs(*, plan: str | None = None, lang: str | None = None,
+                    indicator: str | None = None,
                     region: str | None = None, as_of=None, target_years=None, models=None,
                     n_paths: int = DEFAULT_PATHS, seed: int = DEFAULT_SEED,
                     scenario: str | None = None, require_indicator: bool = True
@@ -188,6 +188,10 @@ def notebook_inputs(*, plan: str | None = None, indicator: str | None = None,
         raise InputError(None, f"plan is {plan!r}", field="plan",
                          expected="None (the default plan), a plan id or a plan folder")
     dataset = data.load(as_of, plan=plan)
+    if lang is not None and lang not in LANGUAGES:
+        raise InputError(None, f"lang is {lang!r}", field="lang",
+                         expected="None (the plan's language), " + " or ".join(LANGUAGES))
+    lang = lang or dataset.registry.plan.language
     if require_indicator or indicator is not None:
         if not isinstance(indicator, str):
             raise InputError(None, f"indicator is {indicator!r}", field="indicator",
@@ -223,8 +227,8 @@ def notebook_inputs(*, plan: str | None = None, indicator: str | None = None,
         models = model_names(models)
     n_paths = _int("n_paths", n_paths, 100)
     seed = _int("seed", seed, 0)
-    return NotebookInputs(dataset, plan, indicator, region, dataset.as_of, target_years, models,
-                          n_paths, seed, resolve_scenario(
+    return NotebookInputs(dataset, plan, lang, indicator, region, dataset.as_of, target_years,
+                          models, n_paths, seed, resolve_scenario(
                               scenario, dataset.registry.employment_for(indicator)))
 
 
@@ -251,14 +255,14 @@ def status_key(row: dict, classes: ProbabilityClasses = ProbabilityClasses()) ->
     p = row.get("p_in_year")
     if row.get("status") == "probability" and p is not None and not _isnan(p):
         return classes.of(p)
-    return row.get("status") if row.get("status") in STATUS_COLOURS else "not forecastable"
+    return row.get("status") if row.get("status") in render.STATUS_COLOURS else "not forecastable"
 
 
-def diagnostics_frame(diagnostics) -> pd.DataFrame:
+def diagnostics_frame(diagnostics, lang: str = "en") -> pd.DataFrame:
     """Typed diagnostics (:mod:`forecast.diagnostics`: a ratio's break-evens, a share's
-    required growth) as a table of their own rows, every cell a readable string ("–" where a
-    figure does not apply, never nan)."""
-    frame = pd.DataFrame([d.row() for d in diagnostics])
+    required growth) as a table of their own rows in ``lang``, every cell a readable string
+    ("–" where a figure does not apply, never nan)."""
+    frame = pd.DataFrame([d.row(lang) for d in diagnostics])
     return frame.fillna("–")
 
 
@@ -403,178 +407,8 @@ def records(frame: pd.DataFrame) -> list[dict]:
             for row in frame.to_dict(orient="records")]
 
 
-#: a band of the calibration page's reliability table is quoted beside a P only with this
-#: many scored events in it
-TRACK_RECORD_MIN_EVENTS = 20
 
 
-def summary_html(table: pd.DataFrame, *, link_prefix: str = "",
-                 track_record: list[dict] | None = None) -> str:
-    """The summary table as an HTML table with a colour per status and links to the pages."""
-    def pct(x):
-        return "" if x is None or _isnan(x) else format_probability(x)
-
-    def num(x, fmt="{:.4g}"):
-        return "" if x is None or _isnan(x) else fmt.format(x)
-
-    def small(text: str, title: str | None = None) -> str:
-        """A second line in a cell: ``text`` is already escaped, ``title`` is not."""
-        tip = "" if title is None else f" title='{html.escape(title)}'"
-        return f"<br><small{tip}>{text}</small>"
-
-    def backtest_of(r):
-        of = r.get("backtest_of")
-        return "" if not of or (isinstance(of, float) and _isnan(of)) else \
-            small(f"of {html.escape(str(of))}")
-
-    def pace_caveat(r):
-        text = r.get("pace_caveat")
-        out = small(html.escape(text)) if isinstance(text, str) and text else ""
-        value = r.get("pace_target_value")
-        if value is not None and not _isnan(value) and r.get("pace_label"):
-            out += small(f"paced against {value:.3g}, the target on the history's basis "
-                         f"(before {html.escape(str(r.get('basis_of')))}'s census revision)")
-        return out
-
-    def break_even(r):
-        ratio = r.get("break_even_ratio")
-        if ratio is None or _isnan(ratio):
-            return ""
-        at = r.get("p_at_ratio")
-        held = "" if not isinstance(at, dict) else "; at a ratio of " + ", ".join(
-            f"{k}: {format_probability(v)}" for k, v in at.items()) + (
-            f" (the headline {format_probability(r['p_in_year'])} averages P over the range)")
-        need = r.get("gdp_growth_needed")
-        takes = "" if not isinstance(need, dict) else small(
-            f"the GDP growth it takes from {html.escape(need['from'])}: " + ", ".join(
-                f"{g:+.1%}/yr at {k}" for k, g in need["by_ratio"].items())
-            + f" (models: {need['models']:+.1%}/yr)",
-            "median over the simulated population paths, employment = population x the ratio")
-        kind = ("the employment ratio the published figure implies" if r.get("ratio_anchored")
-                else "the assumed employment ratio")
-        return small(f"conditional on {kind} "
-                     f"({html.escape(str(r.get('assumed_ratio_range') or ''))}): P = 50% at "
-                     f"{ratio:.3f}{held}", str(r.get("assumed_ratio") or "")) + takes
-
-    def history_basis(r):
-        p = r.get("p_history_basis")
-        if p is None or _isnan(p):
-            return ""
-        of = html.escape(str(r.get("basis_of")))
-        return small(f"read against census-revised {of} (up {html.escape(str(r['basis_revision']))}"
-                     f"); {pct(p)} on the published history's basis",
-                     f"every figure from {int(r['basis_year'])} on will be published over "
-                     f"{r.get('basis_of')} on its census-revised basis; the history is over the "
-                     "earlier one; see the index and the indicator page's notes")
-
-    def required(r):
-        rate = r.get("required_growth")
-        if rate is None or _isnan(rate):
-            return ""
-        return small(f"needs {html.escape(str(r.get('required_of') or ''))} to grow "
-                     f"{rate:+.1%}/yr from {int(r['required_from'])}",  # a float once read from CSV
-                     "median over the simulated GDP paths; see the indicator page")
-
-    def record(r):
-        """What probabilities like this one have meant: the calibration page's band of
-        predicted probability that holds P, and how often its events happened."""
-        p = r.get("p_in_year")
-        if p is None or _isnan(p) or not track_record:
-            return ""
-        band = next((b for b in track_record if b["lower"] <= p < b["upper"]
-                     or (p == 1.0 and b["upper"] == 1.0)), None)
-        if band is None or band.get("n", 0) < TRACK_RECORD_MIN_EVENTS:
-            return ""
-        return small(f"in backtests, events given {band['lower']:.0%}-{band['upper']:.0%} "
-                     f"happened {band['observed_frequency']:.0%} of the time",
-                     f"{band['n']} forecast-event pairs of the calibration page (Hangzhou's "
-                     "series, the provinces' R&D intensity and the peers' GDP, each forecast "
-                     "scored at 5 target-like paces)")
-
-    def rests_on(r):
-        text = r.get("colour_rests_on")
-        if not isinstance(text, str) or not text:
-            return ""
-        return small(f"<i>its colour rests on {html.escape(text)}</i>",
-                     "an alternative the row states puts P in another colour class")
-
-    def mc_error(r):
-        mc = r.get("p_mc95")
-        if mc is None or _isnan(mc):
-            return ""
-        tip = ("95% Monte Carlo error of P (a finite number of simulated paths): a "
-               "difference between runs or scenarios smaller than this is noise")
-        return f" <small title='{html.escape(tip)}'>±{100 * mc:.1f} pts</small>"
-
-    def member_range(r):
-        lo, hi = r.get("p_members_min"), r.get("p_members_max")
-        if lo is None or _isnan(lo):
-            return ""
-        mc = r.get("p_members_mc95")
-        noise = "" if mc is None or _isnan(mc) else \
-            f"; each within about ±{mc:.0%} Monte Carlo error (its share of the paths)"
-        return small(f"models {pct(lo)} to {pct(hi)}", f"range over the ensemble members{noise}")
-
-    head = ("<tr><th>target</th><th>year</th><th>goal</th><th>last observed</th>"
-            "<th>growth: observed / required</th><th>pace</th><th>P(in year)</th>"
-            "<th>P(by year)</th><th>joint</th><th>own backtest 80% coverage</th>"
-            "<th>data</th></tr>")
-    body = []
-    for r in table.to_dict(orient="records"):
-        name = f"{html.escape(r['name_en'])}<br><span lang='zh'>{html.escape(r['name_zh'])}</span>"
-        if r.get("page"):
-            name = f"<a href='{link_prefix}{html.escape(r['page'])}'>{name}</a>"
-        last = "" if r["last_value"] is None or _isnan(r["last_value"]) else \
-            f"{r['last_value']:.4g} ({int(r['last_year'])})"
-        low = r.get("implied_last_low")
-        if low is not None and not _isnan(low):
-            last += small(f"{range_text((low, r['implied_last_high']), '{:.3g}')} in {int(r['implied_last_year'])} on the "
-                          + ("employment ratio a published figure implies"
-                             if r.get("ratio_anchored") else "assumed employment ratio"),
-                          "the newest published GDP and population over the "
-                          + ("employment-to-population ratio the published figure implies"
-                             if r.get("ratio_anchored") else
-                             "assumed employment-to-population range")
-                          + "; the last observed value is the newest year with employment "
-                          "itself published")
-        growth = "" if r["required_cagr"] is None or _isnan(r["required_cagr"]) else \
-            f"{num(r['observed_cagr'], '{:+.1%}')} / {num(r['required_cagr'], '{:+.1%}')} " \
-            f"(since {int(r['pace_base_year'])})"
-        if r.get("required_from_last") is not None and not _isnan(r["required_from_last"]):
-            value = r.get("pace_target_value")
-            to = ("" if value is None or _isnan(value) else
-                  f" to {value:.3g} (the target on the history's basis)")
-            growth += (f"<br>needs {num(r['required_from_last'], '{:+.2%}')}/yr after "
-                       f"{int(r['last_year'])}{to}")
-        data_text = html.escape(r["route"] or r["sufficiency"])
-        body.append(
-            f"<tr style='background:{STATUS_COLOURS.get(r['colour'], '#fff')}'>"
-            f"<td>{name}</td><td>{r['year']}</td>"
-            f"<td>{html.escape(r['comparison'])} {r['target']:g} {html.escape(r['unit'])}</td>"
-            f"<td>{last}</td><td>{growth}</td><td>{html.escape(r['pace_label'] or '')}"
-            f"{pace_caveat(r)}</td>"
-            f"<td><b>{pct(r['p_in_year'])}</b>{mc_error(r)}{rests_on(r)}{history_basis(r)}{member_range(r)}"
-            f"{record(r)}"
-            f"{break_even(r)}{required(r)}</td>"
-            f"<td>{pct(r['p_by_year'])}</td>"
-            f"<td>{pct(r['joint'])}</td><td>{pct(r['backtest_coverage_80'])}"
-            f"{backtest_of(r)}</td>"
-            f"<td><small>{html.escape(r['status'])}: {data_text}</small></td></tr>")
-    legend = " ".join(f"<span style='background:{c};padding:1px 6px;border:1px solid #ddd'>"
-                      f"{html.escape(k)}</span>" for k, c in STATUS_COLOURS.items())
-    return (f"<table class='summary'>{head}{''.join(body)}</table>"
-            f"<p><small>colours: {legend}; likely = P &ge; 80%, balanced = 50-80%, "
-            f"unlikely &lt; 50%; a colour 'rests on' an alternative stated in its row (the "
-            f"members, the other GDP basis, the ends of the employment ratio) that would put P "
-            f"in another class; 'models' = the lowest and highest P(in year) among the "
-            f"ensemble's members (the ensemble's P is their weighted average); joint = P(every "
-            f"forecast target of the indicator is met, e.g. both 2025 and 2027), read off the "
-            f"same paths; own backtest = the ensemble's rolling-origin forecasts of the series' "
-            f"own past ('of gdp': the modelled numerator of a ratio); pace = growth over the last "
-            f"five or more years where the series allows, against what the target required "
-            f"from the same base "
-            f"(Eurostat's labels), while P uses the whole history and the models' uncertainty: "
-            f"a target can be on track by pace and a coin flip by P</small></p>")
 
 
 # ----------------------------------------------------------------- provenance
@@ -686,20 +520,6 @@ def provenance(dataset: data.Dataset, parameters: dict,
             "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
 
-def footer_html(prov: dict) -> str:
-    params = ", ".join(f"{k}={v}" for k, v in prov["parameters"].items())
-    versions = ", ".join(f"{k} {v}" for k, v in prov["packages"].items())
-    return ("<footer style='margin:2em 0 1em;padding-top:0.6em;border-top:1px solid #ccc;"
-            "font-size:0.8em;color:#555;font-family:sans-serif'>"
-            f"<b>Provenance</b> &middot; as_of {html.escape(prov['as_of'])} &middot; data hash "
-            f"<code>{html.escape(prov['data_hash'][:16])}</code> &middot; seed {prov['seed']} "
-            f"&middot; git commit <code>{html.escape(prov['git_commit'][:12])}</code>"
-            f"{_changes_text(prov.get('local_changes'))} &middot; scenario files "
-            f"<code>{html.escape((prov.get('scenarios_hash') or 'none')[:16])}</code> &middot; "
-            f"generated {html.escape(prov['generated_at'])}<br>parameters: "
-            f"{html.escape(params)}<br>packages: {html.escape(versions)}"
-            f"{'<br>' + user_data_html(prov['user_data']) if prov.get('user_data') else ''}"
-            "</footer>")
 
 
 def _report_indicators(folder: Path) -> list[str]:
@@ -712,23 +532,8 @@ def _report_indicators(folder: Path) -> list[str]:
         return []
 
 
-def _changes_text(changes: list[str] | None) -> str:
-    if not changes:
-        return ""
-    shown = ", ".join(changes[:5]) + (f" and {len(changes) - 5} more" if len(changes) > 5 else "")
-    return f" <b>with uncommitted changes to {html.escape(shown)}</b>"
 
 
-def user_data_html(files: list[dict]) -> str:
-    """One line naming the user's data in a report (see :func:`user_data`)."""
-    parts = []
-    for f in files:
-        more = "" if f["n_rows"] <= len(f["values"]) else f", ... ({f['n_rows']} rows)"
-        parts.append(f"<code>data/raw/user/{html.escape(f['file'])}</code>: "
-                     f"{html.escape(', '.join(f['values']))}{more} (source: "
-                     f"{html.escape('; '.join(f['sources']))})")
-    return "<b>includes data brought by the user</b>, not shipped with the project: " + \
-        "; ".join(parts)
 
 
 # ----------------------------------------------------------------- jobs
@@ -766,8 +571,9 @@ def plan_parameter(dataset: data.Dataset) -> str:
 
 def plan_jobs(dataset: data.Dataset, indicators: list[str] | None, *, n_paths: int, seed: int,
               models: tuple[str, ...] | None, calibration_paths: int = 300,
-              calibration_origins: int = 3) -> list[Job]:
-    """The notebooks of a report (see the module docstring)."""
+              calibration_origins: int = 3, lang: str = "en") -> list[Job]:
+    """The notebooks of a report (see the module docstring), in ``lang``."""
+    t = language(lang)
     forecastable = forecastable_indicators(dataset)
     if indicators:
         unknown = [i for i in indicators if i not in forecastable]
@@ -782,30 +588,31 @@ def plan_jobs(dataset: data.Dataset, indicators: list[str] | None, *, n_paths: i
                              f"{did_you_mean(unknown[0], forecastable)}", field="indicators",
                              expected="any of " + ", ".join(forecastable))
         forecastable = {i: s for i, s in forecastable.items() if i in indicators}
-    common = {"plan": plan_parameter(dataset), "as_of": dataset.as_of.isoformat(),
+    common = {"plan": plan_parameter(dataset), "lang": lang, "as_of": dataset.as_of.isoformat(),
               "n_paths": n_paths, "seed": seed, "models": list(models) if models else None}
     jobs = []
     for ind, status in forecastable.items():
-        name = dataset.registry.indicator(ind).name_en
-        heavy = 2.0 if dataset.registry.indicator(ind).derived else 1.0
+        indicator = dataset.registry.indicator(ind)
+        name = indicator.name_zh if lang == "zh" else indicator.name_en
+        heavy = 2.0 if indicator.derived else 1.0
         jobs.append(Job(ind, "indicator_forecast.ipynb", {**common, "indicator": ind},
-                        f"{name}: forecast", "indicator",
+                        t._("{name}: forecast", name=name), "indicator",
                         heavy if status == "probability" else 0.2))
         if status == "probability":
             jobs.append(Job(f"{ind}__sensitivity", "target_sensitivity.ipynb",
-                            {**common, "indicator": ind}, f"{name}: sensitivity", "sensitivity",
-                            2 * heavy))
+                            {**common, "indicator": ind}, t._("{name}: sensitivity", name=name),
+                            "sensitivity", 2 * heavy))
             jobs.append(Job(f"{ind}__scenarios", "scenario_explorer.ipynb",
-                            {**common, "indicator": ind}, f"{name}: scenarios", "scenarios",
-                            heavy))
+                            {**common, "indicator": ind}, t._("{name}: scenarios", name=name),
+                            "scenarios", heavy))
     jobs.append(Job("calibration", "calibration.ipynb",
-                    {"plan": common["plan"], "as_of": common["as_of"],
+                    {"plan": common["plan"], "lang": lang, "as_of": common["as_of"],
                      "n_paths": calibration_paths, "seed": seed,
                      "max_origins": calibration_origins, "models": common["models"]},
-                    "Calibration of the ensemble (pooled backtests)", "calibration", 3.0))
+                    t._("Calibration of the ensemble (pooled backtests)"), "calibration", 3.0))
     pages = {j.parameters["indicator"]: f"{j.stem}.html" for j in jobs if j.kind == "indicator"}
     jobs.append(Job("yearly_summary", "yearly_summary.ipynb", {**common, "pages": pages},
-                    "Summary of every target", "summary", 3.0))
+                    t._("Summary of every target"), "summary", 3.0))
     return sorted(jobs, key=lambda j: -j.cost)
 
 
@@ -814,7 +621,7 @@ RUNTIME_DIR = ".runtime"
 
 
 def run_job(job: Job, source_dir: str, out_dir: str, *, kernel: str, start_timeout: int,
-            cell_timeout: int, footer: str) -> JobResult:
+            cell_timeout: int, footer: str, lang: str = "en") -> JobResult:
     """Execute one notebook with papermill and export it to HTML without code cells (a failed
     notebook is exported with its code, to debug). Runs in a worker process."""
     import papermill as pm
@@ -857,6 +664,7 @@ def run_job(job: Job, source_dir: str, out_dir: str, *, kernel: str, start_timeo
                 scraps = {name: scrap.data for name, scrap in
                           sb.read_notebook(str(executed)).scraps.items()}
             _export_html(executed, out / f"{job.stem}.html", footer, exclude_input=not error,
+                         lang=lang,
                          title=f"{job.title} ({job.parameters.get('as_of', '')})")
         except Exception as exc:  # noqa: BLE001
             error = error or f"export failed: {_short_error(exc)}"
@@ -889,10 +697,16 @@ def _short_error(exc: BaseException) -> str:
 OFFLINE_TEMPLATE = Path(__file__).parent / "templates" / "offline.html.j2"
 
 
+#: cells tagged so are for someone exploring the notebook (its own introduction, the
+#: parameters explained): a report's page leaves them out and opens with its summary box
+EXPLORER_TAG = "explorer"
+
+
 def _export_html(notebook: Path, target: Path, footer: str, exclude_input: bool,
-                 title: str = "") -> None:
+                 title: str = "", lang: str = "en") -> None:
     import nbformat
     from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
 
     import warnings
 
@@ -900,14 +714,57 @@ def _export_html(notebook: Path, target: Path, footer: str, exclude_input: bool,
     exporter = HTMLExporter(template_name="lab", template_file=str(OFFLINE_TEMPLATE),
                             exclude_input=exclude_input, exclude_input_prompt=True,
                             exclude_output_prompt=True)
+    if exclude_input:  # a failed notebook is shown whole, to debug
+        exporter.register_preprocessor(TagRemovePreprocessor(
+            remove_cell_tags={EXPLORER_TAG}), enabled=True)
     with warnings.catch_warnings():  # scrapbook's JSON outputs have no HTML form: skipped
         warnings.simplefilter("ignore", UserWarning)
         body, _ = exporter.from_notebook_node(nb)
     body = body.replace("</body>", footer + "\n</body>", 1)
+    # the page's language, for screen readers and the browser's fonts and hyphenation
+    body = re.sub(r"<html lang=\"[^\"]*\">", f'<html lang="{"zh-Hans" if lang == "zh" else "en"}">',
+                  body, count=1)
     if title:  # the browser tab and bookmarks said "Notebook" on every page
         body = re.sub(r"<title>.*?</title>", lambda _: f"<title>{html.escape(title)}</title>",
                       body, count=1, flags=re.S)
     target.write_text(body, encoding="utf-8")
+
+
+def chromium() -> str | None:
+    """The Chromium (or Chrome) executable on this machine, or None."""
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+#: flags for a headless Chromium on a machine with no display and no network: without the
+#: background-networking ones it keeps trying to reach Google's hosts
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                  "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync")
+
+
+def print_pdf(page: Path, pdf: Path, timeout: int = 180) -> str | None:
+    """Print ``page`` to ``pdf`` with headless Chromium's print-to-PDF (offline; the page's
+    own ``@page`` rule sets A4 and the margins). Returns None when the PDF is written, else
+    a message saying why not (no Chromium: the HTML brief is there all the same)."""
+    browser = chromium()
+    if browser is None:
+        return (f"{pdf.name} not written: no Chromium on this machine (`make report` installs "
+                "Debian's chromium when it runs as root; the HTML brief is written)")
+    with tempfile.TemporaryDirectory() as profile:
+        try:
+            proc = subprocess.run([browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
+                                   "--no-pdf-header-footer", f"--print-to-pdf={pdf}",
+                                   page.resolve().as_uri()], capture_output=True, text=True,
+                                  timeout=timeout)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return f"{pdf.name} not written: Chromium failed ({exc})"
+    if not pdf.is_file() or pdf.stat().st_size == 0:
+        return f"{pdf.name} not written: Chromium said {proc.stderr.strip()[-300:]!r}"
+    return None
 
 
 # ----------------------------------------------------------------- the report
@@ -924,77 +781,8 @@ class ReportResult:
     messages: list[str] = field(default_factory=list)
 
 
-def _data_currency(data_through: str | None, as_of: str, rows: list[dict]) -> str:
-    """How current the data are: the newest figure behind a target, and the target years that
-    are over but still forecast (their figures are not in the data yet)."""
-    over = sorted({int(r["year"]) for r in rows if r.get("p_in_year") is not None
-                   and not _isnan(r["p_in_year"]) and int(r["year"]) < int(as_of[:4])})
-    text = "." if not data_through else (
-        f". The newest figure behind a target was published {html.escape(data_through)}; each "
-        f"series ends in its own year (the 'last observed' column), often years earlier.")
-    if over:
-        text += (f" {', '.join(map(str, over))} is over, but where its figure is not in the data "
-                 f"yet the target is still forecast.")
-    out = sorted({part for r in rows if isinstance(r.get("probably_out"), str)
-                  for part in r["probably_out"].split("; ")})
-    if out:
-        text += (f" By how soon their past figures came out (preliminary ones included), a "
-                 f"first figure is probably published already for: "
-                 f"<b>{html.escape('; '.join(out))}</b>. Adding them (<code>forecast data "
-                 f"add</code>) would replace the models' estimates with published figures.")
-    return text
 
 
-def _trust_html(calibration: dict | None) -> str:
-    """How far the probabilities have earned trust: the pooled backtest of the calibration
-    page (Hangzhou's series and the province panel), next to the headline table, with the
-    direction of any bias of its event probabilities."""
-    calibration = calibration or {}
-    summary = calibration.get("summary") or {}
-    if not summary.get("n_forecasts"):
-        return ""
-    text = (f"<p><b>How far to trust these probabilities.</b> Forecast from past years and "
-            f"scored against what happened ({summary['n_forecasts']} forecasts of Hangzhou's "
-            f"series behind the targets, the 31 provinces' R&amp;D intensity and the GDP of "
-            f"Hangzhou's peers; calibration page), the ensemble's 50/80/95% intervals covered "
-            f"{summary['coverage_50']:.0%}/{summary['coverage_80']:.0%}/"
-            f"{summary['coverage_95']:.0%} of the outcomes. (These backtests weigh the models "
-            f"equally; the probabilities below weigh them by each series' own backtest, so the "
-            f"two are close relatives, not the same forecaster.)")
-    bias = [r for r in calibration.get("median_bias", []) if r.get("n")]
-    if bias:
-        names = {"hangzhou": "Hangzhou's own series", "panel: rd_intensity": "the provinces' R&amp;D "
-                 "intensity", "panel: gdp": "the peers' GDP"}
-        text += (" The outcome came out above the ensemble's median in " + ", ".join(
-            f"{r['above_median']:.0%} of {r['n']} forecasts of "
-            f"{names.get(r['group'], html.escape(str(r['group'])))}" for r in bias)
-            + " (50% if unbiased).")
-    bands = [r for r in calibration.get("reliability", []) if r.get("n")]
-    if bands and summary.get("brier_events") is not None:
-        higher = sum(r["observed_frequency"] > r["mean_predicted"] for r in bands)
-        largest = max(bands, key=lambda r: r["n"])
-        example = (f"the largest band: {largest['mean_predicted']:.0%} predicted, "
-                   f"{largest['observed_frequency']:.0%} happened, {largest['n']} "
-                   "forecast-event pairs")
-        if higher >= 0.8 * len(bands):
-            direction = (f"In {higher} of {len(bands)} bands of predicted probability the events "
-                         f"happened more often than predicted ({example}): on these series the "
-                         f"ensemble has been too cautious about growth continuing, so a "
-                         f"probability of meeting a growth target may be understated.")
-        elif higher <= 0.2 * len(bands):
-            direction = (f"In {len(bands) - higher} of {len(bands)} bands of predicted "
-                         f"probability the events happened less often than predicted "
-                         f"({example}): a probability of meeting a growth target may be "
-                         f"overstated.")
-        else:
-            direction = "Its misses have no consistent direction across bands."
-        text += (f" Its probabilities of target-like events (each forecast scored at 5 "
-                 f"targets: reaching 0-2 times the historical pace) scored a Brier score of "
-                 f"{summary['brier_events']:.3f}{_brier_benchmarks(summary)}. {direction} "
-                 f"Beside each probability below: "
-                 f"how often the events of its band happened.")
-    return text + (" Read a probability as the spread of plausible trends made explicit, not "
-                   "as a measurement.</p>")
 
 
 def basis_line(result) -> str:
@@ -1005,78 +793,14 @@ def basis_line(result) -> str:
     return f"*{b.text()}*" if b else ""
 
 
-def _basis_html(rows: list[dict]) -> str:
-    """A paragraph per share restated on its denominator's census-revised basis (R&D
-    intensity): the restatement moves the headline more than anything else, so it is said
-    beside it, with the probabilities on the history's own basis."""
-    by_indicator: dict[str, list[dict]] = {}
-    for r in rows:
-        q = r.get("p_history_basis")
-        if q is not None and not _isnan(q):
-            by_indicator.setdefault(r["indicator"], []).append(r)
-    out = []
-    for group in by_indicator.values():
-        r = group[0]
-        of, year = html.escape(str(r["basis_of"])), int(r["basis_year"])
-        moves = "; ".join(f"{r2['year']}: <b>{format_probability(r2['p_in_year'])}</b> (on the "
-                          f"history's basis {format_probability(r2['p_history_basis'])})"
-                          for r2 in group)
-        paced = ", ".join(f"{r2['target']:g} as {r2['pace_target_value']:.3g}" for r2 in group
-                          if r2.get("pace_target_value") is not None
-                          and not _isnan(r2["pace_target_value"]))
-        out.append(
-            f"<p><b>{html.escape(r['name_en'])} is read against the census-revised {of}.</b> "
-            f"Its history, published to {int(r['last_year'])}, is a share of {of} before the "
-            f"{year} economic census revision; every figure from {year} on will be published "
-            f"over the revised {of}, the only one there is for those years. The same spending "
-            f"then gives a share lower by about the revision, relative, not in percentage "
-            f"points ({html.escape(str(r['basis_revision']))}"
-            f", estimated: see <code>data/raw/targets.yaml</code>), and the probabilities below "
-            f"include it: {moves}. The pace column compares the history with each target "
-            f"restated on the history's basis, where it is that much higher ({paced}). Once a "
-            f"figure on the "
-            f"new basis is in the data (<code>forecast data add</code>), the history itself "
-            f"spans the break and this restatement stops.</p>")
-    return "".join(out)
 
 
-def _brier_benchmarks(summary: dict) -> str:
-    """What a Brier score of the event probabilities is to be read against (lower is
-    better): always saying 50%, and each kind of event's own frequency, known in hindsight."""
-    base = summary.get("brier_events_base_rate")
-    return (" (lower is better: always saying 50% scores 0.250"
-            + ("" if base is None else f", and giving each kind of event the share of them that "
-               f"happened, known only in hindsight, {base:.3f}") + ")")
 
 
-def _overview_img(rows: list[dict]) -> str:
-    """The targets' probabilities as one dot chart (:func:`forecast.plots.target_overview`),
-    embedded so that index.html stays one self-contained file."""
-    import base64
-    import io
-
-    from . import plots
-    fig = plots.target_overview(rows)
-    if fig is None:
-        return ""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=130)
-    data_uri = base64.b64encode(buf.getvalue()).decode("ascii")
-    return (f"<p><img alt='probability of meeting each target in its year, with the range "
-            f"over the models' style='max-width:100%' src='data:image/png;base64,{data_uri}'>"
-            "</p>")
 
 
-def _user_banner(summary: dict) -> str:
-    files = (summary.get("provenance") or {}).get("user_data")
-    if not files:
-        return ""
-    return ("<p style='background:#fefcbf;border:1px solid #d69e2e;padding:6px 10px'>This "
-            f"report {user_data_html(files)}.</p>")
 
 
-#: a change of P smaller than this is Monte Carlo noise at the report's paths, not news
-NEWS_THRESHOLD = 0.01
 _REPORT_NAME = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -1126,85 +850,8 @@ def changes_since_previous(out: Path, as_of: str, rows: list[dict], dataset: dat
             "settings": settings}
 
 
-def _changes_html(changes: dict | None) -> str:
-    if not changes:
-        return ""
-    head = f"<h2>Since the report as of {html.escape(str(changes['as_of']))}</h2>"
-    if changes.get("error"):
-        return f"{head}<p>Not compared: {html.escape(changes['error'])}.</p>"
-
-    def known(x):
-        return x is not None and not _isnan(x)
-
-    def moved(t):
-        a, b = t["p_before"], t["p_now"]
-        if t["status_before"] != t["status_now"]:
-            return True
-        return known(a) and known(b) and abs(b - a) >= NEWS_THRESHOLD
-
-    def pct(x):
-        return format_probability(x) if known(x) else "–"
-
-    rows = [t for t in changes["targets"] if moved(t)]
-    table = ("<p>No probability moved by a point or more, and no target changed status.</p>"
-             if not rows else
-             "<table class='summary'><tr><th>target</th><th>year</th><th>then</th><th>now</th>"
-             "<th>change</th></tr>" + "".join(
-                 f"<tr><td>{html.escape(t['name_en'])}</td><td>{t['year']}</td>"
-                 f"<td>{pct(t['p_before'])} <small>{html.escape(str(t['status_before']))}</small>"
-                 f"</td><td>{pct(t['p_now'])} <small>{html.escape(str(t['status_now']))}</small>"
-                 f"</td><td>" + (f"{100 * (t['p_now'] - t['p_before']):+.0f} points"
-                                 if known(t["p_before"]) and known(t["p_now"]) else "")
-                 + "</td></tr>" for t in rows) + "</table>")
-    figures = changes["new_figures"]
-    published = (f"<p>Figures behind the targets that became available in between: "
-                 f"{html.escape('; '.join(figures))}.</p>" if figures else
-                 "<p>No figure behind the targets became available in between: any move comes "
-                 "from the passage of time (years now over) or from the settings below.</p>")
-    settings = ("" if not changes["settings"] else
-                f"<p>Settings or code differ, which moves numbers by itself: "
-                f"{html.escape('; '.join(changes['settings']))}.</p>")
-    return head + table + published + settings
 
 
-def _index_html(as_of: str, plan, jobs: list[Job], results: dict[str, JobResult],
-                summary: dict, footer: str, data_through: str | None = None) -> str:
-    table = pd.DataFrame(summary.get("targets", []))
-    pages = "".join(
-        f"<li><a href='{j.stem}.html'>{html.escape(j.title)}</a> "
-        f"<small>({results[j.stem].seconds:.1f} s)</small></li>"
-        for j in sorted(jobs, key=lambda j: (j.kind in ("calibration", "summary"), j.stem)))
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<title>{html.escape(plan.short("en"))}: report as of {html.escape(as_of)}</title>
-<style>
-body {{ font-family: "Noto Sans CJK SC", "WenQuanYi Micro Hei", "PingFang SC",
-       "Microsoft YaHei", sans-serif; margin: 2em auto; max-width: 1200px; color: #1a202c; }}
-table.summary {{ border-collapse: collapse; font-size: 0.85em; }}
-table.summary td, table.summary th {{ border: 1px solid #cbd5e0; padding: 4px 6px;
-       vertical-align: top; }}
-table.summary th {{ background: #edf2f7; }}
-</style></head><body>
-<h1>{html.escape(plan.short("en"))}: how likely are they met?</h1>
-{_user_banner(summary)}
-<p lang="zh">{html.escape(plan.title_zh)}</p>
-<p>Sourced history published up to <b>{html.escape(as_of)}</b>{_data_currency(
-    data_through, as_of, summary.get("targets", []))}
-Probabilities come from an ensemble of trajectory models whose calibration is measured (see the
-calibration page). Values below are collected from the executed notebooks
-(<a href="summary.json">summary.json</a>, <a href="summary.csv">summary.csv</a>).</p>
-{_trust_html(summary.get("calibration"))}
-{_basis_html(summary.get("targets", []))}
-<h2>Every target</h2>
-{_overview_img(summary.get("targets", []))}
-{summary_html(table, track_record=(summary.get("calibration") or {}).get("reliability"))
- if not table.empty else '<p>no summary</p>'}
-{_changes_html(summary.get("since_previous"))}
-<h2>Pages</h2><ul>{pages}</ul>
-<p><small>Executed notebooks with their outputs: <code>notebooks/</code>.</small></p>
-{footer}
-</body></html>
-"""
 
 
 def _rows_behind_targets(dataset: data.Dataset) -> pd.DataFrame:
@@ -1296,10 +943,13 @@ def build_report(as_of=None, out: str | Path = "reports", *, plan: str | Path | 
                  models: tuple[str, ...] | None = None, jobs: int = 2, kernel: str = KERNEL,
                  start_timeout: int = START_TIMEOUT, cell_timeout: int = CELL_TIMEOUT,
                  calibration_paths: int = 300, calibration_origins: int = 3,
-                 source_dir: str | Path | None = None, progress: bool = True) -> ReportResult:
-    """Execute and render the report as of ``as_of`` into ``<out>/<as_of>/`` (module doc)."""
+                 source_dir: str | Path | None = None, progress: bool = True,
+                 lang: str | None = None) -> ReportResult:
+    """Execute and render the report as of ``as_of`` into ``<out>/<as_of>/`` (module doc),
+    in ``lang`` (default: the plan's language)."""
     t0 = time.perf_counter()
     dataset = data.load(as_of, plan=plan)
+    lang = check_language(lang or dataset.registry.plan.language)
     _int("n_paths", n_paths, 100)
     _int("seed", seed, 0)
     _int("jobs", jobs, 1)
@@ -1310,7 +960,8 @@ def build_report(as_of=None, out: str | Path = "reports", *, plan: str | Path | 
         model_names(models)
     source = Path(source_dir) if source_dir else notebooks_dir()
     plan = plan_jobs(dataset, indicators, n_paths=n_paths, seed=seed, models=models,
-                     calibration_paths=calibration_paths, calibration_origins=calibration_origins)
+                     calibration_paths=calibration_paths, calibration_origins=calibration_origins,
+                     lang=lang)
     for job in plan:
         if not (source / job.notebook).is_file():
             raise InputError(source / job.notebook, "notebook not found",
@@ -1333,14 +984,15 @@ def build_report(as_of=None, out: str | Path = "reports", *, plan: str | Path | 
     staging = out / f".{name}.tmp-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     (staging / "notebooks").mkdir(parents=True)
-    parameters = {"plan": plan_parameter(dataset), "as_of": name, "n_paths": n_paths, "seed": seed,
+    parameters = {"plan": plan_parameter(dataset), "lang": lang, "as_of": name,
+                  "n_paths": n_paths, "seed": seed,
                   "models": list(models or DEFAULT_MODELS), "indicators": [
                       j.parameters["indicator"] for j in plan if j.kind == "indicator"],
                   "kernel": kernel, "start_timeout": start_timeout,
                   "cell_timeout": cell_timeout, "calibration_paths": calibration_paths,
                   "calibration_origins": calibration_origins, "jobs": jobs}
     prov = provenance(dataset, parameters, source / "scenarios")
-    footer = footer_html(prov)
+    footer = render.footer_html(prov, lang)
     results: dict[str, JobResult] = {}
     bar = _progress(len(plan), progress)
     try:
@@ -1350,7 +1002,7 @@ def build_report(as_of=None, out: str | Path = "reports", *, plan: str | Path | 
         with process_pool(jobs) as pool:
             futures = {pool.submit(run_job, job, str(source.resolve()), str(staging),
                                    kernel=kernel, start_timeout=start_timeout,
-                                   cell_timeout=cell_timeout, footer=footer): job
+                                   cell_timeout=cell_timeout, footer=footer, lang=lang): job
                        for job in plan}
             for future in as_completed(futures):
                 job = futures[future]
@@ -1411,10 +1063,18 @@ def build_report(as_of=None, out: str | Path = "reports", *, plan: str | Path | 
     pd.DataFrame(summary["targets"]).map(
         lambda v: json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v
     ).to_csv(staging / "summary.csv", index=False)
-    (staging / "index.html").write_text(
-        _index_html(name, dataset.registry.plan, plan, results, summary, footer,
-                    _newest_publication(dataset)),
-        encoding="utf-8")
+    newest = _newest_publication(dataset)
+    names = render.series_names(dataset.registry, lang)
+    (staging / "brief.html").write_text(render.brief_html(
+        summary, dataset.registry.plan, lang, newest, names), encoding="utf-8")
+    pdf = print_pdf(staging / "brief.html", staging / "brief.pdf")
+    if pdf is not None:
+        messages.append(pdf)
+    pages = [{"href": f"{j.stem}.html", "title": j.title, "seconds": f"{results[j.stem].seconds:.1f}"}
+             for j in sorted(plan, key=lambda j: (j.kind in ("calibration", "summary"), j.stem))]
+    (staging / "index.html").write_text(render.index_html(
+        summary, dataset.registry.plan, pages, lang, newest,
+        "brief.pdf" if (staging / "brief.pdf").is_file() else None, names), encoding="utf-8")
     _swap_into_place(staging, final)
     shutil.rmtree(failed_dir, ignore_errors=True)  # a stale failure no longer applies
     return ReportResult(final, True, [], seconds, total, messages)
@@ -1460,6 +1120,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--plan", default=None, help="the plan: an id of plans/ or a plan folder "
                    "(default: hangzhou)")
+    p.add_argument("--lang", choices=LANGUAGES, default=None,
+                   help="the report's language (default: the plan's, zh for Hangzhou)")
     p.set_defaults(func=main_report)
     return p
 
@@ -1467,7 +1129,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def main_report(args: argparse.Namespace) -> int:
     """``forecast report``: 0 when the report is in place, 1 when a notebook failed."""
     result = build_report(
-        args.as_of, args.out, plan=args.plan, indicators=args.indicators, n_paths=args.paths, seed=args.seed,
+        args.as_of, args.out, plan=args.plan, lang=args.lang, indicators=args.indicators, n_paths=args.paths, seed=args.seed,
         models=tuple(args.models) if args.models else None, jobs=args.jobs, kernel=args.kernel,
         start_timeout=args.start_timeout, cell_timeout=args.cell_timeout,
         calibration_paths=args.calibration_paths, calibration_origins=args.calibration_origins,
@@ -1482,6 +1144,9 @@ def main_report(args: argparse.Namespace) -> int:
         print(f"the failed run is kept in {result.path} (errors.txt, executed notebooks); "
               "any previous good report is unchanged", file=sys.stderr)
         return 1
-    print(f"wrote {result.path}/index.html ({len(result.seconds)} notebooks, "
-          f"{result.total_seconds:.1f} s)")
+    for message in result.messages:  # e.g. no PDF without Chromium
+        print(f"note: {message}", file=sys.stderr)
+    print(f"wrote {result.path}/index.html and brief.html"
+          + (", brief.pdf" if (result.path / "brief.pdf").is_file() else "")
+          + f" ({len(result.seconds)} notebooks, {result.total_seconds:.1f} s)")
     return 0
