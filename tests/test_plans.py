@@ -202,3 +202,19 @@ def test_target_probability_reads_the_direction():
     assert target_probability(paths, years, ceiling).p_in_year == 701 / 1001
     assert target_probability(paths, years, ceiling).shortfall_median == -200.0
     assert target_probability(paths, years, floor).shortfall_median == 200.0
+
+
+def test_the_second_real_plan_zhejiang_is_read_from_its_files(capsys):
+    """Zhejiang's plan for the same outline (plans/zhejiang): its targets quote the provincial
+    document, its region is Zhejiang, and the shipped data answer it as far as they go --
+    R&D intensity's 2025 figure is published (preliminary), the rest have too little history."""
+    dataset = data.load(AS_OF, plan="zhejiang")
+    plan = dataset.registry.plan
+    assert (plan.region, plan.language) == ("Zhejiang", "zh")
+    text = plan.text.read_text(encoding="utf-8")
+    assert all(t.wording in text for t in dataset.registry.targets.values())
+    rd = forecast_indicator(dataset, "rd_intensity", n_paths=300, backtest=False)
+    assert rd.status == "observed" and rd.observed["rd_intensity_2025"]["preliminary"]
+    assert cli.main(["targets", "--plan", "zhejiang", "--as-of", AS_OF]) == 0
+    out = capsys.readouterr().out
+    assert "4 targets" in out and "sourced history for Zhejiang" in out
