@@ -991,3 +991,22 @@ def test_break_even_employment_growth_under_a_published_figure_gives_half(tmp_pa
     assert at.probabilities["labour_productivity_2027"].p_in_year == pytest.approx(0.5, abs=0.03)
     assert any(n.startswith("employment grows from 1006 万人 in 2021 (implied by the published "
                             "labour_productivity)") for n in at.notes)
+
+
+def test_a_cached_backtest_gives_the_same_numbers_as_a_fresh_one(tmp_path, monkeypatch):
+    """The backtest (weights and calibration) is cached per series, models, seed and code:
+    a second run reads it back and every number is the same as the first's; another seed is
+    another entry; FORECAST_CACHE=off computes it every time."""
+    from forecast import simulation
+    monkeypatch.setenv("FORECAST_CACHE", str(tmp_path))
+    dataset = data.load("2026-11-27")
+    first = run(dataset, "rd_intensity", n_paths=500, backtest=True)
+    entries = sorted(tmp_path.glob("*.json"))
+    assert len(entries) == 2  # R&D intensity, and GDP for the spending requirement
+    again = run(dataset, "rd_intensity", n_paths=500, backtest=True)
+    assert again.to_dict() == first.to_dict()
+    run(dataset, "rd_intensity", n_paths=500, backtest=True, seed=5)
+    assert len(list(tmp_path.glob("*.json"))) == 4
+    monkeypatch.setenv("FORECAST_CACHE", "off")
+    assert simulation.cache_dir() is None
+    assert run(dataset, "rd_intensity", n_paths=500, backtest=True).to_dict() == first.to_dict()

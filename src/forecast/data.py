@@ -780,9 +780,35 @@ def load(as_of: str | int | date | None = None, root: Path | None = None,
     """
     as_of = parse_as_of(as_of)
     registry = load_registry(plan, root)
-    vintages = load_vintages(root, registry)
+    digest = data_hash(root, registry)
+    vintages = _validated_vintages(root, registry, digest)
     panel = derive(select_vintages(vintages, as_of), registry)
-    return Dataset(registry, vintages, panel, as_of, data_hash(root, registry))
+    return Dataset(registry, vintages, panel, as_of, digest)
+
+
+def _validated_vintages(root: Path | None, registry: Registry, digest: str) -> pd.DataFrame:
+    """:func:`load_vintages`, kept once validated under data/processed/cache keyed by the data
+    hash (every input file's bytes) and the validating code: the same inputs are validated
+    once, not on every command. Invalid data are never cached (they raise before), and a
+    cache that cannot be read or written is skipped."""
+    from .simulation import cache_dir
+    folder = cache_dir()
+    code = hashlib.sha256(b"".join((Path(__file__).parent / name).read_bytes() for name in (
+        "data.py", "targets.py", "plans.py"))).hexdigest()[:16]
+    path = None if folder is None else folder.parent / "vintages" / f"{digest[:32]}-{code}.pkl"
+    if path is not None and path.is_file():
+        try:
+            return pd.read_pickle(path)
+        except Exception:  # noqa: BLE001 - unreadable (another pandas): validated again
+            pass
+    vintages = load_vintages(root, registry)
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomically(path, lambda p: vintages.to_pickle(p))
+        except OSError:
+            pass
+    return vintages
 
 
 def _shown(path: Path, root: Path | None) -> str:

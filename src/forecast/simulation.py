@@ -9,7 +9,12 @@ component on the years of the indicator it serves.
 """
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -23,6 +28,11 @@ from .transforms import Transform
 
 BACKTEST_PATHS = 500
 BACKTEST_MIN_TRAIN = 6
+#: where backtests are cached (``$FORECAST_CACHE``, else data/processed/cache); "off" disables
+CACHE_ENV = "FORECAST_CACHE"
+#: the modules whose code a backtest's result depends on: a change to any empties the cache
+_BACKTEST_CODE = ("models", "ensemble.py", "backtest.py", "scores.py", "simulation.py",
+                  "transforms.py")
 
 
 @dataclass
@@ -96,7 +106,13 @@ def fit_component(values: pd.Series, indicator: Indicator, *, horizon_to: int,
         raise InputError(None, f"nothing to forecast for {indicator.id}: last observation "
                          f"{series.last_year} is not before {horizon_to}")
     bt_horizon = min(horizon, 6)
-    if backtest and len(series) > BACKTEST_MIN_TRAIN:
+    backtested = backtest and len(series) > BACKTEST_MIN_TRAIN
+    key = _backtest_key(series, models, bt_horizon, seed) if backtested else None
+    cached = _read_cache(key)
+    if cached is not None:
+        weighting = Weighting(cached["weights"], cached["basis"], cached["scores"],
+                              cached["failures"])
+    elif backtested:
         weighting = backtest_weights(series, models, horizon=bt_horizon,
                                      min_train=BACKTEST_MIN_TRAIN, n_paths=BACKTEST_PATHS,
                                      seed=seed)
@@ -116,7 +132,9 @@ def fit_component(values: pd.Series, indicator: Indicator, *, horizon_to: int,
     members = fitted.simulate_members(horizon, n_paths, rng)
     years = np.arange(series.last_year + 1, horizon_to + 1)
     calibration = {}
-    if backtest and len(series) > BACKTEST_MIN_TRAIN:
+    if cached is not None:
+        calibration = cached["calibration"]
+    elif backtested:
         # the members' backtest paths, mixed with the final weights (no second refit)
         result = mixture_backtest(series, weighting, fitted.weights, horizon=bt_horizon,
                                   calibration=fitted.calibration)
@@ -124,9 +142,79 @@ def fit_component(values: pd.Series, indicator: Indicator, *, horizon_to: int,
                        "min_train": BACKTEST_MIN_TRAIN, "scale": "published",
                        "unit": indicator.unit,
                        "note": "ensemble with the final weights (mild look-ahead in the weights)"}
+        _write_cache(key, {"weights": weighting.weights, "basis": weighting.basis,
+                           "scores": weighting.scores, "failures": weighting.failures,
+                           "calibration": calibration})
     return ComponentFit(indicator.id, years, transform, members, weighting,
                         fitted.dropped, calibration, len(series), first_open,
                         (int(values.index[-1]), float(values.iloc[-1])))
+
+
+# ----------------------------------------------------------------- the backtest cache
+#
+# A series' rolling-origin backtest (the ensemble's weights and its calibration figures) is
+# most of a run's time (7 of 8 s for R&D intensity with GDP) and depends only on the series,
+# the model set, the horizon, the seed and the code: it is kept as JSON under the cache
+# folder, keyed by a hash of all of them, and read back exactly (floats round-trip in JSON),
+# so a run with the cache gives the same numbers as one without. A run on other data, models
+# or code makes another key; deleting the folder is always safe.
+
+def cache_dir() -> Path | None:
+    """The backtest cache (``$FORECAST_CACHE``; default data/processed/cache/backtests), or
+    None when ``$FORECAST_CACHE`` is ``off``."""
+    setting = os.environ.get(CACHE_ENV, "")
+    if setting.lower() == "off":
+        return None
+    if setting:
+        return Path(setting)
+    from .data import processed_dir
+    return processed_dir() / "cache" / "backtests"
+
+
+@lru_cache(maxsize=1)
+def _code_hash() -> str:
+    """SHA-256 over the source of the modules a backtest's numbers depend on."""
+    here = Path(__file__).parent
+    digest = hashlib.sha256()
+    for name in _BACKTEST_CODE:
+        for path in sorted((here / name).rglob("*.py")) if (here / name).is_dir() else [here / name]:
+            digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _backtest_key(series: Series, models: tuple[str, ...], horizon: int, seed: int) -> str:
+    transform = series.transform
+    parts = {"years": series.years.tolist(), "values": [repr(v) for v in series.values],
+             "scale": getattr(transform, "scale", None),
+             "bounds": list(getattr(transform, "bounds", None) or []),
+             "models": list(models), "horizon": horizon, "min_train": BACKTEST_MIN_TRAIN,
+             "n_paths": BACKTEST_PATHS, "seed": int(seed), "code": _code_hash()}
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def _read_cache(key: str | None) -> dict | None:
+    folder = cache_dir()
+    if key is None or folder is None:
+        return None
+    try:
+        return json.loads((folder / f"{key}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # none yet, or unreadable: computed again
+        return None
+
+
+def _write_cache(key: str, value: dict) -> None:
+    """Store a backtest's result atomically; a cache that cannot be written is skipped (it
+    only saves time)."""
+    folder = cache_dir()
+    if folder is None:
+        return
+    from .data import json_ready, write_atomically
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        write_atomically(folder / f"{key}.json", lambda p: p.write_text(
+            json.dumps(json_ready(value)), encoding="utf-8"))
+    except OSError:
+        pass
 
 
 def on_years(observed: pd.Series, years: np.ndarray, n_paths: int,
