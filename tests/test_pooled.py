@@ -246,3 +246,97 @@ def test_panel_cut_keeps_years_up_to_the_cut(shipped):
     panel = build_panel(shipped, "gdp", "Hangzhou").cut(2010)
     assert all(s.last_year <= 2010 for s in panel.members.values())
     assert panel.frame().index[-1] == 2010
+
+
+# ------------------------------------------------------------------ in the ensemble
+
+
+def test_ensemble_and_backtest_weights_take_a_configured_pooled_member():
+    from forecast.ensemble import Ensemble, backtest_weights
+    panel, target = synthetic_panel(np.random.default_rng(13))
+    pooled = {"pooled_eb": PooledEB(panel)}
+    names = ("rw_drift", "pooled_eb")
+    fitted = Ensemble(names, instances=pooled).fit(target)
+    assert set(fitted.members) == set(names)
+    weighting = backtest_weights(target, names, horizon=3, min_train=8, n_paths=200, seed=1,
+                                 instances=pooled)
+    assert weighting.scores["pooled_eb"]["n_forecasts"] > 0
+    assert set(weighting.weights) == set(names)
+    # without the instance the name is unknown to the registry: no silent stand-in
+    with pytest.raises(ValueError, match="pooled_eb"):
+        Ensemble(names).fit(target)
+
+
+# ------------------------------------------------------------------ statsmodels family
+
+
+def test_pooled_state_space_fits_simulates_and_cuts_the_panel():
+    from forecast.models.pooled import PooledStateSpace
+    panel, target = synthetic_panel(np.random.default_rng(14))
+    train = target.head(11)
+    fitted = PooledStateSpace(panel).fit(train)
+    a = fitted.simulate(4, 400, np.random.default_rng(3))
+    assert a.shape == (400, 4) and np.all(np.isfinite(a))
+    np.testing.assert_array_equal(a, fitted.simulate(4, 400, np.random.default_rng(3)))
+    changed = Panel(panel.indicator, panel.unit, panel.target,
+                    {r: Series(s.years, np.where(s.years > train.last_year, s.values - 3.0,
+                                                 s.values))
+                     for r, s in panel.members.items()}, {}, "changed after the cut")
+    b = PooledStateSpace(changed).fit(train).simulate(4, 400, np.random.default_rng(3))
+    np.testing.assert_array_equal(a, b)
+    assert fitted.summary["n_regions"] == panel.n_regions
+    with pytest.raises(ModelFailure, match="common increments, fewer than 5"):
+        PooledStateSpace(panel).fit(target.head(5))
+    gapped = Series(target.years[::2], target.values[::2])  # no yearly increment at all
+    with pytest.raises(ModelFailure, match="yearly deviations"):
+        PooledStateSpace(panel).fit(gapped)
+
+
+@pytest.mark.slow
+def test_pooled_state_space_coverage_on_data_simulated_from_the_pooled_model():
+    from forecast.models.pooled import PooledStateSpace
+    rng = np.random.default_rng(15)
+    hits = []
+    for rep in range(80):
+        panel, target = synthetic_panel(rng, n_regions=15)
+        paths = PooledStateSpace(panel).fit(target.head(12)).simulate(
+            4, 500, np.random.default_rng(rep))
+        lo, hi = np.quantile(paths, [0.1, 0.9], axis=0)
+        obs = target.values[12:16]
+        hits.append((lo <= obs) & (obs <= hi))
+    assert 0.72 < np.mean(hits) < 0.95  # measured: wide, as its deviation may drift
+
+
+# ------------------------------------------------------------------ parent-relative family
+
+
+def test_parent_relative_is_parent_plus_gap_with_closed_form_moments():
+    from forecast.models.parent_relative import ParentRelative
+    from forecast.models.rw_drift import RWDrift
+    rng = np.random.default_rng(16)
+    years = np.arange(2005, 2024)
+    parent = Series(years, np.cumsum(0.05 + 0.02 * rng.standard_normal(len(years))))
+    gap = 0.3 + np.cumsum(-0.01 + 0.01 * rng.standard_normal(len(years)))
+    region = Series(years[:-3], (parent.values + gap)[:-3])  # the region ends 3 years earlier
+    fitted = ParentRelative(parent).fit(region)
+    paths = fitted.simulate(5, 200_000, np.random.default_rng(1))
+    # the parent is cut at the region's last year, both forecasts start there
+    p = RWDrift().fit(parent.head(len(years) - 3))
+    g = RWDrift().fit(Series(region.years, region.values - parent.values[:-3]))
+    for h in (1, 5):
+        mean = p.predictive(h).mean() + g.predictive(h).mean()
+        var = p.predictive(h).var() + g.predictive(h).var()
+        assert np.mean(paths[:, h - 1]) == pytest.approx(mean, abs=0.002)
+        assert np.var(paths[:, h - 1]) == pytest.approx(var, rel=0.06)  # capped tails
+
+
+def test_parent_relative_needs_the_parent_in_the_last_year_and_enough_overlap():
+    from forecast.models.parent_relative import ParentRelative
+    years = np.arange(2010, 2020)
+    parent = Series(years[:-1], np.linspace(1.0, 2.0, 9) + 0.01 * np.sin(years[:-1]))
+    region = Series(years, np.linspace(1.5, 2.4, 10) + 0.02 * np.cos(years))
+    with pytest.raises(ModelFailure, match="no value in 2019"):
+        ParentRelative(parent, parent_name="Zhejiang").fit(region)
+    sparse = Series(years[[0, 4, 9]], np.array([1.0, 1.4, 2.0]))  # 3 years in common
+    with pytest.raises(ModelFailure, match="share 3 years"):
+        ParentRelative(sparse, min_overlap=5).fit(region)

@@ -49,7 +49,8 @@ from forecast.engine import run_tasks
 from forecast.ensemble import MIN_SCORED, allocate_paths
 from forecast.models import DEFAULT_MODELS, get_model
 from forecast.models.base import Model, ModelFailure, Series
-from forecast.models.pooled import PooledEB
+from forecast.models.parent_relative import ParentRelative
+from forecast.models.pooled import PooledEB, PooledStateSpace
 from forecast.panels import Panel, build_panel
 from forecast.transforms import Transform
 
@@ -75,7 +76,8 @@ class Spec:
     panel_files: tuple[str, ...] | None = None  # None: every region with the indicator and unit
     series: Series | None = None
     panel: Panel | None = None
-    extra: dict = field(default_factory=dict)
+    parent: str | None = None  # the region whose series the parent-relative member uses
+    parent_series: Series | None = None
 
     @property
     def label(self) -> str:
@@ -95,24 +97,27 @@ def specs(dataset: data.Dataset, groups: tuple[str, ...]) -> list[Spec]:
     panel = dataset.panel
     if "provinces" in groups:
         for r in build_panel(dataset, "rd_intensity", "Hangzhou", files=PROVINCES).regions:
-            out.append(Spec(r, "rd_intensity", "provinces", PROVINCES))
+            out.append(Spec(r, "rd_intensity", "provinces", PROVINCES, parent="China"))
     if "peers_gdp" in groups:
         peers = sorted(set(panel.loc[(panel["indicator"] == "gdp")
                                      & (panel["source_file"].map(lambda f: "hangzhou_and_peers" in str(f))),
                                      "region"]) - {"Hangzhou"})
         out += [Spec(r, "gdp", "peers_gdp") for r in peers]
     if "hangzhou" in groups:
-        out += [Spec("Hangzhou", "rd_intensity", "hangzhou", PROVINCES),
-                Spec("Hangzhou", "gdp", "hangzhou")]
+        # Zhejiang's GDP has 4 values (2021-2024): no parent for Hangzhou's GDP
+        out += [Spec("Hangzhou", "rd_intensity", "hangzhou", PROVINCES, parent="Zhejiang"),
+                Spec("Hangzhou", "gdp", "hangzhou", parent="Zhejiang")]
     if "europe" in groups:
         for r in build_panel(dataset, "rd_intensity", "Hangzhou", files=EUROPE).regions:
-            out.append(Spec(r, "rd_intensity", "europe", EUROPE))
+            out.append(Spec(r, "rd_intensity", "europe", EUROPE, parent="EU27_2020"))
     kept = []
     for spec in out:
         spec.series = model_series(dataset, spec.indicator, spec.region)
         if not default_origins(spec.series.years, horizon=HORIZON, min_train=MIN_TRAIN):
             continue  # Zhejiang's GDP: 4 values
         spec.panel = build_panel(dataset, spec.indicator, spec.region, files=spec.panel_files)
+        if spec.parent:
+            spec.parent_series = model_series(dataset, spec.indicator, spec.parent)
         kept.append(spec)
     return kept
 
@@ -131,10 +136,29 @@ POOLED = {
 def make_member(name: str, spec: Spec) -> Model:
     if name in POOLED:
         return PooledEB(spec.panel, name=name, **POOLED[name])
+    if name == "pooled_ss":
+        return PooledStateSpace(spec.panel, name=name)
+    if name in ("parent_rel", "parent_rel_eb"):
+        if spec.parent_series is None:
+            return _NoParent(name)
+        parent_model = None
+        if name == "parent_rel_eb":  # the parent forecast with its own panel
+            parent_model = PooledEB(build_panel(data.load(AS_OF), spec.indicator, spec.parent,
+                                                files=spec.panel_files))
+        return ParentRelative(spec.parent_series, parent_model=parent_model,
+                              parent_name=spec.parent, name=name)
     extra = EXTRA_MEMBERS.get(name)
     if extra is not None:
         return extra(spec)
     return get_model(name)
+
+
+class _NoParent(Model):
+    def __init__(self, name):
+        self.name = name
+
+    def fit(self, series):
+        raise ModelFailure(f"{self.name}: no parent series")
 
 
 #: further members registered by other experiment modules: name -> factory(spec) -> Model
@@ -245,16 +269,69 @@ def designs(pooled: tuple[str, ...]) -> list[Design]:
            Design("default+rw_drift_twin", d + ("rw_drift_twin",))]
     for p in pooled:
         out += [Design(p, (p,)), Design(f"default+{p}", d + (p,)),
-                Design(f"default+{p}_bt", d + (p,), "backtest")]
+                Design(f"default+{p}_bt", d + (p,), "backtest"),
+                # the pooled family in place of the log-scale rw_drift (which it generalises)
+                Design(f"swap_{p}", (p,) + d[1:]),
+                # the pooled family's share learned on the panel's past forecasts
+                Design(f"stack_{p}", d + (p,), "stack")]
     return out
 
 
-def score_design(spec: Spec, store: dict, design: Design) -> tuple[list[dict], list[dict]]:
+#: the panel (group) whose past forecasts set a series' stacking weight
+STACK_PANEL = {"provinces": "provinces", "peers_gdp": "peers_gdp", "europe": "europe",
+               "Hangzhou/rd_intensity": "provinces", "Hangzhou/gdp": "peers_gdp"}
+#: the pooled member's share is chosen from this grid; fewer than MIN_STACK past forecasts
+#: in the panel: the share of an equal-weight member (1 / 6)
+STACK_GRID = np.round(np.linspace(0.0, 1.0, 11), 2)
+MIN_STACK = 30
+_stack_cache: dict = {}
+
+
+def stack_share(panel: list[tuple[Spec, dict]], pooled: str, origin: int) -> float:
+    """The share of the pooled member in a mixture with the equal-weight default that
+    minimises the mean CRPS (modelling scale) of the panel's past forecasts: every series of
+    the panel, origins before ``origin``, target years up to ``origin`` (no look-ahead)."""
+    key = (id(panel), pooled, origin)
+    if key in _stack_cache:
+        return _stack_cache[key]
+    pairs = []
+    for spec, store in panel:
+        s = spec.series
+        for o in default_origins(s.years, horizon=HORIZON, min_train=MIN_TRAIN):
+            if o >= origin:
+                break
+            p = store.get((pooled, o))
+            d = mixture(store, o, {m: 1.0 for m in DEFAULT_MODELS})
+            if not isinstance(p, np.ndarray) or d is None:
+                continue
+            later = (s.years > o) & (s.years <= min(o + HORIZON, origin))
+            for year, obs in zip(s.years[later], s.values[later]):
+                pairs.append((p[:, year - o - 1].astype(float), d[:, year - o - 1], obs))
+    if len(pairs) < MIN_STACK:
+        share = 1.0 / (len(DEFAULT_MODELS) + 1)
+    else:
+        losses = []
+        for w in STACK_GRID:
+            k = int(round(w * N_PATHS))
+            losses.append(np.mean([scores.crps_samples(np.concatenate([p[:k], d[:N_PATHS - k]]),
+                                                        obs) for p, d, obs in pairs]))
+        share = float(STACK_GRID[int(np.argmin(losses))])
+    _stack_cache[key] = share
+    return share
+
+
+def score_design(spec: Spec, store: dict, design: Design, panels: dict | None = None
+                 ) -> tuple[list[dict], list[dict]]:
     s = spec.series
     rows, events = [], []
     for origin in default_origins(s.years, horizon=HORIZON, min_train=MIN_TRAIN):
         if design.weighting == "backtest":
             weights = inner_weights(spec, store, design.members, origin)
+        elif design.weighting == "stack":
+            pooled = design.members[-1]
+            w = stack_share(panels[STACK_PANEL.get(spec.label, spec.group)], pooled, origin)
+            others = [m for m in design.members if m != pooled]
+            weights = {**{m: (1.0 - w) / len(others) for m in others}, pooled: w}
         else:
             weights = {m: 1.0 for m in design.members}
         paths = mixture(store, origin, weights)
@@ -352,15 +429,18 @@ def score(groups, pooled, cache: Path, out: Path, n_boot: int) -> None:
     loaded = load_cache(cache, dataset, groups)
     all_rows, all_events = [], []
     for spec, store in loaded:
-        store = dict(store)
         # the control: a second, independent copy of rw_drift (gains of "default + X" that a
         # larger log-scale share alone would give show up here too)
         for o in default_origins(spec.series.years, horizon=HORIZON, min_train=MIN_TRAIN):
             p = store.get(("rw_drift", o))
             if isinstance(p, np.ndarray):
                 store[("rw_drift_twin", o)] = p[::-1].copy()  # disjoint paths in a mixture
+    panels: dict[str, list] = {}
+    for spec, store in loaded:
+        panels.setdefault(spec.group, []).append((spec, store))
+    for spec, store in loaded:
         for design in designs(tuple(p for p in pooled if any(k[0] == p for k in store))):
-            r, e = score_design(spec, store, design)
+            r, e = score_design(spec, store, design, panels)
             proto = set(protocol_origins(spec))
             for x in r + e:
                 x["protocol"] = x["origin"] in proto

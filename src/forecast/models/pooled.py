@@ -419,3 +419,141 @@ class PooledEB(Model):
         }
         return FittedPooledEB(float(y[-1]), pf, a_hat, span, s2, df, sd_q, sd_r, post,
                               m_mean, m_var, summary, name=self.name, notes=notes)
+
+
+@dataclass
+class FittedPooledStateSpace(FittedModel):
+    """A :class:`PooledStateSpace` fit: two statsmodels local-level fits (the panel's common
+    increment, the region's deviation from it) with their parameter draws."""
+
+    last_value: float
+    common_model: object
+    common_params: np.ndarray
+    common_loc: float
+    common_scale: float
+    lead: int  # years between the panel's last common increment and the series' last year
+    dev_model: object
+    dev_params: np.ndarray
+    dev_scale: float
+    summary: dict
+    name: str = "pooled_ss"
+    notes: list[str] = field(default_factory=list)
+
+    def simulate(self, horizon: int, n_paths: int, rng: np.random.Generator) -> np.ndarray:
+        from .arima import N_DRAWS, laplace_draws, simulate_statespace
+
+        n_draws = min(N_DRAWS, n_paths)
+        try:
+            cd = laplace_draws(self.common_model, self.common_params, n_draws, rng)
+            common = simulate_statespace(self.common_model, cd, self.lead + horizon, n_paths, rng)
+            dd = laplace_draws(self.dev_model, self.dev_params, n_draws, rng)
+            dev = simulate_statespace(self.dev_model, dd, horizon, n_paths, rng)
+        except (ModelFailure, np.linalg.LinAlgError, ValueError) as exc:
+            raise ModelFailure(f"{self.name}: simulation failed ({exc})") from exc
+        # the two parameter-draw blocks would line up path by path; shuffle one of them
+        dev = dev[rng.permutation(n_paths)]
+        steps = (self.common_loc + self.common_scale * common[:, self.lead:]
+                 + self.dev_scale * dev)
+        return self.last_value + np.cumsum(steps, axis=1)
+
+
+class PooledStateSpace(Model):
+    """The pooled random walk of :class:`PooledEB` as two statsmodels structural models, the
+    region's deviation allowed to drift over time, parameters by maximum likelihood.
+
+    Parameters
+    ----------
+    panel : Panel
+        As for :class:`PooledEB`; only values of years up to the series' last year are used.
+    min_regions : int
+        Fewest panel regions with 3 or more yearly increments up to the cut.
+    name : str
+        Name in the ensemble and in the output.
+
+    Notes
+    -----
+    * The panel's mean yearly increment ``cbar_t`` is a local level
+      (``UnobservedComponents(level="local level")``: ``cbar_t = m_t + eps_t``,
+      ``m_t = m_{t-1} + zeta_t``), fitted by maximum likelihood on the standardised series.
+    * The region's yearly deviation ``u_t = d_t - cbar_t`` is a local level too
+      (``u_t = a_t + e_t``, ``a_t = a_{t-1} + xi_t``), its initial level known from the panel:
+      ``a ~ N(alpha, tau^2)`` at the posterior means of :class:`PooledEB`'s hyper-parameters.
+      This is the partial pooling: a short history stays near the panel's deviation, a long
+      one moves away, and ``xi`` lets the deviation change over time.
+    * Parameter uncertainty: 50 draws from the normal approximation of each likelihood
+      (:func:`~forecast.models.arima.laplace_draws`), each simulating a block of paths with
+      its filtered state uncertainty (:func:`~forecast.models.arima.simulate_statespace`).
+      The common increment's simulated noise ``eps`` includes the panel mean's sampling noise
+      (``s0^2 / J``, small against the yearly common shock with J >= 9).
+
+    Gaps: both series sit on a yearly grid; the filter skips a year without a value. The
+    region's increment over a gap is not used (a deviation over ``k`` years is not a yearly
+    observation of ``u``): a note says how many were dropped. When the series runs past the
+    panel's last year, the common increment is simulated from the panel's last year on.
+    Raises :class:`ModelFailure` with fewer than ``min_regions`` panel regions, fewer than 4
+    yearly deviations or 5 common increments, or a failed likelihood fit.
+    """
+
+    name = "pooled_ss"
+    min_points = 5
+
+    def __init__(self, panel: Panel, *, min_regions: int = 5, name: str | None = None) -> None:
+        self.panel = panel
+        self.min_regions = min_regions
+        if name is not None:
+            self.name = name
+
+    def fit(self, series: Series) -> FittedPooledStateSpace:
+        from statsmodels.tsa.statespace.structural import UnobservedComponents
+
+        from .arima import fit_quietly
+
+        self._check_length(series)
+        last = series.last_year
+        pf = _panel_fit(self.panel, last, self.min_regions)
+        covered = np.flatnonzero(np.isfinite(pf.common))
+        if len(covered) < 5:
+            raise ModelFailure(f"{self.name}: {len(covered)} years of common increments, "
+                               "fewer than 5")
+        common = pf.common[covered[0]:covered[-1] + 1]
+        c_loc, c_scale = float(np.nanmean(common)), float(np.nanstd(common))
+        if not c_scale > 0:
+            c_scale = 1e-3
+        years, y = series.years, series.values
+        dev = np.full(last - pf.first_year + 1, np.nan)
+        dropped = 0
+        for t0, t1, d in zip(years[:-1], years[1:], np.diff(y)):
+            i = t1 - pf.first_year
+            if t1 - t0 == 1 and 0 <= i < len(pf.common) and np.isfinite(pf.common[i]):
+                dev[i] = d - pf.common[i]
+            else:
+                dropped += 1
+        have = np.flatnonzero(np.isfinite(dev))
+        if len(have) < 4:
+            raise ModelFailure(f"{self.name}: {len(have)} yearly deviations from the panel, "
+                               "fewer than 4")
+        dev = dev[have[0]:]
+        d_scale = float(np.nanstd(dev)) or 1e-3
+        alpha = float(np.sum(pf.tau_post * pf.alpha_mean))
+        tau2 = float(np.sum(pf.tau_post * (pf.taus**2 + pf.alpha_var)))
+        notes = []
+        cm = UnobservedComponents((common - c_loc) / c_scale, level="local level")
+        c_res, c_notes = fit_quietly(cm, self.name)
+        dm = UnobservedComponents(dev / d_scale, level="local level")
+        dm.initialize_known(np.array([alpha / d_scale]), np.array([[max(tau2, 1e-12) / d_scale**2]]))
+        d_res, d_notes = fit_quietly(dm, self.name)
+        notes += [f"common: {n}" for n in c_notes] + [f"deviation: {n}" for n in d_notes]
+        if dropped:
+            notes.append(f"{dropped} increment(s) over a gap or outside the panel's years not used")
+        lead = last - (pf.first_year + covered[-1])
+        if lead:
+            notes.append(f"{lead} year(s) after the panel's last: the common increment is "
+                         "simulated from the panel's last year")
+        a_now = float(d_res.filtered_state[0, -1]) * d_scale
+        summary = {"panel": self.panel.describe(), "n_regions": len(pf.regions),
+                   "regions": list(pf.regions), "prior_deviation": alpha,
+                   "prior_deviation_sd": float(np.sqrt(tau2)), "deviation_now": a_now,
+                   "common_increment": c_loc + c_scale * float(c_res.filtered_state[0, -1])}
+        return FittedPooledStateSpace(float(y[-1]), cm, np.asarray(c_res.params), c_loc, c_scale,
+                                      lead, dm, np.asarray(d_res.params), d_scale, summary,
+                                      name=self.name, notes=notes)
