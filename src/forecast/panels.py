@@ -76,16 +76,24 @@ class Panel:
         return Panel(self.indicator, self.unit, self.target, kept, dict(self.left_out),
                      self.source)
 
-    def frame(self) -> pd.DataFrame:
-        """Years x regions on the modelling scale, every calendar year from the first to the
-        last observed one (NaN where a region has no value: gaps stay gaps)."""
+    def matrix(self) -> tuple[int, np.ndarray]:
+        """``(first_year, values)``: years x regions (in :attr:`regions` order) on the modelling
+        scale, every calendar year from the first to the last observed one, NaN where a region
+        has no value (gaps stay gaps)."""
         if not self.members:
-            return pd.DataFrame()
+            return 0, np.empty((0, 0))
         first = min(int(s.years[0]) for s in self.members.values())
         last = max(int(s.years[-1]) for s in self.members.values())
-        index = pd.RangeIndex(first, last + 1, name="year")
-        return pd.DataFrame({r: pd.Series(s.values, index=s.years).reindex(index)
-                             for r, s in self.members.items()})
+        out = np.full((last - first + 1, len(self.members)), np.nan)
+        for j, s in enumerate(self.members.values()):
+            out[s.years - first, j] = s.values
+        return first, out
+
+    def frame(self) -> pd.DataFrame:
+        """:meth:`matrix` as a frame indexed by year, one column per region."""
+        first, values = self.matrix()
+        index = pd.RangeIndex(first, first + len(values), name="year")
+        return pd.DataFrame(values, index=index, columns=list(self.members))
 
     @property
     def key(self) -> str:
