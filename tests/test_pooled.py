@@ -340,3 +340,62 @@ def test_parent_relative_needs_the_parent_in_the_last_year_and_enough_overlap():
     sparse = Series(years[[0, 4, 9]], np.array([1.0, 1.4, 2.0]))  # 3 years in common
     with pytest.raises(ModelFailure, match="share 3 years"):
         ParentRelative(sparse, min_overlap=5).fit(region)
+
+
+def test_a_users_own_panel_works_the_same_way_and_widens_a_smooth_series(tmp_path, monkeypatch):
+    """Several regions of one indicator brought as a user file form the panel of Hangzhou's
+    series; a made-up smooth history (the issue's brand-sales case) then gets the panel's
+    volatility instead of its own near-zero one. Synthetic data, named as such."""
+    import csv
+    import shutil
+    from pathlib import Path
+
+    from forecast import data
+    from forecast.models.rw_drift import RWDrift
+
+    repo = Path(__file__).resolve().parents[1]
+    (tmp_path / "data" / "raw" / "series").mkdir(parents=True)
+    shutil.copy(repo / "data" / "raw" / "targets.yaml", tmp_path / "data" / "raw")
+    rng = np.random.default_rng(17)
+    rows = []
+    years = range(2014, 2024)
+    regions = {"Hangzhou": 40 + 1.2 * np.arange(10)}  # smooth: +1.2 points a year
+    for i in range(7):
+        regions[f"Synthetic {chr(65 + i)}"] = 35 + np.cumsum(1.0 + 2.0 * rng.standard_normal(10))
+    for region, values in regions.items():
+        for y, v in zip(years, values):
+            rows.append(dict(region=region, indicator="brand_sales_share_mfg", year=y,
+                             value=f"{v:.2f}", unit="%", source_title="synthetic test panel",
+                             source_url="https://example.org/synthetic", published=f"{y + 1}-03-01",
+                             vintage="synthetic", reliability="official"))
+    path = tmp_path / "data" / "raw" / "user" / "synthetic_panel.csv"
+    path.parent.mkdir(parents=True)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    monkeypatch.setenv("FORECAST_HOME", str(tmp_path))
+    dataset = data.load("2026-11-27", tmp_path)
+    panel = build_panel(dataset, "brand_sales_share_mfg", "Hangzhou")
+    assert panel.n_regions == 7 and "Hangzhou" not in panel.members
+    own = build_panel(dataset, "brand_sales_share_mfg", "Synthetic A").members["Hangzhou"]
+    series = Series(own.years, own.values, own.transform)
+    rng0 = np.random.default_rng(0)
+    spread = lambda p: np.subtract(*np.quantile(own.transform.inverse(p[:, 1]), [0.9, 0.1]))  # noqa: E731
+    alone = spread(RWDrift().fit(series).simulate(2, 4000, rng0))
+    pooled_fit = PooledEB(panel).fit(series)
+    pooled = spread(pooled_fit.simulate(2, 4000, rng0))
+    assert pooled > 5 * alone, (pooled, alone)
+    assert pooled_fit.summary["own_weight_volatility"] < 0.9
+
+
+def test_for_region_builds_the_panel_and_a_series_without_one_fails_with_a_reason(shipped):
+    model = PooledEB.for_region(shipped, "rd_intensity", "Hangzhou",
+                                files=("china_provinces_rd_nbs",))
+    assert model.panel.n_regions == 31
+    # no other region has this indicator: the ensemble drops the member with this reason
+    lonely = PooledEB.for_region(shipped, "digital_core_share_gdp", "Hangzhou")
+    assert lonely.panel.n_regions == 0
+    series = Series(np.arange(2018, 2024), np.linspace(-2.0, -1.5, 6))
+    with pytest.raises(ModelFailure, match="pooled_eb: no panel: 0 regions"):
+        lonely.fit(series)

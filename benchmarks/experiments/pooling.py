@@ -126,7 +126,7 @@ def specs(dataset: data.Dataset, groups: tuple[str, ...]) -> list[Spec]:
 
 #: pooled candidates: name -> (constructor keyword arguments)
 POOLED = {
-    "eb_uniform": dict(common_prior="uniform"),
+    "pooled_eb": dict(),  # the family's defaults: uniform priors, common local level
     "eb_halfcauchy": dict(common_prior="halfcauchy"),
     "eb_ml": dict(common_prior="ml"),
     "eb_fixed": dict(common_trend=False),
@@ -448,6 +448,11 @@ def score(groups, pooled, cache: Path, out: Path, n_boot: int) -> None:
             all_events += e
     rows, events = pd.DataFrame(all_rows), pd.DataFrame(all_events)
     out.mkdir(parents=True, exist_ok=True)
+    names = {id(v): k for k, v in panels.items()}
+    pd.DataFrame([{"panel": names[k[0]], "pooled": k[1], "origin": k[2], "share": v}
+                  for k, v in sorted(_stack_cache.items(), key=lambda kv: (names[kv[0][0]],
+                                                                            kv[0][1], kv[0][2]))]
+                 ).to_csv(out / "pooling_stack_shares.csv", index=False)
     rows.to_csv(out / "pooling_rows.csv.gz", index=False)
     events.to_csv(out / "pooling_events.csv.gz", index=False)
     summary = summarise(rows, events, n_boot)
@@ -524,15 +529,18 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("stage", choices=("collect", "score", "tables"))
     parser.add_argument("--groups", default="provinces,peers_gdp,hangzhou,europe")
-    parser.add_argument("--members", default=",".join(DEFAULT_MODELS + tuple(POOLED)))
-    parser.add_argument("--pooled", default=",".join(POOLED))
+    parser.add_argument("--members", default=",".join(DEFAULT_MODELS + tuple(POOLED) + (
+        "pooled_ss", "parent_rel", "parent_rel_eb")))
+    parser.add_argument("--pooled", default=",".join(tuple(POOLED) + (
+        "pooled_ss", "parent_rel", "parent_rel_eb", "ppl_hier")))
     parser.add_argument("--cache", type=Path, default=Path("/tmp/pooling_cache"))
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--boot", type=int, default=1000)
     parser.add_argument("--splits", default="protocol,all,design,confirm")
-    parser.add_argument("--designs", default="default,default_bt,eb_uniform,eb_fixed,"
-                        "default+eb_uniform,default+eb_uniform_bt,default+rw_drift_twin")
+    parser.add_argument("--designs", default="default,default_bt,pooled_eb,eb_fixed,"
+                        "default+pooled_eb,default+pooled_eb_bt,stack_pooled_eb,"
+                        "default+rw_drift_twin")
     args = parser.parse_args(argv)
     groups = tuple(args.groups.split(","))
     if args.stage == "collect":

@@ -14,10 +14,12 @@ It runs in its own virtual environment (NumPyro and JAX are not dependencies of 
     python3.11 -m venv /work/venv-ppl && /work/venv-ppl/bin/pip install numpyro jax pandas scipy
     # 1. in the suite's environment: the panels' series as plain arrays
     PYTHONPATH=src /work/main/.venv/bin/python benchmarks/experiments/pooling_ppl.py export
-    # 2. in the PPL environment: fit and simulate (~1-2 s per fit after compilation)
-    /work/venv-ppl/bin/python benchmarks/experiments/pooling_ppl.py fit
+    # 2. in the PPL environment: fit and simulate, one process per panel (JAX's compilation
+    #    caches grew until LLVM could not allocate memory when every panel ran in one process)
+    for p in provinces peers_gdp europe hangzhou_rd hangzhou_gdp; do
+        /work/venv-ppl/bin/python benchmarks/experiments/pooling_ppl.py fit $p; done
     # 3. in the suite's environment: the paths join pooling.py's cache as member "ppl_hier"
-    PYTHONPATH=src /work/main/.venv/bin/python benchmarks/experiments/pooling_ppl.py import
+    PYTHONPATH=src /work/main/.venv/bin/python benchmarks/experiments/pooling_ppl.py import [CACHE]
 """
 from __future__ import annotations
 
@@ -61,7 +63,7 @@ def members(series: dict, fit_set: list[str]) -> list[str]:
     return out
 
 
-def model(span_rows, span_region, span_k, span_obs, n_years, n_regions):
+def model(span_rows, span_region, span_k, span_obs, span_mask, n_years, n_regions):
     import jax.numpy as jnp
     import numpyro
     import numpyro.distributions as dist
@@ -85,100 +87,124 @@ def model(span_rows, span_region, span_k, span_obs, n_years, n_regions):
     sigma = jnp.exp(mu_s + omega * zs)
     common = m + r * eps
     mean = span_rows @ common + span_k * a[span_region]
-    numpyro.sample("obs", dist.Normal(mean, jnp.sqrt(span_k) * sigma[span_region]), obs=span_obs)
+    # padded rows (span_mask 0) keep every origin's arrays one shape: one compilation per panel
+    numpyro.sample("obs", dist.Normal(mean, jnp.sqrt(span_k) * sigma[span_region])
+                   .mask(span_mask), obs=span_obs)
 
 
-def fit_origin(series: dict, keys: list[str], origin: int, seed: int):
-    """One NUTS fit with every region cut at ``origin``; returns {key: paths} for the regions
-    whose origins include ``origin``, and the fit's seconds."""
-    import jax
-    from numpyro.infer import MCMC, NUTS
-
-    first = min(int(series[k]["years"][0]) for k in keys)
-    n_years = origin - first  # yearly increments first+1 .. origin
+def design(series: dict, keys: list[str], origin: int, first: int, n_years: int, n_obs: int):
+    """The span observations of every region cut at ``origin``, padded to ``n_obs`` rows on a
+    grid of ``n_years`` yearly increments from ``first + 1``."""
     rows, region, ks, obs, last = [], [], [], [], {}
-    used = []
     for j, key in enumerate(keys):
         s = series[key]
         keep = s["years"] <= origin
         y, v = s["years"][keep], s["values"][keep]
-        if len(y) < 2:
-            continue
-        used.append(key)
-        last[key] = (int(y[-1]), float(v[-1]), len(used) - 1)
+        if len(y):
+            last[key] = (int(y[-1]), float(v[-1]))
         for t0, t1, d in zip(y[:-1], y[1:], np.diff(v)):
             row = np.zeros(n_years)
             row[t0 - first:t1 - first] = 1.0
             rows.append(row)
-            region.append(len(used) - 1)
+            region.append(j)
             ks.append(t1 - t0)
             obs.append(d)
-    rows, region, ks, obs = map(np.asarray, (rows, region, ks, obs))
-    per_year = obs / ks
-    loc, scale = float(np.mean(per_year)), float(np.std(per_year)) or 1.0
-    std_obs = (obs - ks * loc) / scale
-    t0 = time.perf_counter()
-    mcmc = MCMC(NUTS(model, target_accept_prob=0.9), num_warmup=500, num_samples=500,
-                num_chains=2, chain_method="sequential", progress_bar=False)
-    mcmc.run(jax.random.PRNGKey(seed), rows, region, ks.astype(float), std_obs, n_years,
-             len(used))
-    seconds = time.perf_counter() - t0
-    post = {k: np.asarray(v) for k, v in mcmc.get_samples().items()}
-    n_draws = len(post["q"])
-    rng = np.random.default_rng([SEED, origin])
-    out = {}
-    for key in used:
-        s = series[key]
-        if origin not in s["origins"] or last[key][0] != origin:
-            continue
-        _, z_last, j = last[key]
-        pick = rng.integers(0, n_draws, N_PATHS)
-        sigma = np.exp(post["mu_s"][pick] + post["omega"][pick] * post["zs"][pick, j])
-        a = post["alpha"][pick] + post["tau"][pick] * post["za"][pick, j]
-        m = post["m"][pick, -1]
-        steps = np.empty((N_PATHS, HORIZON))
-        for h in range(HORIZON):
-            m = m + post["q"][pick] * rng.standard_normal(N_PATHS)
-            steps[:, h] = (m + post["r"][pick] * rng.standard_normal(N_PATHS) + a
-                           + sigma * rng.standard_normal(N_PATHS))
-        out[key] = z_last + np.cumsum(loc + scale * steps, axis=1)
-    return out, seconds
+    n = len(obs)
+    pad = n_obs - n
+    rows = np.vstack(rows + [np.zeros(n_years)] * pad)
+    region = np.asarray(region + [0] * pad)
+    ks = np.asarray(ks + [1] * pad, dtype=float)
+    obs = np.asarray(obs + [0.0] * pad)
+    mask = np.arange(n_obs) < n
+    return rows, region, ks, obs, mask, last
 
 
-def fit() -> None:
-    series = pickle.loads(EXPORT.read_bytes())
+def fit_set(series: dict, keys: list[str], origins: list[int], wanted: list[str]):
+    """NUTS fits of one panel at each origin (one compilation: arrays padded to one shape)."""
+    from functools import partial
+
+    import jax
+    from numpyro.infer import MCMC, NUTS
+
+    first = min(int(series[k]["years"][0]) for k in keys)
+    n_years = max(origins) - first
+    n_obs = max(int(np.sum(np.diff(series[k]["years"][series[k]["years"] <= max(origins)]) > 0))
+                for k in keys) * len(keys)
+    # the sizes are static (plates), the arrays traced: one compilation for every origin
+    static = partial(model, n_years=n_years, n_regions=len(keys))
+    mcmc = MCMC(NUTS(static, target_accept_prob=0.9), num_warmup=500, num_samples=500,
+                num_chains=2, chain_method="sequential", progress_bar=False, jit_model_args=True)
     paths, seconds = {}, []
-    t_all = time.time()
-    for name, fit_set in FIT_SETS.items():
-        keys = members(series, fit_set)
+    for origin in origins:
+        rows, region, ks, obs, mask, last = design(series, keys, origin, first, n_years, n_obs)
+        per_year = obs[mask] / ks[mask]
+        loc, scale = float(np.mean(per_year)), float(np.std(per_year)) or 1.0
+        std_obs = np.where(mask, (obs - ks * loc) / scale, 0.0)
+        t0 = time.perf_counter()
+        mcmc.run(jax.random.PRNGKey(origin), rows, region, ks, std_obs, mask.astype(bool))
+        sec = time.perf_counter() - t0
+        post = {k: np.asarray(v) for k, v in mcmc.get_samples().items()}
+        n_draws = len(post["q"])
+        rng = np.random.default_rng([SEED, origin])
+        at = origin - first - 1  # the common level's index in the origin year
+        for j, key in enumerate(keys):
+            if key not in wanted or origin not in series[key]["origins"] \
+                    or last.get(key, (None,))[0] != origin:
+                continue
+            z_last = last[key][1]
+            pick = rng.integers(0, n_draws, N_PATHS)
+            sigma = np.exp(post["mu_s"][pick] + post["omega"][pick] * post["zs"][pick, j])
+            a = post["alpha"][pick] + post["tau"][pick] * post["za"][pick, j]
+            m = post["m"][pick, at]
+            steps = np.empty((N_PATHS, HORIZON))
+            for h in range(HORIZON):
+                m = m + post["q"][pick] * rng.standard_normal(N_PATHS)
+                steps[:, h] = (m + post["r"][pick] * rng.standard_normal(N_PATHS) + a
+                               + sigma * rng.standard_normal(N_PATHS))
+            paths[(key, origin)] = (z_last + np.cumsum(loc + scale * steps, axis=1)
+                                    ).astype(np.float32)
+        seconds.append((origin, len(keys), sec))
+        print(f"{origin}: {len(keys)} regions, {sec:.1f} s", flush=True)
+    return paths, seconds
+
+
+def fit(names: list[str]) -> None:
+    series = pickle.loads(EXPORT.read_bytes())
+    for name in names:
+        keys = members(series, FIT_SETS[name])
         wanted = [k for k in keys if (series[k]["group"] == "hangzhou") == name.startswith("hangzhou")]
         origins = sorted({o for k in wanted for o in series[k]["origins"]})
-        for origin in origins:
-            got, sec = fit_origin(series, keys, origin, seed=origin)
-            seconds.append((name, origin, len(keys), sec))
-            for key, p in got.items():
-                if key in wanted:
-                    paths[(key, origin)] = p.astype(np.float32)
-            print(f"{name} {origin}: {len(keys)} regions, {sec:.1f} s", flush=True)
-    PATHS.write_bytes(pickle.dumps({"paths": paths, "seconds": seconds}))
-    print(f"done in {time.time() - t_all:.0f} s")
+        t0 = time.time()
+        paths, seconds = fit_set(series, keys, origins, wanted)
+        out = PATHS.with_name(f"{PATHS.stem}_{name}.pkl")
+        out.write_bytes(pickle.dumps({"paths": paths, "seconds": seconds}))
+        print(f"{name}: {len(origins)} fits in {time.time() - t0:.0f} s -> {out}", flush=True)
 
 
-def import_paths() -> None:
-    got = pickle.loads(PATHS.read_bytes())
+def import_paths(cache: Path = CACHE) -> None:
     by_file: dict = {}
-    for (key, origin), p in got["paths"].items():
-        label, group = key.split("@")
-        region, indicator = label.split("/")
-        by_file.setdefault(CACHE / f"{group}__{region}__{indicator}.pkl", {})[("ppl_hier", origin)] = p
+    secs = []
+    for part in sorted(PATHS.parent.glob(f"{PATHS.stem}_*.pkl")):
+        got = pickle.loads(part.read_bytes())
+        secs += [s[-1] for s in got["seconds"]]
+        for (key, origin), p in got["paths"].items():
+            label, group = key.split("@")
+            region, indicator = label.split("/")
+            by_file.setdefault(cache / f"{group}__{region}__{indicator}.pkl", {})[
+                ("ppl_hier", origin)] = p
     for path, new in by_file.items():
         store = pickle.loads(path.read_bytes())
         store.update(new)
         path.write_bytes(pickle.dumps(store))
-    secs = np.array([s[3] for s in got["seconds"]])
-    print(f"imported into {len(by_file)} cache files; fit seconds: median {np.median(secs):.1f}, "
-          f"max {secs.max():.1f}, total {secs.sum():.0f}")
+    secs = np.array(secs)
+    print(f"imported into {len(by_file)} cache files; NUTS seconds per fit: median "
+          f"{np.median(secs):.1f}, max {secs.max():.1f}, total {secs.sum():.0f}")
 
 
 if __name__ == "__main__":
-    {"export": export, "fit": fit, "import": import_paths}[sys.argv[1]]()
+    if sys.argv[1] == "fit":
+        fit(sys.argv[2:] or list(FIT_SETS))
+    elif sys.argv[1] == "import":
+        import_paths(Path(sys.argv[2]) if len(sys.argv) > 2 else CACHE)
+    else:
+        export()

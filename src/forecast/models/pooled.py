@@ -166,15 +166,18 @@ class _PanelFit:
     s2_typical: float  # posterior mean of the prior's variance (a region's typical sigma^2)
 
 
-def _panel_fit(panel: Panel, last_year: int, min_regions: int) -> _PanelFit:
+def _panel_fit(panel: Panel, last_year: int, min_regions: int, name: str = "pooled"
+               ) -> _PanelFit:
     key = (panel.key, last_year, min_regions)
     if key in _panel_cache:
         _panel_cache.move_to_end(key)
         return _panel_cache[key]
     cut = panel.cut(last_year)
+    if not cut.members:
+        raise ModelFailure(f"{name}: no panel: {panel.describe()} up to {last_year}")
     first, values = cut.matrix()
     if len(values) < 3:
-        raise ModelFailure(f"pooled: the panel has fewer than 3 years up to {last_year}")
+        raise ModelFailure(f"{name}: the panel has fewer than 3 years up to {last_year}")
     inc = np.diff(values, axis=0)  # yearly increments; NaN across a gap or a missing year
     years0 = first + 1
     n = np.sum(np.isfinite(inc), axis=1)
@@ -189,7 +192,7 @@ def _panel_fit(panel: Panel, last_year: int, min_regions: int) -> _PanelFit:
     use = counts >= 3
     regions = tuple(r for r, u in zip(cut.regions, use) if u)
     if len(regions) < min_regions:
-        raise ModelFailure(f"pooled: {len(regions)} panel region(s) with 3 or more yearly "
+        raise ModelFailure(f"{name}: {len(regions)} panel region(s) with 3 or more yearly "
                            f"increments up to {last_year}, fewer than {min_regions}")
     dev = dev[:, use]
     a_hat = np.nanmean(dev, axis=0)
@@ -197,7 +200,7 @@ def _panel_fit(panel: Panel, last_year: int, min_regions: int) -> _PanelFit:
     s2 = np.nansum((dev - a_hat) ** 2, axis=0) / df
     pooled_s2 = float(np.sum(df * s2) / np.sum(df))
     if not pooled_s2 > 0:
-        raise ModelFailure("pooled: the panel's deviations have zero variance")
+        raise ModelFailure(f"{name}: the panel's deviations have zero variance")
     var_post, d0, s02 = variance_prior_posterior(
         s2, df, np.linspace(0.025, 0.975, 39), 0.5 * np.log(pooled_s2) + np.linspace(-2, 2, 81))
     s2_mod = (var_post[:, None] * (d0[:, None] * s02[:, None] + df * s2)
@@ -342,10 +345,19 @@ class PooledEB(Model):
         if name is not None:
             self.name = name
 
+    @classmethod
+    def for_region(cls, dataset, indicator: str, region: str, *, files=None, regions=None,
+                   **kwargs) -> "PooledEB":
+        """The family with the panel of ``region``'s ``indicator`` (see
+        :func:`forecast.panels.build_panel` for ``files`` and ``regions``)."""
+        from ..panels import build_panel
+        return cls(build_panel(dataset, indicator, region, files=files, regions=regions),
+                   **kwargs)
+
     def fit(self, series: Series) -> FittedPooledEB:
         self._check_length(series)
         last = series.last_year
-        pf = _panel_fit(self.panel, last, self.min_regions)
+        pf = _panel_fit(self.panel, last, self.min_regions, self.name)
         notes: list[str] = []
         # the common increment per year from pf.first_year to the series' last year
         n_years = last - pf.first_year + 1
@@ -517,7 +529,7 @@ class PooledStateSpace(Model):
 
         self._check_length(series)
         last = series.last_year
-        pf = _panel_fit(self.panel, last, self.min_regions)
+        pf = _panel_fit(self.panel, last, self.min_regions, self.name)
         covered = np.flatnonzero(np.isfinite(pf.common))
         if len(covered) < 5:
             raise ModelFailure(f"{self.name}: {len(covered)} years of common increments, "
