@@ -138,6 +138,8 @@ def make_member(name: str, spec: Spec) -> Model:
         return PooledEB(spec.panel, name=name, **POOLED[name])
     if name == "pooled_ss":
         return PooledStateSpace(spec.panel, name=name)
+    if name == "pooled_eb_any_unit":  # the default rule: every region with the indicator and unit
+        return PooledEB(build_panel(data.load(AS_OF), spec.indicator, spec.region), name=name)
     if name in ("parent_rel", "parent_rel_eb"):
         if spec.parent_series is None:
             return _NoParent(name)
