@@ -203,6 +203,9 @@ class Ensemble(Model):
     name: str = "ensemble"
     min_points: int = 3
     calibration: Calibration | None = field(default_factory=lambda: DEFAULT_CALIBRATION)
+    #: configured families for some of ``model_names`` (a pooled family built with its
+    #: panel, :mod:`forecast.models.pooled`), used instead of ``get_model(name)``
+    instances: dict[str, Model] = field(default_factory=dict)
 
     def fit(self, series: Series) -> FittedEnsemble:
         members, dropped = {}, {}
@@ -211,7 +214,7 @@ class Ensemble(Model):
                 dropped[name] = "weight 0 (not validated by the backtest)"
                 continue
             try:
-                members[name] = get_model(name).fit(series)
+                members[name] = family(name, self.instances).fit(series)
             except ModelFailure as exc:
                 dropped[name] = str(exc)
         if not members:
@@ -236,9 +239,18 @@ class Weighting:
     paths: dict[str, dict[int, np.ndarray]] = field(default_factory=dict, repr=False)
 
 
+def family(name: str, instances: dict[str, Model] | None = None) -> Model:
+    """The family ``name``: the configured instance when ``instances`` has one (a pooled
+    family needs its panel), else :func:`forecast.models.get_model`."""
+    if instances and name in instances:
+        return instances[name]
+    return get_model(name)
+
+
 def backtest_weights(series: Series, model_names: tuple[str, ...], *, horizon: int,
                      min_train: int, n_paths: int, seed: int,
-                     origins: Sequence[int] | None = None) -> Weighting:
+                     origins: Sequence[int] | None = None,
+                     instances: dict[str, Model] | None = None) -> Weighting:
     """Weights from each model's rolling-origin backtest on ``series`` (see module doc).
 
     The CRPS is taken on the published scale when the series carries its transform
@@ -247,12 +259,14 @@ def backtest_weights(series: Series, model_names: tuple[str, ...], *, horizon: i
     notices (measured on the M3 inner split: benchmarks/RESULTS.md, step 8). ``origins``
     (optional) restricts the backtest to these origin years (default: every valid origin, see
     :func:`forecast.backtest.default_origins`); the M3 benchmark uses a few origins per series
-    to stay within its time budget."""
+    to stay within its time budget. ``instances``: configured families by name (see
+    :class:`Ensemble`); a pooled family cuts its panel at each backtest origin itself."""
     back_transform = series.transform.inverse if series.transform is not None else None
     scores, failures, paths = {}, {}, {}
     for name in model_names:
-        result = rolling_origin(series, get_model(name), horizon=horizon, min_train=min_train,
-                                n_paths=n_paths, seed=seed, origins=origins, keep_paths=True,
+        result = rolling_origin(series, family(name, instances), horizon=horizon,
+                                min_train=min_train, n_paths=n_paths, seed=seed,
+                                origins=origins, keep_paths=True,
                                 back_transform=back_transform)
         scores[name] = result.summary()
         paths[name] = result.paths
