@@ -209,3 +209,17 @@ def test_targets_without_enough_history_are_counted_not_dropped(tmp_path, quiet)
     table = evidence.brier_table(s).set_index("forecaster")
     assert (table.loc["default", "n_scored"], table.loc["default", "n_too_short"]) == (0, 1)
     assert table.loc["rw_drift", "n_scored"] == 1
+
+
+def test_cached_scores_say_which_input_changed_since_the_run(shipped, tmp_path):
+    """The calibration page shows the scores of record; a changed input is named, not
+    silently shown as if current."""
+    record = {**evidence.provenance(shipped), "n_paths": 1000, "seed": 1}
+    pd.DataFrame([record]).to_csv(tmp_path / "plan_targets_run.csv", index=False)
+    pd.DataFrame({"forecaster": ["default"]}).to_csv(tmp_path / "plan_targets_scores.csv",
+                                                     index=False)
+    assert evidence.cached_scores(shipped, tmp_path)[2] == []
+    record["targets_sha256"] = "0" * 64
+    pd.DataFrame([record]).to_csv(tmp_path / "plan_targets_run.csv", index=False)
+    assert evidence.cached_scores(shipped, tmp_path)[2] == ["the targets file changed since "
+                                                            "the run"]

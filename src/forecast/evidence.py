@@ -707,14 +707,24 @@ RESULTS_DIR = Path("benchmarks") / "results"
 
 
 def provenance(dataset: Dataset, targets_path: Path | None = None) -> dict:
-    """What a set of scores rests on: the data hash (every raw series file, the catalogue,
-    the plan), the SHA-256 of the targets file and of the code the numbers depend on (the
-    models, ensemble, backtest and this module)."""
+    """What a set of scores rests on: a SHA-256 of the rows scoring reads (every vintage of
+    the targets' indicators: region, year, value, date, grade, vintage; and their scale and
+    bounds), of the targets file, and of the code the numbers depend on (the models,
+    ensemble, backtest and this module). Unlike the data hash, it does not change with the
+    plan a page is run for, nor with files of other indicators."""
     import hashlib
     from .simulation import _code_hash
     targets_path = targets_path or plan_targets_path()
+    indicators = sorted(set(load_plan_targets(dataset, targets_path)["indicator"]))
+    v = dataset.vintages
+    rows = v.loc[v["indicator"].isin(indicators), ["region", "indicator", "year", "value",
+                                                   "available", "reliability", "vintage"]]
+    rows = rows.astype(str).sort_values(list(rows.columns)).to_csv(index=False)
+    scales = [f"{i}:{dataset.registry.indicator(i).scale}:{dataset.registry.indicator(i).bounds}"
+              for i in indicators]
+    inputs = hashlib.sha256((rows + "|".join(scales)).encode())
     code = hashlib.sha256((_code_hash() + Path(__file__).read_text(encoding="utf-8")).encode())
-    return {"data_hash": dataset.data_hash,
+    return {"inputs_sha256": inputs.hexdigest(),
             "targets_sha256": hashlib.sha256(targets_path.read_bytes()).hexdigest(),
             "code_sha256": code.hexdigest()}
 
@@ -743,14 +753,17 @@ def cached_scores(dataset: Dataset, folder: Path | None = None
                   ) -> tuple[pd.DataFrame, dict, list[str]]:
     """The scores of record (``plan_targets_scores.csv``) and their run record
     (``plan_targets_run.csv``) from ``folder`` (default benchmarks/results of the project),
-    with what no longer matches today's inputs (data, targets file, code): an empty list
-    means the cached numbers are those a re-run would give (same seed and paths)."""
+    with what no longer matches today's inputs (:func:`provenance`: the series scored, the
+    targets file, the code): an empty list means the cached numbers are those a re-run would
+    give (same seed and paths). Raises FileNotFoundError where there is no run of record."""
     from .data import project_root
     folder = folder or project_root() / RESULTS_DIR
     scores = pd.read_csv(folder / f"{RESULTS_PREFIX}_scores.csv")
     record = pd.read_csv(folder / f"{RESULTS_PREFIX}_run.csv", dtype=str).iloc[0].to_dict()
     now = provenance(dataset)
-    stale = [f"{k} changed since the run" for k in now if record.get(k) != now[k]]
+    what = {"inputs_sha256": "the series", "targets_sha256": "the targets file",
+            "code_sha256": "the code"}
+    stale = [f"{what[k]} changed since the run" for k in now if record.get(k) != now[k]]
     return scores, record, stale
 
 
