@@ -750,4 +750,6 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     add_engine_options(c)
     c.add_argument("--no-progress", action="store_true", help="no progress bar")
     c.set_defaults(func=_cmd_bench_calibrate, command_line=None)
+    from . import evidence
+    evidence.add_parser(bench_sub)
     return p
