@@ -347,15 +347,13 @@ def test_a_users_own_panel_works_the_same_way_and_widens_a_smooth_series(tmp_pat
     series; a made-up smooth history (the issue's brand-sales case) then gets the panel's
     volatility instead of its own near-zero one. Synthetic data, named as such."""
     import csv
-    import shutil
-    from pathlib import Path
 
     from forecast import data
     from forecast.models.rw_drift import RWDrift
 
-    repo = Path(__file__).resolve().parents[1]
+    from conftest import copy_registry
     (tmp_path / "data" / "raw" / "series").mkdir(parents=True)
-    shutil.copy(repo / "data" / "raw" / "targets.yaml", tmp_path / "data" / "raw")
+    copy_registry(tmp_path)
     rng = np.random.default_rng(17)
     rows = []
     years = range(2014, 2024)
