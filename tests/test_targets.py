@@ -157,9 +157,32 @@ def test_the_shipped_plan_is_files_with_the_region_and_assumption_in_them():
     ("  employed_persons:\n    method", "  employed_person:\n    method", "assumptions.employed_person"),
     ("  gdp: {files: [hangzhou_and_peers]}", "  gdp: {file: hangzhou_and_peers}", "panels.gdp"),
     ("\ntargets:\n", "\ntargetz:\n", "targetz"),
+    # wrong types crash nothing: each is an error naming the field
+    ("{likely: 0.8, balanced: 0.5}", "[0.8, 0.5]", "settings.probability_classes"),
+    ("central: [", "central: [[rd_intensity], ", "settings.central"),
+    ("indicator: rd_intensity, year: 2025", "indicator: [rd_intensity], year: 2025", "indicator"),
+    ("\nassumptions:\n", "\nunit_conversions: 5\nassumptions:\n", "unit_conversions"),
+    # an assumption only replaces a ratio's denominator; "=" only at a bound
+    ("  employed_persons:\n    method", "  gdp:\n    method", "assumptions.gdp"),
+    ("year: 2025, value: 4.0, comparison: \">=\"", "year: 2025, value: 4.0, comparison: \"=\"",
+     "comparison"),
 ])
 def test_a_malformed_plan_names_its_file_and_field(tmp_path, old, new, field):
     assert broken(tmp_path, old, new).field == field
+
+
+def test_a_key_written_twice_is_an_error_not_the_last_one_kept(tmp_path):
+    err = broken(tmp_path, "settings:\n", "settings:\n  language: en\n")
+    assert "duplicate key 'language'" in str(err)
+
+
+def test_a_catalogue_break_list_of_the_wrong_type_names_the_field(tmp_path):
+    copy_registry(tmp_path)
+    path = tmp_path / "data" / "raw" / "catalogue.yaml"
+    path.write_text(CATALOGUE.replace("    breaks:\n", "    breaks: 5\n    old_breaks:\n", 1),
+                    encoding="utf-8")
+    with pytest.raises(InputError, match="'breaks' that are not a list"):
+        load_registry(tmp_path)
 
 
 def test_a_plan_adds_indicators_but_does_not_redefine_the_catalogues(tmp_path):

@@ -35,13 +35,24 @@ class GrowthNeeded:
     start: str                     # "21860 亿元 in 2024"
     by_ratio: dict[str, float]     # ratio (as printed) -> median yearly growth it takes
     models: float                  # the models' median yearly growth over the same years
+    at_most: bool = False          # a ceiling: the growth it allows at most
+
+    def said(self, growth: float, t) -> str:
+        """What a negative growth means for the target: a floor is met even if GDP shrinks,
+        a ceiling only if it does."""
+        if growth >= 0:
+            return ""
+        return " " + (t._("(only if GDP shrinks)") if self.at_most
+                      else t._("(met even if GDP shrinks)"))
 
     def as_dict(self) -> dict:
         return {"from": self.start, "by_ratio": dict(self.by_ratio), "models": self.models}
 
     def text(self) -> str:
-        return (f"the GDP growth it takes from {self.start}: " + ", ".join(
-            f"{g:+.1%}/yr at {r}" for r, g in self.by_ratio.items())
+        t = language("en")
+        what = "the GDP growth it allows at most" if self.at_most else "the GDP growth it takes"
+        return (f"{what} from {self.start}: " + ", ".join(
+            f"{g:+.1%}/yr at {r}{self.said(g, t)}" for r, g in self.by_ratio.items())
             + f" (the models' median {self.models:+.1%}/yr)")
 
 
@@ -64,6 +75,7 @@ class BreakEven:
     growth: float | None = None               # yearly employment growth at P = 50%
     has_growth: bool = False                  # there is a level to grow from
     growth_base: str | None = None            # "1262 万人 in 2024 (...)"
+    at_most: bool = False                     # a ceiling: more employment makes it likelier
 
     def as_dict(self) -> dict:
         out: dict = {"target_id": self.target_id}
@@ -90,9 +102,12 @@ class BreakEven:
                 parts.append(f"employment/population ratio {self.ratio:.3f} (the {what} of "
                              f"{year} implies {range_text((lo, hi))})")
             else:
+                # a floor on GDP / employment is likelier the fewer employed, so below a
+                # break-even above the range P is over 50% throughout; a ceiling the reverse
+                above = (self.ratio > hi) != self.at_most
                 parts.append(f"employment/population ratio {self.ratio:.3f}" + (
                     "" if lo <= self.ratio <= hi else f" (outside the assumed {lo:.2f}-"
-                    f"{hi:.2f}: P is {'above' if self.ratio > hi else 'below'} 50% on every "
+                    f"{hi:.2f}: P is {'above' if above else 'below'} 50% on every "
                     f"ratio in that range)"))
         if self.growth is not None:
             parts.append(f"employment growth {self.growth:+.2%}/yr from {self.growth_base}")
@@ -107,8 +122,8 @@ class BreakEven:
     def row(self, lang: str = "en") -> dict[str, str]:
         """A table row with every column filled ("–" where a figure does not apply): the
         same columns for every target, so a table of several never shows a gap as nan. A
-        negative GDP growth needed says what it means: the target is met even if GDP
-        shrinks."""
+        negative GDP growth needed says what it means: a floor is met even if GDP shrinks, a
+        ceiling only if it does."""
         t = language(lang)
         row = {t._("target"): self.target_id,
                t._("P = 50% at employment ratio"): _dash(self.ratio, "{:.3f}")}
@@ -116,8 +131,7 @@ class BreakEven:
             row[t._("P at ratio {ratio}", ratio=r)] = format_probability(p)
         need = self.gdp_growth_needed
         for r, g in (need.by_ratio if need else {}).items():
-            row[t._("GDP growth needed at {ratio}", ratio=r)] = t.growth(g) + (
-                " " + t._("(met even if GDP shrinks)") if g < 0 else "")
+            row[t._("GDP growth needed at {ratio}", ratio=r)] = t.growth(g) + need.said(g, t)
         if need is not None:
             row[t._("GDP growth, models' median")] = t.growth(need.models)
             row[t._("GDP from")] = need.start
@@ -287,9 +301,9 @@ class ImpliedLevel:
                 f"{self.high:.1f} {self.unit} (ratio {self.ratio[1]:.2f}-{self.ratio[0]:.2f}; "
                 f"{self.middle:.1f} at the middle)")
         if self.below_text:
-            text += (f"; already at or above the {self.below_text} on every ratio in the "
-                     f"range: if the plan's own {self.year} figure is lower, it counts "
-                     "employment or prices differently")
+            text += (f"; the {self.below_text} already met on every ratio in the range: if "
+                     f"an official {self.year} figure says otherwise, it counts employment "
+                     "or prices differently")
         return text
 
 

@@ -310,7 +310,8 @@ def break_evens(dataset: Dataset, region: str, indicator: Indicator, years: np.n
                     {f"{r:.2f}": float(np.median(annual_growth(
                         g0, target.value * pop_t * r / rule.factor, span)))
                      for r in (lo, (lo + hi) / 2, hi)},
-                    float(annual_growth(g0, np.median(gdp_t) / rule.factor, span)))
+                    float(annual_growth(g0, np.median(gdp_t) / rule.factor, span)),
+                    at_most=target.at_most)
         if employment_base is not None:
             base_year, base, shown, said = employment_base
             found["has_growth"] = True
@@ -320,5 +321,5 @@ def break_evens(dataset: Dataset, region: str, indicator: Indicator, years: np.n
             if found["growth"] is not None:  # nothing to count from else
                 found["growth_base"] = f"{shown} 万人 in {base_year}{said}"
         out[target.id] = BreakEven(target.id, float(np.median(gdp_t) / target.value),
-                                   employment, **found)
+                                   employment, at_most=target.at_most, **found)
     return out

@@ -26,7 +26,7 @@ from typing import Any
 
 from .errors import InputError
 from .scenario import Employment, parse_employment
-from .targets import (Indicator, Registry, check_ratios, did_you_mean, parse_conversions,
+from .targets import (Indicator, Registry, _plain, check_ratios, did_you_mean, parse_conversions,
                       parse_indicators, parse_targets, read_yaml)
 
 #: the plan every command uses unless told otherwise (``--plan``)
@@ -95,18 +95,16 @@ class Plan:
 
     def title(self, language: str = "en") -> str:
         """The plan's title in ``language`` (the other one where it has none)."""
-        first, second = (self.title_zh, self.title_en) if language == "zh" else \
-            (self.title_en, self.title_zh)
-        return first or second or self.id
+        return self._in(language, "title") or self.id
 
     def short(self, language: str = "en") -> str:
         """A short name for page titles, in ``language`` where the plan gives one."""
-        first, second = (self.short_zh, self.short_en) if language == "zh" else \
-            (self.short_en, self.short_zh)
-        return first or second or self.title(language)
+        return self._in(language, "short") or self.title(language)
 
-    def region_name(self, language: str = "en") -> str:
-        return self.region_zh if language == "zh" and self.region_zh else self.region
+    def _in(self, language: str, field: str) -> str:
+        """The plan's ``field`` (title, short) in ``language``, else in the other one."""
+        other = "en" if language == "zh" else "zh"
+        return getattr(self, f"{field}_{language}", "") or getattr(self, f"{field}_{other}", "")
 
 
 def plans_dir(root: Path) -> Path:
@@ -225,7 +223,8 @@ def _settings(doc: dict, path: Path, indicators: dict[str, Indicator]) -> dict:
                          field=f"settings.{unknown[0]}",
                          expected="language, probability_classes, central")
     central = doc.get("central") or []
-    if not isinstance(central, list) or not all(c in indicators for c in central):
+    if not isinstance(central, list) or not all(isinstance(c, str) and c in indicators
+                                                for c in central):
         raise InputError(path, f"settings.central is {central!r}", field="settings.central",
                          expected="a list of indicator ids (the brief's central targets)")
     language = doc.get("language", "en")
@@ -233,12 +232,15 @@ def _settings(doc: dict, path: Path, indicators: dict[str, Indicator]) -> dict:
         raise InputError(path, f"settings.language is {language!r}", line=doc.get("__line__"),
                          field="settings.language", expected=" or ".join(LANGUAGES))
     classes = doc.get("probability_classes") or {}
+    if not isinstance(classes, dict):
+        raise InputError(path, f"settings.probability_classes is {_plain(classes)!r}",
+                         field="settings.probability_classes",
+                         expected="{likely: P, balanced: P} with 0 < balanced < likely < 1")
     likely, balanced = classes.get("likely", 0.8), classes.get("balanced", 0.5)
-    if not (isinstance(classes, dict) and set(classes) <= {"likely", "balanced", "__line__"}
+    if not (set(classes) <= {"likely", "balanced", "__line__"}
             and all(isinstance(v, (int, float)) and not isinstance(v, bool)
                     for v in (likely, balanced)) and 0 < balanced < likely < 1):
-        raise InputError(path, f"settings.probability_classes is "
-                         f"{ {k: v for k, v in classes.items() if k != '__line__'} !r}",
+        raise InputError(path, f"settings.probability_classes is {_plain(classes)!r}",
                          field="settings.probability_classes",
                          expected="{likely: P, balanced: P} with 0 < balanced < likely < 1")
     return {"language": language, "classes": ProbabilityClasses(float(likely), float(balanced)),
@@ -250,10 +252,15 @@ def _assumptions(doc: dict, path: Path, indicators: dict[str, Indicator]) -> dic
     for series, block in doc.items():
         if series == "__line__":
             continue
-        if series not in indicators:
-            raise InputError(path, f"an assumption for unknown series '{series}'"
-                             f"{did_you_mean(series, indicators)}", field=f"assumptions.{series}",
-                             expected="the id of a ratio's denominator, e.g. employed_persons")
+        denominators = sorted({i.derived.denominator for i in indicators.values()
+                               if i.derived is not None})
+        if series not in denominators:
+            # an assumption only ever replaces a ratio's denominator: one on another series
+            # would be read by nothing, silently
+            raise InputError(path, f"an assumption for '{series}', which is no ratio's "
+                             f"denominator{did_you_mean(series, denominators)}",
+                             field=f"assumptions.{series}", expected="one of "
+                             + (", ".join(denominators) or "(no ratio in the catalogue)"))
         employment = parse_employment(block, path, f"assumptions.{series}")
         if employment.population not in indicators:
             raise InputError(path, f"assumptions.{series}.population '{employment.population}' "

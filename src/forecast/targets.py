@@ -207,12 +207,28 @@ class _LineLoader(yaml.SafeLoader):
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict:
+    # PyYAML keeps the last of two equal keys: a target or setting written twice would
+    # silently lose the first, so a duplicate is an error at its line
+    seen = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if isinstance(key, (str, int, float, bool)) and key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key '{key}'", key_node.start_mark)
+        seen.add(key)
     mapping = loader.construct_mapping(node, deep=True)
     mapping["__line__"] = node.start_mark.line + 1
     return mapping
 
 
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as the user wrote it (without the loader's ``__line__`` keys), for messages."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if k != "__line__"}
+    return [_plain(v) for v in value] if isinstance(value, list) else value
 
 
 def _require(entry: dict, key: str, path: Path, what: str, expected: str) -> Any:
@@ -256,6 +272,9 @@ def _parse_indicator(ind_id: str, entry: Any, path: Path) -> Indicator:
                              expected="{numerator: ID, denominator: ID, factor: a positive "
                                       "number}") from None
     breaks = []
+    if not isinstance(entry.get("breaks") or [], list):
+        raise InputError(path, f"{what} has 'breaks' that are not a list", line=line,
+                         field="breaks", expected="a list of {year, note, region, revision}")
     for item in entry.get("breaks") or []:
         year, note, revision, region = (
             (item.get("year"), item.get("note"), item.get("revision"), item.get("region"))
@@ -300,25 +319,31 @@ def _parse_target(entry: Any, path: Path, indicators: dict[str, Indicator], regi
         raise InputError(path, f"{what} has unknown key(s) {', '.join(unknown)}", line=line,
                          field=unknown[0], expected=", ".join(sorted(TARGET_KEYS)))
     ind_id = _require(entry, "indicator", path, what, "an indicator id of the catalogue")
-    if ind_id not in indicators:
-        raise InputError(path, f"{what} refers to unknown indicator '{ind_id}'", line=line,
+    if not isinstance(ind_id, str) or ind_id not in indicators:
+        raise InputError(path, f"{what} refers to unknown indicator {_plain(ind_id)!r}", line=line,
                          field="indicator", expected="an id under 'indicators:'")
     year = _require(entry, "year", path, what, "an integer year")
     if isinstance(year, bool) or not isinstance(year, int) or not MIN_YEAR <= year <= MAX_YEAR:
-        raise InputError(path, f"{what} has year {year!r}", line=line, field="year",
+        raise InputError(path, f"{what} has year {_plain(year)!r}", line=line, field="year",
                          expected=f"an integer between {MIN_YEAR} and {MAX_YEAR}")
     value = _require(entry, "value", path, what, "a number")
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise InputError(path, f"{what} has value {value!r}", line=line, field="value",
+        raise InputError(path, f"{what} has value {_plain(value)!r}", line=line, field="value",
                          expected="a finite number")
     indicator = indicators[ind_id]
     if not indicator.in_bounds(value):
         raise InputError(path, f"{what} has value {value} outside the indicator's bounds",
                          line=line, field="value", expected=indicator.bounds_text())
     comparison = _require(entry, "comparison", path, what, "|".join(COMPARISONS))
-    if comparison not in COMPARISONS:
-        raise InputError(path, f"{what} has comparison '{comparison}'", line=line,
+    if not isinstance(comparison, str) or comparison not in COMPARISONS:
+        raise InputError(path, f"{what} has comparison {_plain(comparison)!r}", line=line,
                          field="comparison", expected="|".join(COMPARISONS))
+    if comparison == "=" and (indicator.bounds is None or value not in indicator.bounds):
+        # "equal to" a level inside the range has probability 0 under any continuous model;
+        # plans use it for "100% pass rate", the bound, where it means "at the bound"
+        raise InputError(path, f"{what} asks for exactly {value:g}, which is not a bound of "
+                         f"{ind_id}", line=line, field="comparison",
+                         expected=">= or <= (\"=\" only at a bound, e.g. a 100% pass rate)")
     wording = str(_require(entry, "wording", path, what, "the plan's own wording"))
     return Target(tid, ind_id, year, float(value), comparison, wording,
                   str(entry.get("region", region)))
@@ -417,6 +442,9 @@ def check_ratios(indicators: dict[str, Indicator], path: Path) -> None:
 
 def parse_conversions(entries: Any, path: Path) -> dict[tuple[str, str], float]:
     """``unit_conversions``: {(from, to): factor}."""
+    if not isinstance(entries or [], list):
+        raise InputError(path, "'unit_conversions' is not a list", field="unit_conversions",
+                         expected="a list of {from: UNIT, to: UNIT, factor: a positive number}")
     conversions = {}
     for conv in entries or []:
         try:
