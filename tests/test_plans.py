@@ -130,6 +130,8 @@ def test_forecast_report_on_the_toy_plan(toy, tmp_path):
     res = reports.build_report(AS_OF, tmp_path, plan=str(toy), n_paths=300, jobs=2,
                                calibration_paths=100, calibration_origins=1, progress=False)
     assert res.ok, res.messages
+    # beside the default plan's reports, not among them
+    assert res.path == tmp_path / data.load_registry(toy).plan.id / AS_OF
     summary = json.loads((res.path / "summary.json").read_text(encoding="utf-8"))
     assert {r["target_id"] for r in summary["targets"]} == {"gdp_per_capita_2027",
                                                            "pm25_urban_2027"}

@@ -397,3 +397,81 @@ def test_for_region_builds_the_panel_and_a_series_without_one_fails_with_a_reaso
     series = Series(np.arange(2018, 2024), np.linspace(-2.0, -1.5, 6))
     with pytest.raises(ModelFailure, match="pooled_eb: no panel: 0 regions"):
         lonely.fit(series)
+
+
+def test_default_run_pools_a_series_whose_plan_names_a_panel_and_says_how_much(shipped):
+    """The Hangzhou plan names the provinces' panel for R&D intensity: the default ensemble
+    gains the pooled member, the output says which panel, how many regions and how much the
+    own history weighs, and P without pooling is what the other members alone give."""
+    import json
+
+    from forecast.models import DEFAULT_MODELS
+    from forecast.pipeline import forecast_indicator
+
+    pooled = forecast_indicator(shipped, "rd_intensity", n_paths=6000, backtest=False)
+    info = pooled.components["rd_intensity"].pooling
+    assert "pooled_eb" in pooled.member_paths
+    assert info["n_regions"] == 31 and "china_provinces_rd_nbs" in info["panel"]
+    assert 0 < info["own_weight_drift"] < 1 and 0 < info["own_weight_volatility"] < 1
+    dropped = pooled.components["rd_intensity"].dropped  # equal weights among those fitted
+    assert info["weight"] == pytest.approx(1 / (6 - len(dropped)))
+    assert set(pooled.p_without_pooling) == set(pooled.probabilities)
+    record = json.loads(json.dumps(pooled.to_dict(), default=str))
+    assert record["components"]["rd_intensity"]["pooling"]["n_regions"] == 31
+    # the same members without the pooled one (a model list the user named, not the
+    # default): its P is the one reported "without pooling", up to Monte Carlo noise
+    others = forecast_indicator(shipped, "rd_intensity", n_paths=6000, backtest=False,
+                                models=tuple(reversed(DEFAULT_MODELS)))
+    assert "pooled_eb" not in others.member_paths and others.p_without_pooling == {}
+    assert others.components["rd_intensity"].pooling is None
+    for tid, p in pooled.p_without_pooling.items():
+        assert p == pytest.approx(others.probabilities[tid].p_in_year, abs=0.03), tid
+    # the pooled member moves P: the provinces grew faster than Hangzhou's own drift
+    assert any(abs(pooled.probabilities[t].p_in_year - p) > 0.02
+               for t, p in pooled.p_without_pooling.items())
+
+
+def test_a_series_without_a_panel_keeps_todays_models_and_the_output_says_so(shipped):
+    from forecast.cli import render_forecast
+    from forecast.pipeline import forecast_indicator
+    from forecast.targets import parse_target_spec
+
+    indicator = shipped.registry.indicator("permanent_population_yearend")
+    own = [parse_target_spec("2027:>=1300", indicator, "Hangzhou")]
+    result = forecast_indicator(shipped, indicator.id, n_paths=500, backtest=False,
+                                targets=own)
+    assert "pooled_eb" not in result.member_paths and result.p_without_pooling == {}
+    assert "names no panel" in result.modelled.pooling["dropped"]
+    assert "not pooled: the plan names no panel" in render_forecast(result)
+
+
+def test_pooling_comparison_pairs_the_same_forecasts_and_resamples_origin_years():
+    import pandas as pd
+
+    from forecast.calibration import PooledBacktest, pooling_comparison
+
+    rng = np.random.default_rng(3)
+    rows = []
+    for series, group in (("A/x", "panel: x"), ("B/x", "panel: x"), ("H/y", "H")):
+        for origin in range(2010, 2016):
+            for h in (1, 2):
+                rows.append(dict(series=series, group=group, origin=origin,
+                                 target_year=origin + h, pit=rng.uniform(),
+                                 crps=(100.0 if series == "H/y" else 1.0) * rng.uniform(1, 2),
+                                 covered_80=rng.uniform() < 0.7, covered_95=True))
+    before = pd.DataFrame(rows)
+    after = before.assign(crps=before["crps"] / 2, pit=0.25, covered_80=True)
+    events = lambda p: pd.DataFrame(dict(group=["H", "panel: x"], event_prob=[p, p],  # noqa: E731
+                                         event_obs=[True, False]))
+    table = pooling_comparison(PooledBacktest(before, events(0.5), pd.DataFrame()),
+                               PooledBacktest(after, events(0.2), pd.DataFrame()))
+    assert list(table["group"]) == ["H", "panel: x", "all"]
+    total = table.set_index("group").loc["all"]
+    assert total["n"] == len(before)
+    assert total["crps_ratio"] == pytest.approx(0.5)  # H's large unit does not dominate
+    assert total["crps_ratio_lo"] == pytest.approx(0.5) and total["crps_ratio_hi"] == pytest.approx(0.5)
+    assert total["above_median_before"] == pytest.approx((before["pit"] > 0.5).mean())
+    assert total["above_median_after"] == 0.0
+    assert total["coverage_80_after"] == 1.0
+    assert total["brier_events_before"] == pytest.approx(0.25)
+    assert total["brier_events_after"] == pytest.approx((0.8 ** 2 + 0.2 ** 2) / 2)

@@ -471,6 +471,11 @@ def test_the_index_says_what_moved_since_the_previous_report(tmp_path, shipped):
                     {"target_id": "rd_intensity_2025", "p_in_year": 0.632,
                      "status": "probability"}]}))
     (tmp_path / "2027-01-01").mkdir()  # a later report is not "previous"
+    other = tmp_path / "2026-01-01"  # nor is another plan's, even if newer
+    other.mkdir()
+    (other / "summary.json").write_text(json.dumps({
+        "as_of": "2026-01-01", "targets": [],
+        "provenance": {"parameters": {"plan": "/elsewhere/toy", "n_paths": 1}}}))
     changes = reports.changes_since_previous(tmp_path, AS_OF, rows, shipped, prov)
     assert changes["as_of"] == "2025-11-27"
     # GDP 2024 was published in 2025-05, before the earlier report: not new; nothing after
@@ -975,3 +980,27 @@ def test_a_misspelt_parameter_is_shown_as_its_message_alone(tmp_path):
     assert [e.traceback for e in errors] == [[message]]
     # forecast report's one line per failed notebook reads the same
     assert reports._short_error(err.value) == message
+
+
+def test_the_plain_sentence_says_what_the_figure_is_and_why_there_is_no_number():
+    """A target's sentence on the index and the brief: a preliminary published figure says a
+    revision may change the verdict; a series that exists but is too short is not called
+    missing."""
+    from forecast.i18n import language
+
+    plan = data.load_registry().plan
+    base = {"indicator": "x", "name_en": "Thing", "name_zh": "事物", "unit": "%",
+            "comparison": ">=", "target": 50.0, "year": 2025, "last_value": 48.0,
+            "last_year": 2024}
+    rows = [{**base, "target_id": "a", "status": "observed", "observed_value": 51.0,
+             "observed_met": True, "observed_preliminary": True, "colour": "observed met"},
+            {**base, "target_id": "b", "status": "not forecastable", "n_years": 2,
+             "colour": "not forecastable"},
+            {**base, "target_id": "c", "status": "not forecastable", "n_years": 0,
+             "last_value": None, "last_year": None, "colour": "not forecastable"}]
+    for lang in ("en", "zh"):
+        said = {v.target_id: v.sentence for v in render.target_views(rows, plan, language(lang))}
+        assert ("preliminary" if lang == "en" else "初步数") in said["a"]
+        assert ("2 year(s), the last 2024" if lang == "en" else "2年，最新为2024年") in said["b"]
+        assert ("no published series" if lang == "en" else "没有可用于预测") in said["c"]
+        assert "nan" not in " ".join(said.values()).lower()

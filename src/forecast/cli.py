@@ -147,7 +147,8 @@ def render_forecast(result, lang: str = "en") -> str:
     ``lang`` (the library's notes, technical sentences, stay in English)."""
     t = language(lang)
     ind = result.indicator
-    name = f"{ind.name_en} / {ind.name_zh}" if lang == "en" else ind.name_zh
+    name = t.name(vars(ind))
+    name += "" if name == ind.name_zh else f" / {ind.name_zh}"  # the plan's own term beside
     lines = [t._("{id}: {name} [{unit}], {region}, as of {date}", id=ind.id, name=name,
                  unit=ind.unit, region=result.region, date=result.as_of),
              t._("scenario: {name}", name=result.scenario.name)
@@ -185,6 +186,18 @@ def render_forecast(result, lang: str = "en") -> str:
                              "{rates}", series=name, start=comp.last_observed[0],
                              end=int(comp.years[-1]), under=under, rates=", ".join(
                                  f"{m} {g:+.1%}" for m, g in growth.items())))
+        pooling = comp.pooling
+        if pooling and pooling.get("dropped"):
+            lines.append(t._("[{series}] not pooled: {reason}", series=name,
+                             reason=pooling["dropped"]))
+        elif pooling:
+            lines.append(t._("[{series}] pooled with {panel}: {n} regions informed the fit; the "
+                             "series' own history weighs {drift} in its trend and {vol} in its "
+                             "volatility; the pooled member's weight {weight}", series=name,
+                             panel=pooling["panel"], n=pooling["n_regions"],
+                             drift=f"{pooling['own_weight_drift']:.2f}",
+                             vol=f"{pooling['own_weight_volatility']:.2f}",
+                             weight=f"{pooling['weight']:.2f}"))
         cal = comp.calibration
         if cal:
             lines.append(t._("[{series}] own backtest of the ensemble ({n} forecasts, {origins} "
@@ -223,6 +236,10 @@ def render_forecast(result, lang: str = "en") -> str:
                          "{product})", targets=", ".join(result.joint["targets"]),
                          p=format_probability(result.joint["p_all_met"]),
                          product=format_probability(result.joint["p_product_of_marginals"])))
+    if result.p_without_pooling:
+        lines.append(t._("without pooling (the same paths, the pooled member's left out): {ps}",
+                         ps=", ".join(f"{tid} {format_probability(p)}"
+                                      for tid, p in result.p_without_pooling.items())))
     for tid, p in result.probabilities.items():
         how = (t._("value - target; negative = below the target") if sign[tid] == "<=" else
                t._("target - value; negative = above the target"))

@@ -792,10 +792,10 @@ def _validated_vintages(root: Path | None, registry: Registry, digest: str) -> p
     once, not on every command. Invalid data are never cached (they raise before), and a
     cache that cannot be read or written is skipped."""
     from .simulation import cache_dir
-    folder = cache_dir()
+    folder = cache_dir("vintages")
     code = hashlib.sha256(b"".join((Path(__file__).parent / name).read_bytes() for name in (
         "data.py", "targets.py", "plans.py"))).hexdigest()[:16]
-    path = None if folder is None else folder.parent / "vintages" / f"{digest[:32]}-{code}.pkl"
+    path = None if folder is None else folder / f"{digest[:32]}-{code}.pkl"
     if path is not None and path.is_file():
         try:
             return pd.read_pickle(path)

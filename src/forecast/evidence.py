@@ -632,13 +632,15 @@ def brier(p, hit) -> float:
 
 
 def cluster_bootstrap(errors: np.ndarray, clusters, n_boot: int = N_BOOT,
-                      seed: int = DEFAULT_SEED, level: float = 0.95) -> tuple[float, float]:
+                      seed: int = DEFAULT_SEED, level: float = 0.95,
+                      ratio: bool = False) -> tuple[float, float]:
     """Percentile interval of the mean of ``errors`` (one number per scored target, e.g. its
     squared error) over bootstrap samples that draw whole ``clusters`` (the targets' years)
     with replacement: targets of one year share that year's common shocks (2020's fall in GDP
     raised every R&D intensity at once), so single targets are not independent. ``errors``
     may be 2-d (targets x k): the interval is then of the mean of the first column minus the
-    mean of the second (a paired difference). Fewer than two clusters give (NaN, NaN)."""
+    mean of the second (a paired difference; ``ratio``: their ratio). Fewer than two
+    clusters give (NaN, NaN)."""
     errors = np.asarray(errors, dtype=float)
     labels, idx = np.unique(np.asarray(clusters), return_inverse=True)
     k = len(labels)
@@ -650,7 +652,8 @@ def cluster_bootstrap(errors: np.ndarray, clusters, n_boot: int = N_BOOT,
     pick = np.random.default_rng(seed).integers(0, k, size=(n_boot, k))
     weights = np.stack([np.bincount(row, minlength=k) for row in pick]).astype(float)
     means = (weights @ sums) / (weights @ counts)[:, None]
-    stat = means[:, 0] - means[:, 1] if means.shape[1] == 2 else means[:, 0]
+    stat = means[:, 0] if means.shape[1] == 1 else \
+        means[:, 0] / means[:, 1] if ratio else means[:, 0] - means[:, 1]
     lo, hi = np.quantile(stat, [(1 - level) / 2, (1 + level) / 2])
     return float(lo), float(hi)
 

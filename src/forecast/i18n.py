@@ -84,6 +84,13 @@ class Language:
 
     gettext = _
 
+    def name(self, names: dict, short: bool = False) -> str:
+        """An indicator's name in this language from a record with ``name_zh`` and
+        ``name_en`` (the catalogue's, a summary row): the other language's where one is
+        missing; ``short`` drops the English name's parenthesis."""
+        local = names.get(f"name_{self.code}") or names.get("name_en") or names.get("name_zh")
+        return str(local).split(" (")[0] if short and local == names.get("name_en") else local
+
     def ngettext(self, singular: str, plural: str, n: int, **values) -> str:
         text = self.translations.ngettext(singular, plural, n)
         return text.format(n=n, **values)

@@ -32,6 +32,8 @@ from . import employment as emp
 from .data import Dataset, is_lower_grade
 from .diagnostics import BasisRestatement, RequiredGrowth
 from .errors import InputError
+from .models import DEFAULT_MODELS
+from .models.pooled import PooledEB
 from .probability import (PACE_WINDOW, Pace, annual_growth, pace, range_text,
                           target_probability, year_index)
 from .scenario import Scenario, first_open_year
@@ -65,12 +67,36 @@ class Run:
         """The ensemble fitted to ``series_id`` of the run's region (linked across its census
         breaks) and simulated to the run's horizon."""
         dataset = self.dataset
-        return fit_component(dataset.linked_series(series_id, self.region)[0],
-                             dataset.registry.indicator(series_id), horizon_to=self.horizon_to,
-                             models=models or self.models, n_paths=self.n_paths,
-                             seed=self.seed if seed is None else seed,
-                             backtest=self.backtest if backtest is None else backtest,
-                             first_open=self.first_open)
+        models, instances, note = self.pooled(series_id, models or self.models)
+        fit = fit_component(dataset.linked_series(series_id, self.region)[0],
+                            dataset.registry.indicator(series_id), horizon_to=self.horizon_to,
+                            models=models, n_paths=self.n_paths,
+                            seed=self.seed if seed is None else seed,
+                            backtest=self.backtest if backtest is None else backtest,
+                            first_open=self.first_open, instances=instances)
+        if note:
+            fit.pooling = {"member": "pooled_eb", "dropped": note}
+        return fit
+
+    def pooled(self, series_id: str, models: tuple[str, ...]
+               ) -> tuple[tuple[str, ...], dict, str]:
+        """The models for ``series_id`` with a pooled member where one is wanted: named in
+        ``models``, or the default ensemble on a series whose plan names a panel for it
+        (``panels`` in plan.yaml; :data:`forecast.models.POOLED_MODELS`). Returns the model
+        names, the configured families and why a wanted member could not be built ("")."""
+        files = self.dataset.registry.plan.panels.get(series_id)
+        if "pooled_eb" not in models and (models != DEFAULT_MODELS or files is None):
+            # the default ensemble without a panel keeps today's models, and says so
+            return models, {}, ("" if models != DEFAULT_MODELS else
+                                f"the plan names no panel of other regions for {series_id} "
+                                "(panels in plan.yaml)")
+        names = tuple(m for m in models if m != "pooled_eb")
+        try:
+            member = PooledEB.for_region(self.dataset, series_id, self.region,
+                                         files=list(files) if files else None)
+        except InputError as exc:  # no panel here: today's models, and the output says so
+            return names, {}, exc.message
+        return names + ("pooled_eb",), {"pooled_eb": member}, ""
 
 
 class Kind:

@@ -50,7 +50,7 @@ class IndicatorPage:
 
     def name(self) -> str:
         ind = self.result.indicator
-        return ind.name_zh if self.lang == "zh" else ind.name_en
+        return self.t.name(vars(ind))
 
     def header(self, classes=None) -> str:
         """The title, the targets in the plan's words, and the summary box."""
@@ -88,7 +88,26 @@ class IndicatorPage:
         return render("pages.html.j2", self.lang, part="header", name=self.name(),
                       indicator=r.indicator, region=r.region, as_of=t.date(r.as_of),
                       scenario=r.scenario, targets=r.targets, boxes=boxes,
-                      assumption=self.main_assumption())
+                      assumption=self.main_assumption(), pooling=self.pooling())
+
+    def pooling(self) -> str:
+        """Which panel of other regions informed the forecast, how much the region's own
+        history weighs, and P without pooling ("" without a pooled member)."""
+        r, t = self.result, self.t
+        comp = r.modelled
+        info = comp.pooling if comp else None
+        if not info:
+            return ""
+        if info.get("dropped"):
+            return t._("not pooled with other regions: {reason}", reason=info["dropped"])
+        return t._("pooled with {panel}: {n} regions informed the forecast of {series}; its own "
+                   "history weighs {drift} in the trend and {vol} in the volatility; the pooled "
+                   "member's weight is {weight}; without it P would be {ps}",
+                   panel=info["panel"], n=info["n_regions"], series=comp.indicator,
+                   drift=f"{info['own_weight_drift']:.2f}",
+                   vol=f"{info['own_weight_volatility']:.2f}", weight=f"{info['weight']:.2f}",
+                   ps=", ".join(f"{tid.rsplit('_', 1)[-1]}: {t.percent(p)}"
+                                for tid, p in r.p_without_pooling.items()) or "–")
 
     def main_assumption(self) -> str:
         """What the probability rests on besides the history, in one line."""

@@ -27,7 +27,7 @@ from .diagnostics import (BasisRestatement, BreakEven, ImpliedLevel, ProbablyPub
                           RequiredGrowth)
 from .errors import InputError
 from .kinds import Kind, Run, graded_pace, kind_of
-from .models import model_names
+from .models import POOLED_MODELS, model_names
 from .probability import (DEFAULT_PATHS, DEFAULT_SEED, Pace, TargetProbability, annual_growth,
                           fan_quantiles, joint_probability, target_probability)
 from .scenario import Employment, Scenario
@@ -71,6 +71,9 @@ class IndicatorForecast:
     own_member_paths: dict[str, np.ndarray] = field(default_factory=dict)  # before restating
     probably_out: list[ProbablyPublished] = field(default_factory=list)  # over, probably out
     kind: Kind | None = None                    # how the indicator is simulated
+    #: per target, P from the same paths without the pooled member's (how much pooling moves
+    #: it); empty without a pooled member
+    p_without_pooling: dict[str, float] = field(default_factory=dict)
     status: str = ""
     notes: list[str] = field(default_factory=list)
 
@@ -162,10 +165,12 @@ class IndicatorForecast:
                 "member_backtests": c.weighting.scores, "backtest_failures": c.weighting.failures,
                 "dropped_models": c.dropped, "calibration": c.calibration,
                 "last_observed": c.last_observed, "median_growth_per_year": self.median_growth(name),
+                "pooling": c.pooling,
             } for name, c in self.components.items()},
             "implied_last": None if self.implied_last is None else self.implied_last.as_dict(),
             "required_numerator_growth": {k: v.as_dict() for k, v in self.required.items()},
             "basis": None if self.basis is None else self.basis.as_dict(),
+            "p_without_pooling": self.p_without_pooling,
             "probably_out": [p.as_dict() for p in self.probably_out],
             "employment": None if self.employment is None else asdict(self.employment),
         }
@@ -277,6 +282,7 @@ def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | Non
         for name, paths in result.member_paths.items():
             result.member_probabilities.setdefault(name, {})[target.id] = \
                 target_probability(paths, result.years, target, strata=[len(paths)])
+    result.p_without_pooling = _without_pooling(result, open_targets)
     if len(open_targets) > 1:
         result.joint = {"targets": [t.id for t in open_targets],
                         "p_all_met": joint_probability(result.paths, result.years, open_targets),
@@ -285,9 +291,21 @@ def forecast_indicator(dataset: Dataset, indicator_id: str, *, region: str | Non
     # diagnose what needs the probabilities
     result.notes += _break_notes(dataset, result)
     result.kind.restate(run, result, open_targets)
-    result.notes += _plan_pace_note(result)
+    result.notes += _plan_pace_note(result, own=own)
     result.status = "probability"
     return result
+
+
+def _without_pooling(result: IndicatorForecast, targets: list[Target]) -> dict[str, float]:
+    """Per target, P from the ensemble's paths without the pooled member's: the mixture is the
+    members' paths stacked, so this is the other members' P weighted by their paths -- what
+    the run would give without pooling, up to Monte Carlo noise. Empty without the member."""
+    pooled = [m for m in POOLED_MODELS if m in result.member_paths]
+    if not pooled:
+        return {}
+    others = {m: p for m, p in result.member_paths.items() if m not in pooled}
+    stacked = np.concatenate(list(others.values()))
+    return {t.id: target_probability(stacked, result.years, t).p_in_year for t in targets}
 
 
 def _targets_of(registry, indicator: Indicator, targets: list[Target] | None,
@@ -418,10 +436,10 @@ def _probably_out(dataset: Dataset, series: str, region: str,
         if years else None
 
 
-def _plan_pace_note(result: IndicatorForecast) -> list[str]:
-    """The growth the plan's own targets imply between their years, beside the ensemble's
-    median over the same years: labour productivity's 22 -> 28 is +12.8% a year, which says
-    more about the plan's measure (or ambition) than any model."""
+def _plan_pace_note(result: IndicatorForecast, own: bool = False) -> list[str]:
+    """The growth the plan's own targets (``own``: the user's) imply between their years,
+    beside the ensemble's median over the same years: labour productivity's 22 -> 28 is
+    +12.8% a year, which says more about the plan's measure (or ambition) than any model."""
     targets = sorted((t for t in result.targets if t.comparison == ">=" and t.value > 0),
                      key=lambda t: t.year)
     if len(targets) < 2:
@@ -441,7 +459,8 @@ def _plan_pace_note(result: IndicatorForecast) -> list[str]:
         ahead = (f"; its {first.year} median ({median[0]:.3g}) is already above the "
                  f"{first.year} target, a minimum, so {last.year}'s is the harder one: from "
                  f"that median it needs {annual_growth(median[0], last.value, span):+.1%}/yr")
-    return [f"the plan's own targets rise {plan:+.1%}/yr from {first.year} to {last.year} "
+    whose = "your targets" if own else "the plan's own targets"
+    return [f"{whose} rise {plan:+.1%}/yr from {first.year} to {last.year} "
             f"({first.value:g} -> {last.value:g} {result.indicator.unit}); the ensemble's median "
             f"grows {model:+.1%}/yr over the same years{ahead}"]
 

@@ -588,13 +588,20 @@ def _widen_to_fit_labels(fig: Figure, ax) -> None:
             return
         ax.set_xlim(new_low, new_high)
 
-def pit_histogram(hist: pd.DataFrame, *, title: str = "PIT histogram") -> Figure:
+def pit_histogram(hist: pd.DataFrame, *, title: str = "PIT histogram",
+                  before: pd.DataFrame | None = None, label: str = "",
+                  before_label: str = "") -> Figure:
     """PIT counts per bin against the count a calibrated forecaster would give (dashed).
-    ``hist`` comes from :func:`forecast.calibration.pit_histogram`."""
+    ``hist`` comes from :func:`forecast.calibration.pit_histogram`; ``before``, the same
+    forecasts from another ensemble, is drawn as an outline over it."""
     fig, (ax,) = _new(width=6, height=3.6)
     width = hist["upper"] - hist["lower"]
     ax.bar(hist["lower"], hist["count"], width=width, align="edge", color=COLOURS["band"],
-           alpha=0.7, edgecolor="white")
+           alpha=0.7, edgecolor="white", label=label or None)
+    if before is not None:
+        ax.stairs(before["count"], np.append(before["lower"].to_numpy(),
+                                             before["upper"].iloc[-1]),
+                  color="#4a5568", lw=1.5, label=before_label or None)
     ax.axhline(float(hist["expected"].iloc[0]), color=COLOURS["target"], ls="--", lw=1.2,
                label="uniform (calibrated)")
     ax.set_xlim(0, 1)
@@ -647,12 +654,18 @@ def coverage_by_horizon(table: pd.DataFrame, *, title: str = "Interval coverage 
 
 
 def reliability_diagram(table: pd.DataFrame, *, title: str = "Reliability of event "
-                        "probabilities") -> Figure:
+                        "probabilities", before: pd.DataFrame | None = None,
+                        before_label: str = "") -> Figure:
     """Observed frequency against mean predicted probability per bin (marker area ~ number
     of forecasts), with the diagonal of perfect calibration. ``table`` comes from
-    :func:`forecast.calibration.reliability_table`."""
+    :func:`forecast.calibration.reliability_table`; ``before``, the same events from another
+    ensemble, is drawn as a grey line."""
     fig, (ax,) = _new(width=5, height=4.4)
     ax.plot([0, 1], [0, 1], color="#a0aec0", ls="--", lw=1, label="perfect calibration")
+    if before is not None:
+        prior = before.dropna(subset=["mean_predicted"])
+        ax.plot(prior["mean_predicted"], prior["observed_frequency"], color="#4a5568", lw=1.2,
+                marker=".", label=before_label or None)
     ok = table.dropna(subset=["mean_predicted"])
     sizes = 20 + 300 * ok["n"] / max(ok["n"].max(), 1)
     ax.plot(ok["mean_predicted"], ok["observed_frequency"], color=COLOURS["band"], lw=1)
@@ -708,7 +721,7 @@ def target_overview(rows: list[dict], classes=None, lang: str = "en") -> Figure 
             ax.annotate(format_probability(q), (q, i), textcoords="offset points",
                         xytext=(0, -11), ha="center", fontsize=7.5, color="#4a5568")
     def name(r):
-        return r["name_zh"] if t.code == "zh" else r["name_en"].split(" (")[0]
+        return t.name(r, short=True)
 
     ax.set_yticks(range(len(shown)), [f"{name(r)} {r['year']}\n"
                                       f"{r['comparison']} {r['target']:g} {_unit_text(r['unit'])}"

@@ -102,7 +102,7 @@ def target_views(rows: list[dict], plan: Plan, t: Language,
 
     views = []
     for r in sorted(rows, key=order):
-        name = r["name_zh"] if t.code == "zh" else r["name_en"].split(" (")[0]
+        name = t.name(r, short=True)
         unit = _unit(r["unit"], t)
         goal = f"{comparison_sign(r['comparison'])} {r['target']:g}{unit}"
         last = (f"{t.number(r['last_value'])} ({int(r['last_year'])})"
@@ -128,10 +128,13 @@ def _sentence(r: dict, name: str, goal: str, unit: str, t: Language,
     year = int(r["year"])
     status = r.get("colour") or "not forecastable"
     if r.get("status") == "observed":
-        return t._("{name}: the published {year} figure is {value}{unit}, so the target "
+        text = t._("{name}: the published {year} figure is {value}{unit}, so the target "
                    "({goal}) is {met}.", name=name, year=year,
                    value=t.number(r.get("observed_value")), unit=unit, goal=goal,
                    met=t._("met") if r.get("observed_met") else t._("missed"))
+        if r.get("observed_preliminary"):
+            text += " " + t._("The figure is preliminary: a revision may still change this.")
+        return text
     if r.get("status") == "probability" and known(r.get("p_in_year")):
         text = t._("{name}: the chance of reaching {goal} in {year} is {p} ({status}); the "
                    "models' middle estimate for {year} is {median}{unit}, and 8 in 10 of their "
@@ -143,6 +146,11 @@ def _sentence(r: dict, name: str, goal: str, unit: str, t: Language,
             text += " " + t._("It is read against the census-revised {of}; on the earlier "
                               "basis it would be {p}.", of=names.get(r["basis_of"], r["basis_of"]),
                               p=t.percent(r["p_history_basis"]))
+        if known(r.get("pooled_regions")):
+            text += " " + t._("The forecast pools {n} comparable regions (the series' own history "
+                              "weighs {own} in its trend); without pooling P would be {p}.",
+                              n=int(r["pooled_regions"]), own=f"{r['own_weight']:.2f}",
+                              p=t.percent(r.get("p_without_pooling")))
         if known(r.get("break_even_ratio")):
             text += " " + t._("It rests on the assumed number of employed persons: P is 50% "
                               "at {ratio} employed per resident (assumed {range}).",
@@ -152,8 +160,16 @@ def _sentence(r: dict, name: str, goal: str, unit: str, t: Language,
     if r.get("status") == "pace only":
         return t._("{name}: too few published years for a probability; the pace so far: "
                    "{pace}.", name=name, pace=pace_label(r.get("pace_label"), t))
+    if r.get("n_years"):  # data exist, too few or too broken for even the pace
+        return t._("{name}: the published figures ({n} year(s), the last {last}) are too few "
+                   "to forecast from; more years can be supplied with `forecast data add`.",
+                   name=name, n=int(r["n_years"]), last=_last_year(r))
     return t._("{name}: no published series to forecast from; a series can be supplied with "
                "`forecast data add`.", name=name)
+
+
+def _last_year(r: dict) -> str:
+    return str(int(r["last_year"])) if known(r.get("last_year")) else "–"
 
 
 def pace_label(label: str | None, t: Language) -> str:
@@ -530,7 +546,7 @@ def index_html(summary: dict, plan: Plan, pages: list[dict], lang: str,
     for indicator in dict.fromkeys(r["indicator"] for r in rows if known(r.get("p_history_basis"))):
         group = [r for r in rows if r["indicator"] == indicator and known(r.get("p_history_basis"))]
         r = group[0]
-        bases.append({"name": r["name_zh"] if lang == "zh" else r["name_en"].split(" (")[0],
+        bases.append({"name": t.name(r, short=True),
                       "of": names.get(r["basis_of"], r["basis_of"]), "year": int(r["basis_year"]),
                       "last": int(r["last_year"]), "revision": r["basis_revision"],
                       "moves": "; ".join(t._("{year}: {p} (on the history's basis {q})",
@@ -595,5 +611,5 @@ def brief_html(summary: dict, plan: Plan, lang: str, data_through: str | None = 
 def series_names(registry, lang: str) -> dict[str, str]:
     """What the pages call each series of the catalogue in ``lang`` (its Chinese name, or its
     English name without the parenthesis)."""
-    return {i.id: i.name_zh if lang == "zh" else i.name_en.split(" (")[0]
-            for i in registry.indicators.values()}
+    t = language(lang)
+    return {i.id: t.name(vars(i), short=True) for i in registry.indicators.values()}

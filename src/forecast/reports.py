@@ -59,7 +59,7 @@ from .errors import InputError
 from .models import DEFAULT_MODELS, MODELS, model_names
 from .probability import DEFAULT_PATHS, DEFAULT_SEED, format_probability, range_text
 from .scenario import Scenario, distinct_names, load_scenario
-from .plans import ProbabilityClasses
+from .plans import DEFAULT_PLAN, ProbabilityClasses
 from .targets import did_you_mean
 
 START_TIMEOUT = 120        # seconds for a kernel to start
@@ -335,6 +335,7 @@ def summary_table(dataset: data.Dataset, *, n_paths: int = DEFAULT_PATHS,
         member_probs = [m[target.id] for m in res.member_probabilities.values() if target.id in m]
         members = [m.p_in_year for m in member_probs]
         basis, implied = res.basis, res.implied_last
+        pooling = (comp.pooling or {}) if comp else {}
         be, need = (res.break_even or {}).get(target.id), res.required.get(target.id)
         row = {
             "target_id": target.id, "indicator": ind.id, "name_en": ind.name_en,
@@ -384,12 +385,19 @@ def summary_table(dataset: data.Dataset, *, n_paths: int = DEFAULT_PATHS,
             "required_from": need.base_year if prob and need else None,
             # a ratio indicator's backtest is its modelled numerator's (e.g. GDP's)
             "backtest_of": comp.indicator if comp and prob and comp.indicator != ind.id else None,
+            # the modelled series pooled with a panel of other regions: which, how many, how
+            # much its own history weighs, and P without the pooled member
+            "pooled_panel": pooling.get("panel") if prob and pooling else None,
+            "pooled_regions": pooling.get("n_regions") if prob and pooling else None,
+            "own_weight": pooling.get("own_weight_drift") if prob and pooling else None,
+            "p_without_pooling": res.p_without_pooling.get(target.id) if prob else None,
             # a ratio without a published series: where it stands on the run's assumption
             "implied_last_low": implied.low if prob and implied else None,
             "implied_last_high": implied.high if prob and implied else None,
             "implied_last_year": implied.year if prob and implied else None,
             "observed_value": obs["value"] if obs else None,
             "observed_met": obs["met"] if obs else None,
+            "observed_preliminary": obs["preliminary"] if obs else None,
             "sufficiency": cov.reason,
             "route": SUPPLY_DATA_HINT if cov.status == "not forecastable" else "",
             "page": (pages or {}).get(ind.id, ""),
@@ -405,10 +413,6 @@ def records(frame: pd.DataFrame) -> list[dict]:
     """JSON-safe records of a frame at full precision (NaN -> None, numpy -> Python)."""
     return [{str(k): data.json_ready(v) for k, v in row.items()}
             for row in frame.to_dict(orient="records")]
-
-
-
-
 
 
 # ----------------------------------------------------------------- provenance
@@ -520,8 +524,6 @@ def provenance(dataset: data.Dataset, parameters: dict,
             "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
 
-
-
 def _report_indicators(folder: Path) -> list[str]:
     """The indicators a finished report in ``folder`` has pages for (none when there is no
     readable report there)."""
@@ -530,10 +532,6 @@ def _report_indicators(folder: Path) -> list[str]:
         return list(summary["provenance"]["parameters"]["indicators"])
     except (OSError, ValueError, KeyError, TypeError):
         return []
-
-
-
-
 
 
 # ----------------------------------------------------------------- jobs
@@ -593,7 +591,7 @@ def plan_jobs(dataset: data.Dataset, indicators: list[str] | None, *, n_paths: i
     jobs = []
     for ind, status in forecastable.items():
         indicator = dataset.registry.indicator(ind)
-        name = indicator.name_zh if lang == "zh" else indicator.name_en
+        name = language(lang).name(vars(indicator))
         heavy = 2.0 if indicator.derived else 1.0
         jobs.append(Job(ind, "indicator_forecast.ipynb", {**common, "indicator": ind},
                         t._("{name}: forecast", name=name), "indicator",
@@ -781,24 +779,12 @@ class ReportResult:
     messages: list[str] = field(default_factory=list)
 
 
-
-
-
-
 def basis_line(result) -> str:
     """The restatement note of a share read against its denominator's census-revised basis
     (:attr:`forecast.pipeline.IndicatorForecast.basis`), in italics, for the scenario and
     sensitivity pages, whose paths are restated too; "" otherwise."""
     b = getattr(result, "basis", None)
     return f"*{b.text()}*" if b else ""
-
-
-
-
-
-
-
-
 
 
 _REPORT_NAME = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -809,20 +795,26 @@ def changes_since_previous(out: Path, as_of: str, rows: list[dict], dataset: dat
     """What moved since the newest earlier report in ``out`` (a yearly report is read next to
     last year's): per target the probability then and now, the figures published in between
     (rows behind the targets now available that were not on the earlier as-of date), and any
-    difference of settings or code that moves numbers by itself. None without an earlier
-    report; an unreadable one is said, not skipped silently."""
-    earlier = sorted(d for d in out.iterdir() if _REPORT_NAME.fullmatch(d.name)
-                     and d.name < as_of and (d / "summary.json").is_file()) \
+    difference of settings or code that moves numbers by itself. Only a report of the same
+    plan counts. None without an earlier report; an unreadable one is said, not skipped
+    silently."""
+    earlier = sorted((d for d in out.iterdir() if _REPORT_NAME.fullmatch(d.name)
+                      and d.name < as_of and (d / "summary.json").is_file()), reverse=True) \
         if out.is_dir() else []
-    if not earlier:
+    plan = prov["parameters"].get("plan", DEFAULT_PLAN)
+    for folder in earlier:
+        path = folder / "summary.json"
+        try:
+            before = json.loads(path.read_text(encoding="utf-8"))
+            then = {r["target_id"]: r for r in before["targets"]}
+            before_as_of, before_prov = before["as_of"], before.get("provenance") or {}
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            return {"as_of": folder.name, "error": f"{path} could not be read ({exc})"}
+        # reports from before plans were files name none: they were the default plan's
+        if (before_prov.get("parameters") or {}).get("plan", DEFAULT_PLAN) == plan:
+            break
+    else:
         return None
-    path = earlier[-1] / "summary.json"
-    try:
-        before = json.loads(path.read_text(encoding="utf-8"))
-        then = {r["target_id"]: r for r in before["targets"]}
-        before_as_of, before_prov = before["as_of"], before.get("provenance") or {}
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        return {"as_of": earlier[-1].name, "error": f"{path} could not be read ({exc})"}
     targets = []
     for r in rows:
         b = then.get(r["target_id"], {})
@@ -848,10 +840,6 @@ def changes_since_previous(out: Path, as_of: str, rows: list[dict], dataset: dat
         settings.append("scenario files changed")
     return {"as_of": before_as_of, "targets": targets, "new_figures": new_figures,
             "settings": settings}
-
-
-
-
 
 
 def _rows_behind_targets(dataset: data.Dataset) -> pd.DataFrame:
@@ -967,7 +955,10 @@ def build_report(as_of=None, out: str | Path = "reports", *, plan: str | Path | 
             raise InputError(source / job.notebook, "notebook not found",
                              expected="the notebooks of the project in notebooks/")
     name = dataset.as_of.isoformat()
-    out = Path(out)
+    # another plan's reports live beside, not among, the default plan's: the index compares
+    # a report with the previous one of the same plan
+    out = Path(out) if dataset.registry.plan.id == DEFAULT_PLAN else \
+        Path(out) / dataset.registry.plan.id
     out.mkdir(parents=True, exist_ok=True)
     final, failed_dir = out / name, out / f"{name}.failed"
     _recover_leftovers(out, name)

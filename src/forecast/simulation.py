@@ -28,7 +28,8 @@ from .transforms import Transform
 
 BACKTEST_PATHS = 500
 BACKTEST_MIN_TRAIN = 6
-#: where backtests are cached (``$FORECAST_CACHE``, else data/processed/cache); "off" disables
+#: the cache's root (``$FORECAST_CACHE``, else data/processed/cache): backtests/ and the
+#: validated data's vintages/ below it; "off" disables both
 CACHE_ENV = "FORECAST_CACHE"
 #: the modules whose code a backtest's result depends on: a change to any empties the cache
 _BACKTEST_CODE = ("models", "ensemble.py", "backtest.py", "scores.py", "simulation.py",
@@ -54,6 +55,7 @@ class ComponentFit:
     n_points: int
     first_open: int | None = None     # first year not over on the as-of date (scenario start)
     last_observed: tuple[int, float] | None = None   # (year, value) the simulation starts from
+    pooling: dict | None = None       # a pooled member's panel and own weight (_pooling)
 
     def member_paths(self, scenario: Scenario | None = None) -> dict[str, np.ndarray]:
         """Each member's paths in the indicator's unit under ``scenario`` (None: baseline)."""
@@ -92,10 +94,13 @@ def _model_series(values: pd.Series, transform: Transform) -> Series:
 
 def fit_component(values: pd.Series, indicator: Indicator, *, horizon_to: int,
                   models: tuple[str, ...], n_paths: int, seed: int,
-                  backtest: bool = True, first_open: int | None = None) -> ComponentFit:
+                  backtest: bool = True, first_open: int | None = None,
+                  instances: dict | None = None) -> ComponentFit:
     """Fit the ensemble to one observed series and simulate it up to ``horizon_to``.
-    ``first_open`` (the first year not over on the as-of date) is where scenarios start.
-    Raises :class:`InputError` when the series is empty or no model can be fitted to it."""
+    ``first_open`` (the first year not over on the as-of date) is where scenarios start;
+    ``instances``: families configured for some of ``models`` (a pooled family with its
+    panel). Raises :class:`InputError` when the series is empty or no model can be fitted."""
+    instances = instances or {}
     if values.empty:
         raise InputError(None, f"no sourced {indicator.id} to forecast from", field="indicator",
                          expected="a sourced series (forecast data add FILE)")
@@ -107,7 +112,7 @@ def fit_component(values: pd.Series, indicator: Indicator, *, horizon_to: int,
                          f"{series.last_year} is not before {horizon_to}")
     bt_horizon = min(horizon, 6)
     backtested = backtest and len(series) > BACKTEST_MIN_TRAIN
-    key = _backtest_key(series, models, bt_horizon, seed) if backtested else None
+    key = _backtest_key(series, models, bt_horizon, seed, instances) if backtested else None
     cached = _read_cache(key)
     if cached is not None:
         weighting = Weighting(cached["weights"], cached["basis"], cached["scores"],
@@ -115,13 +120,13 @@ def fit_component(values: pd.Series, indicator: Indicator, *, horizon_to: int,
     elif backtested:
         weighting = backtest_weights(series, models, horizon=bt_horizon,
                                      min_train=BACKTEST_MIN_TRAIN, n_paths=BACKTEST_PATHS,
-                                     seed=seed)
+                                     seed=seed, instances=instances)
     else:
         weighting = Weighting({m: 1.0 / len(models) for m in models},
                               "one model, nothing to weigh" if len(models) == 1
                               else "equal (series too short for a backtest)" if backtest
                               else "equal (backtest not requested)", {})
-    ensemble = Ensemble(models, weighting.weights)
+    ensemble = Ensemble(models, weighting.weights, instances=instances)
     try:
         fitted: FittedEnsemble = ensemble.fit(series)
     except ModelFailure as exc:
@@ -147,7 +152,26 @@ def fit_component(values: pd.Series, indicator: Indicator, *, horizon_to: int,
                            "calibration": calibration})
     return ComponentFit(indicator.id, years, transform, members, weighting,
                         fitted.dropped, calibration, len(series), first_open,
-                        (int(values.index[-1]), float(values.iloc[-1])))
+                        (int(values.index[-1]), float(values.iloc[-1])),
+                        _pooling(fitted, instances))
+
+
+def _pooling(fitted: FittedEnsemble, instances: dict) -> dict | None:
+    """What a pooled member of the ensemble rests on (None without one): the panel, how many
+    regions informed the fit, how much the region's own history weighs in its drift and its
+    volatility, and the member's weight; or why it dropped out."""
+    pooled = [name for name in instances if getattr(instances[name], "panel", None) is not None]
+    if not pooled:
+        return None
+    name = pooled[0]
+    if name not in fitted.members:
+        return {"member": name, "panel": instances[name].panel.describe(),
+                "dropped": fitted.dropped.get(name, "not fitted")}
+    summary = fitted.members[name].summary
+    return {"member": name, "panel": summary["panel"], "n_regions": summary["n_regions"],
+            "own_weight_drift": summary["own_weight_drift"],
+            "own_weight_volatility": summary["own_weight_volatility"],
+            "weight": fitted.weights.get(name, 0.0)}
 
 
 # ----------------------------------------------------------------- the backtest cache
@@ -159,16 +183,16 @@ def fit_component(values: pd.Series, indicator: Indicator, *, horizon_to: int,
 # so a run with the cache gives the same numbers as one without. A run on other data, models
 # or code makes another key; deleting the folder is always safe.
 
-def cache_dir() -> Path | None:
-    """The backtest cache (``$FORECAST_CACHE``; default data/processed/cache/backtests), or
-    None when ``$FORECAST_CACHE`` is ``off``."""
+def cache_dir(part: str = "backtests") -> Path | None:
+    """The cache's folder for ``part`` (backtests, vintages) under ``$FORECAST_CACHE``
+    (default data/processed/cache), or None when ``$FORECAST_CACHE`` is ``off``."""
     setting = os.environ.get(CACHE_ENV, "")
     if setting.lower() == "off":
         return None
     if setting:
-        return Path(setting)
+        return Path(setting) / part
     from .data import processed_dir
-    return processed_dir() / "cache" / "backtests"
+    return processed_dir() / "cache" / part
 
 
 @lru_cache(maxsize=1)
@@ -182,9 +206,15 @@ def _code_hash() -> str:
     return digest.hexdigest()
 
 
-def _backtest_key(series: Series, models: tuple[str, ...], horizon: int, seed: int) -> str:
+def _backtest_key(series: Series, models: tuple[str, ...], horizon: int, seed: int,
+                  instances: dict | None = None) -> str:
     transform = series.transform
-    parts = {"years": series.years.tolist(), "values": [repr(v) for v in series.values],
+    # a configured family's data (a pooled member's panel) are part of what it rests on
+    configured = {name: [getattr(getattr(model, "panel", None), "key", None),
+                         repr(sorted((k, repr(v)) for k, v in vars(model).items()
+                                     if k != "panel"))]
+                  for name, model in sorted((instances or {}).items())}
+    parts = {"configured": configured, "years": series.years.tolist(), "values": [repr(v) for v in series.values],
              "scale": getattr(transform, "scale", None),
              "bounds": list(getattr(transform, "bounds", None) or []),
              "models": list(models), "horizon": horizon, "min_train": BACKTEST_MIN_TRAIN,
@@ -196,9 +226,9 @@ def _read_cache(key: str | None) -> dict | None:
     folder = cache_dir()
     if key is None or folder is None:
         return None
-    try:
-        return json.loads((folder / f"{key}.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):  # none yet, or unreadable: computed again
+    try:  # a pickle: NaN scores come back as NaN, as the backtest gave them
+        return pd.read_pickle(folder / f"{key}.pkl")
+    except Exception:  # noqa: BLE001 - none yet, or unreadable: computed again
         return None
 
 
@@ -208,11 +238,10 @@ def _write_cache(key: str, value: dict) -> None:
     folder = cache_dir()
     if folder is None:
         return
-    from .data import json_ready, write_atomically
+    from .data import write_atomically
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        write_atomically(folder / f"{key}.json", lambda p: p.write_text(
-            json.dumps(json_ready(value)), encoding="utf-8"))
+        write_atomically(folder / f"{key}.pkl", lambda p: pd.to_pickle(value, p))
     except OSError:
         pass
 
