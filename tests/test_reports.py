@@ -630,6 +630,8 @@ def _page_texts(page: Path) -> str:
 
         def handle_starttag(self, tag, attrs):
             self.hidden += tag in ("script", "style")
+            # what a screen reader or a hover says is read too
+            self.parts += [value for name, value in attrs if name in ("alt", "title") and value]
 
         def handle_endtag(self, tag):
             self.hidden -= tag in ("script", "style")

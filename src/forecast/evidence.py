@@ -464,6 +464,38 @@ def suite_default(models: tuple[str, ...] | None = None) -> Forecaster:
                       "the cut series, as forecast run")
 
 
+def suite_pooled(models: tuple[str, ...] | None = None) -> Forecaster:
+    """The default ensemble with the pooled member, as ``forecast run`` fits a series whose
+    plan names a panel (:meth:`forecast.kinds.Run.pooled`): ``pooled_eb`` joins the members,
+    weighted by the same backtest on the cut series, its panel the other regions of the plan's
+    panel files for the indicator where the region is the plan's, else of the files the
+    region's own series comes from (the panel a plan for that region would name: a province
+    among the provinces, a European country among the European countries), cut at the origin.
+    """
+    from .models import model_names
+    from .models.pooled import PooledEB
+    from .simulation import fit_component
+    names = model_names(models) + ("pooled_eb",)
+
+    def predict(cut: Cut) -> Predictive:
+        ds = cut.dataset
+        files = ds.registry.plan.panels.get(cut.indicator) if cut.region == ds.region else None
+        if files is None:
+            v = ds.vintages
+            files = sorted({Path(str(f)).stem for f in v.loc[
+                (v["region"] == cut.region) & (v["indicator"] == cut.indicator), "source_file"]})
+        member = PooledEB.for_region(ds, cut.indicator, cut.region, files=list(files))
+        comp = fit_component(cut.values, ds.registry.indicator(cut.indicator),
+                             horizon_to=cut.horizon_to, models=names, n_paths=cut.n_paths,
+                             seed=cut.seed, backtest=True, instances={"pooled_eb": member})
+        return PathPredictive(comp.years, comp.paths(),
+                              {"weights": comp.weighting.weights, "dropped": comp.dropped})
+    return Forecaster(predict, MIN_POINTS_PROBABILITY,
+                      "the default ensemble with the pooled member (" + ", ".join(names)
+                      + "), backtest weights on the cut series, as forecast run on a series "
+                        "whose plan names a panel")
+
+
 def model_forecaster(factory: Callable[[Dataset, str, str], Model], *,
                      min_points: int = MIN_POINTS_PROBABILITY,
                      describe: str = "") -> Forecaster:
@@ -542,9 +574,9 @@ def statsforecast_forecaster(members: tuple[str, ...]) -> Forecaster:
 
 
 def forecasters(models: tuple[str, ...] | None = None) -> dict[str, Forecaster]:
-    """The forecasters scored by default: the suite's default ensemble, statsforecast
-    AutoARIMA, and the mean of AutoETS, AutoARIMA and Theta."""
-    return {"default": suite_default(models),
+    """The forecasters scored by default: the suite's default ensemble without and with the
+    pooled member, statsforecast AutoARIMA, and the mean of AutoETS, AutoARIMA and Theta."""
+    return {"default": suite_default(models), "default_pooled": suite_pooled(models),
             "sf_autoarima": statsforecast_forecaster(("autoarima",)),
             "sf_comb": statsforecast_forecaster(("autoets", "autoarima", "theta"))}
 

@@ -290,8 +290,9 @@ class Ratio(Kind):
             result.notes.append(start.text())
         result.assumption = employment.describe()
         result.notes.append(f"{self.indicator.id} = {rule.describe()}; {result.assumption}. "
-                            "GDP is in current prices: the probability assumes the plan's "
-                            "target is too (the plan does not say).")
+                            f"{rule.numerator} is taken as published (current prices, for a "
+                            "value): the probability assumes the target is measured so too "
+                            "(the plan does not say).")
         result.implied_last = emp.implied_level(dataset, region, self.indicator, observed,
                                                 employment, targets)
         if result.implied_last:

@@ -466,7 +466,7 @@ def _plan_pace_note(result: IndicatorForecast, own: bool = False) -> list[str]:
 
 
 def _break_notes(dataset: Dataset, result: IndicatorForecast) -> list[str]:
-    """What each series break of the catalogue (``breaks`` in targets.yaml) means for this run:
+    """What each series break of the catalogue (``breaks`` in data/raw/catalogue.yaml) means for this run:
     a simulated series whose history spans a break (the models read the step as growth). A
     share published only before its denominator's break is restated instead
     (:func:`share_rebasing`)."""
