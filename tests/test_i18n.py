@@ -49,3 +49,17 @@ def test_forecast_run_speaks_the_plans_language_by_default(capsys):
     assert cli.main(args + ["--lang", "en"]) == 0
     en = capsys.readouterr().out
     assert "scenario: baseline" in en and "情景" not in en
+
+
+def test_a_notebook_table_names_its_columns_in_the_language_and_shows_no_nan():
+    import numpy as np
+    import pandas as pd
+
+    from forecast import pages
+    frame = pd.DataFrame({"coverage_80": [0.812, np.nan], "n_forecasts": [10, 3],
+                          "series_id": ["a", None]})
+    for lang, label in (("en", "80% interval coverage"), ("zh", "80%区间覆盖率")):
+        shown = pages.table(frame, lang, {"coverage_80": "{:.0%}"}).data
+        assert list(shown.columns) == [label, "forecasts" if lang == "en" else "预测数",
+                                       "series_id"]  # unknown columns keep their name
+        assert shown.iloc[0, 0] == "81%" and shown.iloc[1, 0] == "–" and shown.iloc[1, 2] == "–"

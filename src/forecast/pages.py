@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .i18n import Language, language
+from .i18n import N_, Language, language
 from .render import (STATUS_COLOURS, comparison_sign, known, pace_label, render,
                      status_word)
 
@@ -201,4 +201,42 @@ def pace_frame(result, lang: str = "en") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-__all__ = ["IndicatorPage", "pace_frame", "grade_word", "known"]
+#: what a table's column is called on a page (the notebooks' frames keep the library's names)
+COLUMN_LABELS = {
+    "crps": N_("CRPS"), "brier": N_("Brier score"), "n_forecasts": N_("forecasts"),
+    "n_origins": N_("origins"), "n_series": N_("series"),
+    "n_failures": N_("origins without a forecast"),
+    "brier_events": N_("Brier score of target-like events"),
+    "brier_events_base_rate": N_("Brier score of the base rate"),
+    "coverage_50": N_("50% interval coverage"), "coverage_80": N_("80% interval coverage"),
+    "coverage_95": N_("95% interval coverage"), "horizon": N_("years ahead"), "group": N_("group"),
+    "above_median": N_("outcome above the median"), "n": N_("forecasts"),
+    "lower": N_("probability bin from"), "upper": N_("probability bin to"),
+    "mean_predicted": N_("mean predicted probability"),
+    "observed_frequency": N_("observed frequency"), "target_id": N_("target"), "year": N_("year"),
+    "target": N_("goal"), "p_at_target": N_("probability at the goal"),
+    "level_50": N_("level reached with 50% probability"),
+    "level_80": N_("level reached with 80% probability"), "assumption": N_("assumption"),
+    "low": N_("low"), "low_variant": N_("low variant"), "high": N_("high"),
+    "high_variant": N_("high variant"), "base": N_("base"), "swing": N_("swing"),
+    "note": N_("note"),
+}
+
+
+def table(frame: pd.DataFrame, lang: str = "en", formats: dict | None = None):
+    """``frame`` as a page shows it: each column formatted (``formats``: column -> format
+    string or function; "–" for a missing value, never nan) and named in ``lang``
+    (:data:`COLUMN_LABELS`; a column without a label keeps its name)."""
+    t = language(lang)
+    formats = formats or {}
+    shown = pd.DataFrame(index=frame.index)
+    for col in frame.columns:
+        fmt = formats.get(col, "{}")
+        apply = fmt.format if isinstance(fmt, str) else fmt
+        shown[t._(COLUMN_LABELS[col]) if col in COLUMN_LABELS else col] = [
+            "–" if v is None or (isinstance(v, float) and v != v) else apply(v)
+            for v in frame[col]]
+    return shown.style.hide(axis="index")
+
+
+__all__ = ["IndicatorPage", "pace_frame", "grade_word", "known", "table", "COLUMN_LABELS"]
