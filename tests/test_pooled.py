@@ -475,3 +475,30 @@ def test_pooling_comparison_pairs_the_same_forecasts_and_resamples_origin_years(
     assert total["coverage_80_after"] == 1.0
     assert total["brier_events_before"] == pytest.approx(0.25)
     assert total["brier_events_after"] == pytest.approx((0.8 ** 2 + 0.2 ** 2) / 2)
+
+
+def test_a_built_panel_is_cached_and_other_rows_are_another_entry(shipped, tmp_path, monkeypatch):
+    """Linking 31 regions' series is most of a panel's cost: a second build reads the cached
+    panel (no series is linked again); a dataset with other rows under the same data hash (a
+    data-vintage variant) gets its own entry."""
+    import dataclasses
+
+    from forecast.data import Dataset
+
+    monkeypatch.setenv("FORECAST_CACHE", str(tmp_path))
+    first = build_panel(shipped, "rd_intensity", "Hangzhou", files=("china_provinces_rd_nbs",))
+    assert len(list((tmp_path / "panels").glob("*.pkl"))) == 1
+
+    def no_linking(*args, **kwargs):
+        raise AssertionError("linked again despite the cache")
+    with monkeypatch.context() as m:
+        m.setattr(Dataset, "linked_series", no_linking)
+        again = build_panel(shipped, "rd_intensity", "Hangzhou",
+                            files=("china_provinces_rd_nbs",))
+    assert again.key == first.key and again.describe() == first.describe()
+    panel = shipped.panel
+    fewer = panel[~((panel["indicator"] == "rd_intensity") & (panel["region"] == "Anhui"))]
+    variant = dataclasses.replace(shipped, panel=fewer)
+    other = build_panel(variant, "rd_intensity", "Hangzhou", files=("china_provinces_rd_nbs",))
+    assert "Anhui" not in other.members and other.n_regions == first.n_regions - 1
+    assert len(list((tmp_path / "panels").glob("*.pkl"))) == 2
