@@ -588,12 +588,14 @@ def _widen_to_fit_labels(fig: Figure, ax) -> None:
             return
         ax.set_xlim(new_low, new_high)
 
-def pit_histogram(hist: pd.DataFrame, *, title: str = "PIT histogram",
+def pit_histogram(hist: pd.DataFrame, *, title: str | None = None,
                   before: pd.DataFrame | None = None, label: str = "",
-                  before_label: str = "") -> Figure:
+                  before_label: str = "", lang: str = "en") -> Figure:
     """PIT counts per bin against the count a calibrated forecaster would give (dashed).
     ``hist`` comes from :func:`forecast.calibration.pit_histogram`; ``before``, the same
-    forecasts from another ensemble, is drawn as an outline over it."""
+    forecasts from another ensemble, is drawn as an outline over it. Labelled in ``lang``."""
+    t = figure_language(lang)
+    title = t._("PIT histogram") if title is None else title
     fig, (ax,) = _new(width=6, height=3.6)
     width = hist["upper"] - hist["lower"]
     ax.bar(hist["lower"], hist["count"], width=width, align="edge", color=COLOURS["band"],
@@ -603,27 +605,31 @@ def pit_histogram(hist: pd.DataFrame, *, title: str = "PIT histogram",
                                              before["upper"].iloc[-1]),
                   color="#4a5568", lw=1.5, label=before_label or None)
     ax.axhline(float(hist["expected"].iloc[0]), color=COLOURS["target"], ls="--", lw=1.2,
-               label="uniform (calibrated)")
+               label=t._("uniform (calibrated)"))
     ax.set_xlim(0, 1)
-    ax.set_xlabel("PIT: share of simulated values below the observation")
-    ax.set_ylabel("number of forecasts")
+    ax.set_xlabel(t._("PIT: share of simulated values below the observation"))
+    ax.set_ylabel(t._("number of forecasts"))
     ax.set_title(title)
     ax.legend(loc="upper left")
     return fig
 
 
-def coverage_by_horizon(table: pd.DataFrame, *, title: str = "Interval coverage by years "
-                        "ahead") -> Figure:
+def coverage_by_horizon(table: pd.DataFrame, *, title: str | None = None,
+                        lang: str = "en") -> Figure:
     """Coverage of each central interval per horizon (points), against its nominal level
     (dashed) and the range chance alone allows a calibrated forecaster with that many
     forecasts (shaded). ``table`` comes from
-    :func:`forecast.calibration.coverage_table` by ``"horizon"``; its pooled row is left out."""
+    :func:`forecast.calibration.coverage_table` by ``"horizon"``; its pooled row is left out.
+    Labelled in ``lang``."""
+    t = figure_language(lang)
+    title = t._("Interval coverage by years ahead") if title is None else title
     rows = table[(table["horizon"].astype(str) != "all") & (table["n_forecasts"] > 0)]
     x = rows["horizon"].astype(int).to_numpy()
     n = rows["n_forecasts"].astype(int).to_numpy()
     fig, (ax,) = _new(width=6.4, height=3.8)
     if rows.empty:
-        ax.annotate("no scored forecasts", (0.5, 0.5), xycoords="axes fraction", ha="center")
+        ax.annotate(t._("no scored forecasts"), (0.5, 0.5), xycoords="axes fraction",
+                    ha="center")
         ax.set_title(title)
         return fig
     # one horizon alone would draw its chance range with no width
@@ -638,14 +644,15 @@ def coverage_by_horizon(table: pd.DataFrame, *, title: str = "Interval coverage 
                         color=colour, alpha=0.12, lw=0)
         ax.axhline(nominal, color=colour, ls="--", lw=1)
         ax.plot(x, rows[f"coverage_{level}"].astype(float), marker="o", color=colour,
-                label=f"{level}% interval")
+                label=t._("{level}% interval", level=level))
     ax.set_xticks(x, [f"{h}\n(n={k})" for h, k in zip(x, n)])
-    ax.set_xlabel("years ahead (forecasts scored)\ndashed: nominal level; shaded: the range "
-                  "chance alone gives a calibrated forecaster", fontsize=8.5)
+    ax.set_xlabel(t._("years ahead (forecasts scored)") + "\n" + t._(
+        "dashed: nominal level; shaded: the range chance alone gives a calibrated forecaster"),
+        fontsize=8.5)
     lowest = float(rows[[f"coverage_{lv}" for lv in levels]].astype(float).min().min())
     ax.set_ylim(max(min(0.3, lowest - 0.05), 0), 1.02)
     ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
-    ax.set_ylabel("observations inside")
+    ax.set_ylabel(t._("observations inside"))
     ax.set_title(title, pad=22)
     # above the axes: low coverage, what the chart is for, is at the bottom
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(levels), fontsize=8,
@@ -653,15 +660,17 @@ def coverage_by_horizon(table: pd.DataFrame, *, title: str = "Interval coverage 
     return fig
 
 
-def reliability_diagram(table: pd.DataFrame, *, title: str = "Reliability of event "
-                        "probabilities", before: pd.DataFrame | None = None,
-                        before_label: str = "") -> Figure:
+def reliability_diagram(table: pd.DataFrame, *, title: str | None = None,
+                        before: pd.DataFrame | None = None, before_label: str = "",
+                        lang: str = "en") -> Figure:
     """Observed frequency against mean predicted probability per bin (marker area ~ number
     of forecasts), with the diagonal of perfect calibration. ``table`` comes from
     :func:`forecast.calibration.reliability_table`; ``before``, the same events from another
-    ensemble, is drawn as a grey line."""
+    ensemble, is drawn as a grey line. Labelled in ``lang``."""
+    t = figure_language(lang)
+    title = t._("Reliability of event probabilities") if title is None else title
     fig, (ax,) = _new(width=5, height=4.4)
-    ax.plot([0, 1], [0, 1], color="#a0aec0", ls="--", lw=1, label="perfect calibration")
+    ax.plot([0, 1], [0, 1], color="#a0aec0", ls="--", lw=1, label=t._("perfect calibration"))
     if before is not None:
         prior = before.dropna(subset=["mean_predicted"])
         ax.plot(prior["mean_predicted"], prior["observed_frequency"], color="#4a5568", lw=1.2,
@@ -670,15 +679,16 @@ def reliability_diagram(table: pd.DataFrame, *, title: str = "Reliability of eve
     sizes = 20 + 300 * ok["n"] / max(ok["n"].max(), 1)
     ax.plot(ok["mean_predicted"], ok["observed_frequency"], color=COLOURS["band"], lw=1)
     ax.scatter(ok["mean_predicted"], ok["observed_frequency"], s=sizes, color=COLOURS["band"],
-               alpha=0.75, edgecolor="white", zorder=3, label="bins (area ~ forecasts)")
+               alpha=0.75, edgecolor="white", zorder=3, label=t._("bins (area ~ forecasts)"))
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.set_aspect("equal")
     for axis in (ax.xaxis, ax.yaxis):
         axis.set_major_formatter(lambda v, _: f"{v:.0%}")
-    ax.set_xlabel("predicted probability of the event")
-    ax.set_ylabel("observed frequency of the event")
-    ax.annotate("above the diagonal: events happened\nmore often than predicted",
+    ax.set_xlabel(t._("predicted probability of the event"))
+    ax.set_ylabel(t._("observed frequency of the event"))
+    ax.annotate(t._("above the diagonal: events happened more often than predicted")
+                .replace(": ", ":\n", 1),
                 (0.97, 0.03), xycoords="axes fraction", ha="right", va="bottom", fontsize=8,
                 color="#4a5568")
     ax.set_title(title)
