@@ -998,7 +998,7 @@ def test_a_cached_backtest_gives_the_same_numbers_as_a_fresh_one(tmp_path, monke
     """The backtest (weights and calibration) is cached per series, models, seed and code:
     a second run reads it back and every number is the same as the first's; another seed is
     another entry; FORECAST_CACHE=off computes it every time."""
-    from forecast import simulation
+    from forecast import cache
     monkeypatch.setenv("FORECAST_CACHE", str(tmp_path))
     dataset = data.load("2026-11-27")
     same = lambda a, b: json.dumps(data.json_ready(a.to_dict())) == json.dumps(  # noqa: E731
@@ -1016,5 +1016,5 @@ def test_a_cached_backtest_gives_the_same_numbers_as_a_fresh_one(tmp_path, monke
     run(dataset, "rd_intensity", n_paths=500, backtest=True, seed=5)
     assert len(list((tmp_path / "backtests").glob("*.pkl"))) == 4
     monkeypatch.setenv("FORECAST_CACHE", "off")
-    assert simulation.cache_dir() is None
+    assert cache.cache_dir() is None
     assert same(run(dataset, "rd_intensity", n_paths=500, backtest=True), first)

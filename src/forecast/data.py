@@ -361,7 +361,17 @@ def read_raw_file(path: Path, registry: Registry, origin: str = "shipped") -> pd
     if unknown:
         raise InputError(path, f"unknown column(s) {', '.join(unknown)}", line=1,
                          expected="only " + ", ".join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS))
-    rows = []
+    rows = [_validate_row(row, path, line, registry, origin)
+            for line, row in csv_records(reader, header, path)]
+    if not rows:
+        raise InputError(path, "no data rows", expected="at least one row under the header")
+    return pd.DataFrame(rows)
+
+
+def csv_records(reader, header: list[str], path: Path):
+    """The lines of ``reader`` after its ``header``: ``(line number, {column: stripped
+    cell})`` each, blank lines skipped; a line with another number of fields than the header
+    is an :class:`InputError` at its line (every CSV the suite reads is checked so)."""
     for cells in reader:
         line = reader.line_num
         if not any(c.strip() for c in cells):
@@ -369,11 +379,7 @@ def read_raw_file(path: Path, registry: Registry, origin: str = "shipped") -> pd
         if len(cells) != len(header):
             raise InputError(path, f"{len(cells)} fields where the header has {len(header)}",
                              line=line, expected="one value per column (quote fields with commas)")
-        rows.append(_validate_row(dict(zip(header, (c.strip() for c in cells))), path, line,
-                                  registry, origin))
-    if not rows:
-        raise InputError(path, "no data rows", expected="at least one row under the header")
-    return pd.DataFrame(rows)
+        yield line, dict(zip(header, (c.strip() for c in cells)))
 
 
 #: what a CSV is separated by where not by commas: Excel writes semicolons where the decimal
@@ -791,23 +797,14 @@ def _validated_vintages(root: Path | None, registry: Registry, digest: str) -> p
     hash (every input file's bytes) and the validating code: the same inputs are validated
     once, not on every command. Invalid data are never cached (they raise before), and a
     cache that cannot be read or written is skipped."""
-    from .simulation import cache_dir
-    folder = cache_dir("vintages")
+    from . import cache
     code = hashlib.sha256(b"".join((Path(__file__).parent / name).read_bytes() for name in (
         "data.py", "targets.py", "plans.py"))).hexdigest()[:16]
-    path = None if folder is None else folder / f"{digest[:32]}-{code}.pkl"
-    if path is not None and path.is_file():
-        try:
-            return pd.read_pickle(path)
-        except Exception:  # noqa: BLE001 - unreadable (another pandas): validated again
-            pass
-    vintages = load_vintages(root, registry)
-    if path is not None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomically(path, lambda p: vintages.to_pickle(p))
-        except OSError:
-            pass
+    key = f"{digest[:32]}-{code}"
+    vintages = cache.read("vintages", key)
+    if vintages is None:
+        vintages = load_vintages(root, registry)
+        cache.write("vintages", key, vintages)
     return vintages
 
 

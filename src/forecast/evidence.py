@@ -89,7 +89,8 @@ import pandas as pd
 from scipy import stats
 
 from .coverage import MIN_POINTS_PROBABILITY
-from .data import (DateError, Dataset, _end_of_period, derive, raw_dir, select_vintages)
+from .data import (DateError, Dataset, _end_of_period, csv_records, derive, raw_dir,
+                   select_vintages)
 from .errors import InputError
 from .models.base import Model, ModelFailure, Series
 from .probability import DEFAULT_SEED
@@ -148,16 +149,8 @@ def load_plan_targets(dataset: Dataset, path: str | Path | None = None) -> pd.Da
                          expected="columns " + ", ".join(REQUIRED_COLUMNS))
     registry = dataset.registry
     regions = dataset.vintages.groupby("indicator")["region"].agg(set).to_dict()
-    rows = []
-    for cells in reader:
-        line = reader.line_num
-        if not any(c.strip() for c in cells):
-            continue
-        if len(cells) != len(header):
-            raise InputError(path, f"{len(cells)} fields where the header has {len(header)}",
-                             line=line, expected="one value per column (quote fields with commas)")
-        row = dict(zip(header, (c.strip() for c in cells)))
-        rows.append(_validate_target(row, path, line, registry, regions))
+    rows = [_validate_target(row, path, line, registry, regions)
+            for line, row in csv_records(reader, header, path)]
     if not rows:
         raise InputError(path, "no target rows", expected="at least one row under the header")
     return pd.DataFrame(rows)

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import cache
 from .data import Dataset
 from .errors import InputError
 from .models.base import Series
@@ -135,11 +136,11 @@ def build_panel(dataset: Dataset, indicator: str, region: str, *,
     # linking each region's series across its breaks is most of the time (0.1-0.3 s a
     # panel): the built panel is cached, keyed by everything it is made of
     key = _panel_key(dataset, rows, indicator, region, regions, files, min_points)
-    cached = _read_panel(key)
+    cached = cache.read("panels", key)
     if cached is not None:
         return cached
     panel = _build(dataset, rows, ind, region, regions, files, min_points)
-    _write_panel(key, panel)
+    cache.write("panels", key, panel)
     return panel
 
 
@@ -205,29 +206,3 @@ def _panel_key(dataset: Dataset, rows: pd.DataFrame, indicator: str, region: str
     for name in ("panels.py", "data.py", "transforms.py", "targets.py"):
         digest.update((here / name).read_bytes())
     return digest.hexdigest()[:32]
-
-
-def _read_panel(key: str) -> Panel | None:
-    from .simulation import cache_dir
-    folder = cache_dir("panels")
-    if folder is None:
-        return None
-    try:
-        return pd.read_pickle(folder / f"{key}.pkl")
-    except Exception:  # noqa: BLE001 - none yet, or unreadable: built again
-        return None
-
-
-def _write_panel(key: str, panel: Panel) -> None:
-    """Store a built panel atomically; a cache that cannot be written is skipped."""
-    from .data import write_atomically
-    from .simulation import cache_dir
-    folder = cache_dir("panels")
-    if folder is None:
-        return
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        write_atomically(folder / f"{key}.pkl", lambda p: pd.to_pickle(panel, p))
-    except OSError:
-        pass
-

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -19,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import cache
 from .ensemble import Ensemble, FittedEnsemble, Weighting, backtest_weights, mixture_backtest
 from .errors import InputError
 from .models.base import ModelFailure, Series
@@ -28,9 +28,6 @@ from .transforms import Transform
 
 BACKTEST_PATHS = 500
 BACKTEST_MIN_TRAIN = 6
-#: the cache's root (``$FORECAST_CACHE``, else data/processed/cache): backtests/ and the
-#: validated data's vintages/ below it; "off" disables both
-CACHE_ENV = "FORECAST_CACHE"
 #: the modules whose code a backtest's result depends on: a change to any empties the cache
 _BACKTEST_CODE = ("models", "ensemble.py", "backtest.py", "scores.py", "simulation.py",
                   "transforms.py")
@@ -113,7 +110,7 @@ def fit_component(values: pd.Series, indicator: Indicator, *, horizon_to: int,
     bt_horizon = min(horizon, 6)
     backtested = backtest and len(series) > BACKTEST_MIN_TRAIN
     key = _backtest_key(series, models, bt_horizon, seed, instances) if backtested else None
-    cached = _read_cache(key)
+    cached = cache.read("backtests", key)
     if cached is not None:
         weighting = Weighting(cached["weights"], cached["basis"], cached["scores"],
                               cached["failures"])
@@ -147,9 +144,10 @@ def fit_component(values: pd.Series, indicator: Indicator, *, horizon_to: int,
                        "min_train": BACKTEST_MIN_TRAIN, "scale": "published",
                        "unit": indicator.unit,
                        "note": "ensemble with the final weights (mild look-ahead in the weights)"}
-        _write_cache(key, {"weights": weighting.weights, "basis": weighting.basis,
-                           "scores": weighting.scores, "failures": weighting.failures,
-                           "calibration": calibration})
+        cache.write("backtests", key, {"weights": weighting.weights, "basis": weighting.basis,
+                                       "scores": weighting.scores,
+                                       "failures": weighting.failures,
+                                       "calibration": calibration})
     return ComponentFit(indicator.id, years, transform, members, weighting,
                         fitted.dropped, calibration, len(series), first_open,
                         (int(values.index[-1]), float(values.iloc[-1])),
@@ -178,22 +176,10 @@ def _pooling(fitted: FittedEnsemble, instances: dict) -> dict | None:
 #
 # A series' rolling-origin backtest (the ensemble's weights and its calibration figures) is
 # most of a run's time (7 of 8 s for R&D intensity with GDP) and depends only on the series,
-# the model set, the horizon, the seed and the code: it is kept as JSON under the cache
-# folder, keyed by a hash of all of them, and read back exactly (floats round-trip in JSON),
-# so a run with the cache gives the same numbers as one without. A run on other data, models
+# the model set, the horizon, the seed and the code: it is kept in the cache
+# (:mod:`forecast.cache`, backtests/), keyed by a hash of all of them, and read back exactly
+# (pickled: NaN stays NaN), so a run with the cache gives the same numbers as one without. A run on other data, models
 # or code makes another key; deleting the folder is always safe.
-
-def cache_dir(part: str = "backtests") -> Path | None:
-    """The cache's folder for ``part`` (backtests, vintages) under ``$FORECAST_CACHE``
-    (default data/processed/cache), or None when ``$FORECAST_CACHE`` is ``off``."""
-    setting = os.environ.get(CACHE_ENV, "")
-    if setting.lower() == "off":
-        return None
-    if setting:
-        return Path(setting) / part
-    from .data import processed_dir
-    return processed_dir() / "cache" / part
-
 
 @lru_cache(maxsize=1)
 def _code_hash() -> str:
@@ -220,30 +206,6 @@ def _backtest_key(series: Series, models: tuple[str, ...], horizon: int, seed: i
              "models": list(models), "horizon": horizon, "min_train": BACKTEST_MIN_TRAIN,
              "n_paths": BACKTEST_PATHS, "seed": int(seed), "code": _code_hash()}
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:32]
-
-
-def _read_cache(key: str | None) -> dict | None:
-    folder = cache_dir()
-    if key is None or folder is None:
-        return None
-    try:  # a pickle: NaN scores come back as NaN, as the backtest gave them
-        return pd.read_pickle(folder / f"{key}.pkl")
-    except Exception:  # noqa: BLE001 - none yet, or unreadable: computed again
-        return None
-
-
-def _write_cache(key: str, value: dict) -> None:
-    """Store a backtest's result atomically; a cache that cannot be written is skipped (it
-    only saves time)."""
-    folder = cache_dir()
-    if folder is None:
-        return
-    from .data import write_atomically
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        write_atomically(folder / f"{key}.pkl", lambda p: pd.to_pickle(value, p))
-    except OSError:
-        pass
 
 
 def on_years(observed: pd.Series, years: np.ndarray, n_paths: int,
